@@ -1,0 +1,89 @@
+/* Fills the one kernel table, once (pthread_once), from the kernel list in
+ * kernels/vmath/f32-vunary.inc: for each op, the first (best) kernel whose ISA
+ * is at or below the active level. The list always ends with scalar, so every
+ * op resolves. Nothing outside dispatch/ and kernels/ names an ISA. */
+#include "dispatch.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arnn/arnn.h"
+
+typedef struct {
+  const char *op;
+  arnn_isa_level isa;
+  arnn_f32_vunary_fn fn;
+  const char *name;
+} vunary_candidate;
+
+#define ARNN_VUNARY_KERNEL(op, isa_name, arch) \
+  {#op, ARNN_ISA_##isa_name##_LEVEL, arnn_f32_##op##__##isa_name, "arnn_f32_" #op "__" #isa_name},
+#define ARNN_ISA_scalar_LEVEL ARNN_ISA_SCALAR
+#define ARNN_ISA_neon_LEVEL ARNN_ISA_NEON
+#define ARNN_ISA_avx2_LEVEL ARNN_ISA_AVX2
+#define ARNN_ISA_avx512_LEVEL ARNN_ISA_AVX512
+static const vunary_candidate vunary_candidates[] = {
+#include "../kernels/vmath/f32-vunary.inc"
+};
+#undef ARNN_VUNARY_KERNEL
+
+static arnn_dispatch_table table;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+arnn_isa_level arnn_dispatch_resolve_cap(arnn_isa_level cpu_best, const char *request, char *note, size_t note_size) {
+  if (note_size) note[0] = '\0';
+  if (request == NULL || request[0] == '\0') return cpu_best;
+  const int level = arnn_isa_level_from_name(request);
+  if (level < 0) {
+    snprintf(note, note_size, "ARNN_ISA=%.32s ignored: unknown value (use scalar, avx2, avx512 or neon)", request);
+    return cpu_best;
+  }
+  if (!arnn_isa_level_on_this_arch((arnn_isa_level)level)) {
+    snprintf(note, note_size, "ARNN_ISA=%s ignored: not an ISA of this architecture", request);
+    return cpu_best;
+  }
+  if ((arnn_isa_level)level > cpu_best) {
+    snprintf(note, note_size, "ARNN_ISA=%s ignored: this CPU supports at most %s", request,
+             arnn_isa_level_name(cpu_best));
+    return cpu_best;
+  }
+  snprintf(note, note_size, "ARNN_ISA=%s caps the CPU's %s", request, arnn_isa_level_name(cpu_best));
+  return (arnn_isa_level)level;
+}
+
+static arnn_vunary_entry pick(const char *op, arnn_isa_level level) {
+  for (size_t i = 0; i < sizeof vunary_candidates / sizeof vunary_candidates[0]; i++) {
+    const vunary_candidate *c = &vunary_candidates[i];
+    if (strcmp(c->op, op) == 0 && c->isa <= level && arnn_isa_level_on_this_arch(c->isa))
+      return (arnn_vunary_entry){c->fn, c->name};
+  }
+  return (arnn_vunary_entry){NULL, NULL}; /* unreachable: every op has a scalar kernel */
+}
+
+static void fill_table(void) {
+  table.cpu_best = arnn_cpu_best_isa();
+  table.isa = arnn_dispatch_resolve_cap(table.cpu_best, getenv("ARNN_ISA"), table.note, sizeof table.note);
+  table.vtanh = pick("vtanh", table.isa);
+  table.vexp = pick("vexp", table.isa);
+  table.vsigmoid = pick("vsigmoid", table.isa);
+}
+
+const arnn_dispatch_table *arnn_dispatch(void) {
+  pthread_once(&table_once, fill_table);
+  return &table;
+}
+
+const char *arnn_isa(void) { return arnn_isa_level_name(arnn_dispatch()->isa); }
+
+const char *arnn_isa_note(void) { return arnn_dispatch()->note; }
+
+const char *arnn_kernel_name(const char *op) {
+  if (op == NULL) return NULL;
+  const arnn_dispatch_table *t = arnn_dispatch();
+  if (strcmp(op, "vtanh") == 0) return t->vtanh.name;
+  if (strcmp(op, "vexp") == 0) return t->vexp.name;
+  if (strcmp(op, "vsigmoid") == 0) return t->vsigmoid.name;
+  return NULL;
+}

@@ -1,0 +1,27 @@
+/* The kernel table (internal): filled once, then read-only. */
+#ifndef ARNN_DISPATCH_DISPATCH_H
+#define ARNN_DISPATCH_DISPATCH_H
+
+#include "cpu-features.h"
+#include "../kernels/vmath/vmath.h"
+
+typedef struct {
+  arnn_f32_vunary_fn fn;
+  const char *name; /* e.g. "arnn_f32_vtanh__avx512" */
+} arnn_vunary_entry;
+
+typedef struct {
+  arnn_isa_level isa;      /* active level: min(CPU best, ARNN_ISA cap) */
+  arnn_isa_level cpu_best; /* what the CPU and OS support */
+  char note[160];          /* why ARNN_ISA was ignored or what it capped; "" if unset */
+  arnn_vunary_entry vtanh, vexp, vsigmoid;
+} arnn_dispatch_table;
+
+/* The table, resolved on first use (thread-safe, never fails). */
+const arnn_dispatch_table *arnn_dispatch(void);
+
+/* Resolves an ISA cap request as the dispatcher does, without touching the
+ * process environment; exposed for tests. `request` may be NULL (no cap). */
+arnn_isa_level arnn_dispatch_resolve_cap(arnn_isa_level cpu_best, const char *request, char *note, size_t note_size);
+
+#endif

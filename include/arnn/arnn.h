@@ -1,0 +1,100 @@
+/* arnn: attention-RNN text classifier inference with hand-written SIMD kernels.
+ *
+ * Public C API. Stable: functions are only ever added. The library never
+ * aborts, never prints and never exits; failures are reported through
+ * arnn_status. Every function is thread-safe.
+ *
+ * CPU dispatch. On first use the library detects the CPU once (CPUID and
+ * XGETBV on x86-64, hwcaps on AArch64) and picks, for every op, the best kernel
+ * among scalar < avx2 (AVX2+FMA) < avx512 (AVX-512 F/BW/DQ/VL) on x86-64, or
+ * scalar < neon on AArch64. The environment variable ARNN_ISA (scalar, avx2,
+ * avx512, neon), read once at that moment, caps the level: it never enables
+ * what the CPU lacks; an unknown value or one above the CPU is ignored and the
+ * reason is reported by arnn_isa_note().
+ *
+ * Elementwise math (arnn_vtanh_f32, arnn_vexp_f32, arnn_vsigmoid_f32):
+ *  - y[i] = f(x[i]) for 0 <= i < n; any n (0 does nothing), any alignment,
+ *    in place allowed (y == x; other overlaps are not), nothing is read or
+ *    written outside [0, n). x and y may be NULL only when n == 0.
+ *  - Accuracy, on every ISA: at most 2 ULP from the correctly rounded result
+ *    for every input whose result is a normal float (the exhaustive figures are
+ *    in README.md). A result below FLT_MIN may be flushed to zero.
+ *  - Same bits on every ISA: the scalar, AVX2, AVX-512 (and NEON) kernels
+ *    evaluate the same sequence of binary32 operations, so they return
+ *    identical results for every input.
+ *  - Special values: NaN -> NaN; tanh(+-inf) = +-1, tanh(-0) = -0, |tanh| <= 1;
+ *    exp(-inf) = 0, exp(+inf) = +inf, exp(x) = +inf for x > ln(FLT_MAX);
+ *    sigmoid(-inf) = 0, sigmoid(+inf) = 1, 0 <= sigmoid <= 1.
+ *  - Denormals: these functions run in the caller's floating-point mode and do
+ *    not touch MXCSR / FPCR. The contract holds with and without FTZ/DAZ: with
+ *    DAZ a subnormal input is read as zero (tanh and sigmoid then return the
+ *    value at +-0, exp returns 1), with FTZ a subnormal result becomes zero;
+ *    both are within the contract because such results are below FLT_MIN.
+ *    In either mode all ISAs still agree bit for bit.
+ */
+#ifndef ARNN_ARNN_H
+#define ARNN_ARNN_H
+
+#include <stddef.h>
+
+#define ARNN_VERSION_MAJOR 0
+#define ARNN_VERSION_MINOR 1
+#define ARNN_VERSION_PATCH 0
+#define ARNN_VERSION_NUMBER (ARNN_VERSION_MAJOR * 10000 + ARNN_VERSION_MINOR * 100 + ARNN_VERSION_PATCH)
+#define ARNN_VERSION_STRING "0.1.0"
+
+#if defined(_WIN32) && defined(ARNN_BUILDING_SHARED)
+#define ARNN_API __declspec(dllexport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define ARNN_API __attribute__((visibility("default")))
+#else
+#define ARNN_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes. 0 is success; every other value is an error. */
+typedef enum {
+  ARNN_OK = 0,
+  ARNN_ERR_INVALID_ARGUMENT = 1, /* NULL pointer, zero or inconsistent size */
+  ARNN_ERR_OUT_OF_MEMORY = 2,
+  ARNN_ERR_IO = 3,               /* a file could not be opened or read */
+  ARNN_ERR_MALFORMED_MODEL = 4,  /* a model file is truncated, inconsistent or hostile */
+  ARNN_ERR_UNSUPPORTED = 5,      /* valid input this version cannot handle */
+  ARNN_ERR_SHAPE_MISMATCH = 6,   /* tensor shapes do not fit together */
+  ARNN_ERR_OUT_OF_RANGE = 7      /* token id, length or index outside its range */
+} arnn_status;
+
+/* Library version as "MAJOR.MINOR.PATCH"; compare with ARNN_VERSION_STRING to
+ * detect a header/library mismatch. */
+ARNN_API const char *arnn_version(void);
+
+/* A short English description of a status code (never NULL). */
+ARNN_API const char *arnn_status_str(arnn_status status);
+
+/* Name of the active ISA level: "scalar", "avx2", "avx512" or "neon". */
+ARNN_API const char *arnn_isa(void);
+
+/* Why the ARNN_ISA setting was ignored, or which level it capped; "" when
+ * ARNN_ISA is unset or empty. */
+ARNN_API const char *arnn_isa_note(void);
+
+/* Name of the kernel an op resolved to, e.g. arnn_kernel_name("vtanh") ->
+ * "arnn_f32_vtanh__avx512"; NULL for an unknown op. Ops: "vtanh", "vexp",
+ * "vsigmoid". */
+ARNN_API const char *arnn_kernel_name(const char *op);
+
+/* y[i] = tanh(x[i]). See the contract at the top of this header. */
+ARNN_API void arnn_vtanh_f32(const float *x, float *y, size_t n);
+/* y[i] = e^x[i]. */
+ARNN_API void arnn_vexp_f32(const float *x, float *y, size_t n);
+/* y[i] = 1 / (1 + e^-x[i]). */
+ARNN_API void arnn_vsigmoid_f32(const float *x, float *y, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

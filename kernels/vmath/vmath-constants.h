@@ -1,0 +1,71 @@
+/* Constants shared by every ISA's tanh / exp / sigmoid kernels.
+ *
+ * All ISAs evaluate exactly the same sequence of IEEE-754 binary32 operations
+ * (fused multiply-add wherever a multiply feeds an add, true division), so the
+ * scalar kernels are a bit-exact oracle for the SIMD ones. Changing a constant
+ * here changes every ISA at once; the exhaustive test re-establishes the error
+ * bound. Polynomial coefficients come from tools/fit-vmath-coeffs.py
+ * (near-minimax relative error, rounded to binary32). */
+#ifndef ARNN_KERNELS_VMATH_CONSTANTS_H
+#define ARNN_KERNELS_VMATH_CONSTANTS_H
+
+/* 1.5 * 2^23: adding it to |v| < 2^22 rounds v to the nearest integer, which
+ * then sits in the low mantissa bits (round-to-nearest-even, no float->int
+ * conversion needed, identical on every ISA). */
+#define ARNN_VMATH_ROUND_MAGIC 0x1.8p23f
+/* Same, biased by the binary32 exponent bias so that (bits << 23) is 2^n. */
+#define ARNN_VMATH_ROUND_MAGIC_BIASED 0x1.8000fep23f /* 1.5*2^23 + 127 */
+
+#define ARNN_VMATH_LOG2E 0x1.715476p+0f
+/* Cody-Waite split of ln 2: LN2_HI has 16 significant bits so n*LN2_HI is
+ * exact for |n| < 2^8; LN2_HI + LN2_LO = ln 2 to about 2^-48. */
+#define ARNN_VMATH_LN2_HI 0x1.62e4p-1f
+#define ARNN_VMATH_LN2_LO 0x1.7f7d1cp-20f
+
+/* ---- exp(x) = 2^n (1 + s), r = x - n ln2, |r| <= ln2/2 ----
+ * s = expm1(r) = r + r^2 Q(r), Q of degree 4 (coefficients of r^2 .. r^6):
+ * e^r is approximated with max relative error 2^-27.6 on |r| <= 1.01 ln2/2.
+ * Keeping 1 + s unevaluated lets exp round once and lets sigmoid form both
+ * e and 1 + e with one rounding each from the same unrounded value. */
+#define ARNN_VEXP_Q4 0x1.6a1a4ep-10f
+#define ARNN_VEXP_Q3 0x1.123fc2p-7f
+#define ARNN_VEXP_Q2 0x1.555916p-5f
+#define ARNN_VEXP_Q1 0x1.55548ap-3f
+#define ARNN_VEXP_Q0 0x1.fffffcp-2f
+/* Below EXP_LO every result rounds to +0 (e^-104 < 2^-150); above EXP_HI every
+ * result overflows to +inf (ln FLT_MAX = 88.7228). Clamping to them keeps n
+ * within [-150, 129], where 2^n splits into two normal factors. */
+#define ARNN_VEXP_LO -104.0f
+#define ARNN_VEXP_HI 88.8f
+
+/* ---- tanh(x) = sign(x) * expm1(2a) / (expm1(2a) + 2), a = |x| ----
+ * expm1(2a) = 2^n (1 + expm1(2r)) - 1 with n = floor(2a log2 e) and
+ * r = a - n ln2/2 in [0, ln2/2]: every term is >= 0, so nothing cancels.
+ * expm1(2r) = 2r + r^2 Q(r); Q degree 4, max relative error 2^-25.6. */
+#define ARNN_VTANH_Q4 0x1.e95d9ap-4f
+#define ARNN_VTANH_Q3 0x1.04980ap-2f
+#define ARNN_VTANH_Q2 0x1.566d32p-1f
+#define ARNN_VTANH_Q1 0x1.554acep+0f
+#define ARNN_VTANH_Q0 0x1.00002p+1f
+/* tanh(a) rounds to 1 for a > 9.011 (1 - tanh(a) < 2^-25); clamping there
+ * keeps n <= 26 and maps +inf to 1. */
+#define ARNN_VTANH_HI 9.1f
+/* tanh = u/(1+u) is refined as u(1 - q0) below this u (see vtanh-scalar.c). */
+#define ARNN_VTANH_CORRECT_BELOW 0.5f
+#define ARNN_VTANH_2LOG2E 0x1.715476p+1f
+/* floor(v) as round(v + ROUND_DOWN): slightly above -1/2 so that v = 0 is not a
+ * tie (a tie would round to even, i.e. to -1 with the odd biased magic); the
+ * reduced argument may then dip to -0.0027, inside the fitted interval. */
+#define ARNN_VTANH_ROUND_DOWN -0x1.f8p-2f /* -0.4921875 */
+#define ARNN_VTANH_LN2_HI_HALF 0x1.62e4p-2f
+#define ARNN_VTANH_LN2_LO_HALF 0x1.7f7d1cp-21f
+
+/* ---- sigmoid(x) = 1 / (1 + e^w), w = -x clamped to [LO, -LO], with
+ * e^w = 2^n (1 + s) from the exp kernel's reduction and polynomial.
+ * LO is the float just above ln(FLT_MIN): |n| <= 126, so 2^n is a normal float
+ * built from bits and 1 + e^w never overflows. For x < LO every result is
+ * below FLT_MIN and is flushed to zero, as the contract allows; for x > -LO
+ * the result rounds to 1 anyway. ---- */
+#define ARNN_VSIGMOID_LO -0x1.5d589ep+6f /* -87.33654 */
+
+#endif
