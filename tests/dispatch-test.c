@@ -1,1 +1,88 @@
-int main(void){return 0;}
+/* The dispatcher: thread-safe first use, ARNN_ISA cap resolution (never above
+ * the CPU, unknown values ignored with a reason), and the kernel each op
+ * resolved to.
+ *   dispatch-test                       checks for the current environment
+ *   dispatch-test --expect-isa LEVEL    also requires arnn_isa() == LEVEL
+ *   dispatch-test --expect-note TEXT    also requires TEXT in arnn_isa_note() */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arnn/arnn.h"
+#include "dispatch/dispatch.h"
+
+static int failures;
+#define CHECK(cond, ...)                            \
+  do {                                              \
+    if (!(cond)) {                                  \
+      failures++;                                   \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);   \
+      printf(__VA_ARGS__);                          \
+      printf("\n");                                 \
+    }                                               \
+  } while (0)
+
+static void *first_use(void *out) {
+  *(const arnn_dispatch_table **)out = arnn_dispatch();
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  /* 1. Many threads race to the first use; all see the same filled table. */
+  enum { THREADS = 8 };
+  pthread_t th[THREADS];
+  const arnn_dispatch_table *seen[THREADS];
+  for (int i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, first_use, &seen[i]);
+  for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
+  for (int i = 1; i < THREADS; i++) CHECK(seen[i] == seen[0], "threads saw different tables");
+  const arnn_dispatch_table *t = seen[0];
+  CHECK(t->vtanh.fn && t->vexp.fn && t->vsigmoid.fn, "every op resolved");
+
+  /* 2. The active level never exceeds the CPU's, and the names agree. */
+  const arnn_isa_level best = arnn_cpu_best_isa();
+  CHECK(t->isa <= best, "active level above the CPU's");
+  CHECK(t->cpu_best == best, "cached CPU level");
+  CHECK(strcmp(arnn_isa(), arnn_isa_level_name(t->isa)) == 0, "arnn_isa() = %s", arnn_isa());
+  const char *ops[] = {"vtanh", "vexp", "vsigmoid"};
+  for (int i = 0; i < 3; i++) {
+    const char *name = arnn_kernel_name(ops[i]);
+    CHECK(name != NULL, "kernel name for %s", ops[i]);
+    if (!name) continue;
+    const char *isa = strstr(name, "__");
+    CHECK(isa && arnn_isa_level_from_name(isa + 2) >= 0 && arnn_isa_level_from_name(isa + 2) <= (int)t->isa,
+          "%s resolved to %s, above %s", ops[i], name, arnn_isa());
+    printf("%s -> %s\n", ops[i], name);
+  }
+  CHECK(arnn_kernel_name("nope") == NULL && arnn_kernel_name(NULL) == NULL, "unknown op gives NULL");
+
+  /* 3. Cap resolution, for every request against every possible CPU level. */
+  char note[160];
+  for (int cpu = 0; cpu < ARNN_ISA_COUNT; cpu++) {
+    if (!arnn_isa_level_on_this_arch((arnn_isa_level)cpu)) continue;
+    CHECK((int)arnn_dispatch_resolve_cap((arnn_isa_level)cpu, NULL, note, sizeof note) == cpu && note[0] == 0, "no cap");
+    CHECK((int)arnn_dispatch_resolve_cap((arnn_isa_level)cpu, "", note, sizeof note) == cpu && note[0] == 0, "empty cap");
+    CHECK((int)arnn_dispatch_resolve_cap((arnn_isa_level)cpu, "AVX2x", note, sizeof note) == cpu && strstr(note, "unknown"),
+          "unknown value ignored with a reason: %s", note);
+    for (int req = 0; req < ARNN_ISA_COUNT; req++) {
+      const int got = (int)arnn_dispatch_resolve_cap((arnn_isa_level)cpu, arnn_isa_level_name((arnn_isa_level)req), note, sizeof note);
+      if (!arnn_isa_level_on_this_arch((arnn_isa_level)req))
+        CHECK(got == cpu && strstr(note, "not an ISA of this architecture"), "foreign ISA %d ignored", req);
+      else if (req > cpu)
+        CHECK(got == cpu && strstr(note, "at most"), "cap %d above CPU %d ignored: %s", req, cpu, note);
+      else
+        CHECK(got == req && strstr(note, "caps"), "cap %d on CPU %d", req, cpu);
+    }
+  }
+
+  /* 4. What this process's environment asked for. */
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--expect-isa"))
+      CHECK(strcmp(arnn_isa(), argv[i + 1]) == 0, "expected ISA %s, got %s", argv[i + 1], arnn_isa());
+    else if (!strcmp(argv[i], "--expect-note"))
+      CHECK(strstr(arnn_isa_note(), argv[i + 1]) != NULL, "expected note containing '%s', got '%s'", argv[i + 1], arnn_isa_note());
+  }
+  printf("active ISA %s (CPU best %s)%s%s\n", arnn_isa(), arnn_isa_level_name(best), arnn_isa_note()[0] ? "; " : "",
+         arnn_isa_note());
+  return failures != 0;
+}
