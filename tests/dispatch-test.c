@@ -13,15 +13,7 @@
 #include "dispatch/dispatch.h"
 
 static int failures;
-#define CHECK(cond, ...)                            \
-  do {                                              \
-    if (!(cond)) {                                  \
-      failures++;                                   \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);   \
-      printf(__VA_ARGS__);                          \
-      printf("\n");                                 \
-    }                                               \
-  } while (0)
+#include "check.h"
 
 static void *first_use(void *out) {
   *(const arnn_dispatch_table **)out = arnn_dispatch();

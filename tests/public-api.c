@@ -10,15 +10,7 @@
 #include "arnn/arnn.h"
 
 static int failures;
-#define CHECK(cond, ...)                            \
-  do {                                              \
-    if (!(cond)) {                                  \
-      failures++;                                   \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);   \
-      printf(__VA_ARGS__);                          \
-      printf("\n");                                 \
-    }                                               \
-  } while (0)
+#include "check.h"
 
 static int within_2ulp(float y, double r) {
   const float rf = (float)r;

@@ -16,17 +16,7 @@
 #include "test-util.h"
 
 static int failures;
-#define CHECK(cond, ...)                                 \
-  do {                                                   \
-    if (!(cond)) {                                       \
-      failures++;                                        \
-      if (failures < 50) {                               \
-        printf("FAIL %s:%d: ", __FILE__, __LINE__);      \
-        printf(__VA_ARGS__);                             \
-        printf("\n");                                    \
-      }                                                  \
-    }                                                    \
-  } while (0)
+#include "check.h"
 
 static double reference(const char *op, double x) {
   if (!strcmp(op, "vtanh")) return tanh(x);
