@@ -4,21 +4,15 @@
 #include "vmath.h"
 #include "vmath-avx2-inl.h"
 
-static inline __m256 exp8(__m256 v) {
-  v = _mm256_min_ps(_mm256_set1_ps(ARNN_VEXP_HI), v); /* NaN passes (second operand) */
-  v = _mm256_max_ps(_mm256_set1_ps(ARNN_VEXP_LO), v);
-  return arnn_avx2_exp_clamped(v);
-}
-
 void arnn_f32_vexp__avx2(const float *x, float *y, size_t n) {
   for (; n >= 16; n -= 16, x += 16, y += 16) {
     const __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
-    _mm256_storeu_ps(y, exp8(v0));
-    _mm256_storeu_ps(y + 8, exp8(v1));
+    _mm256_storeu_ps(y, arnn_avx2_exp(v0));
+    _mm256_storeu_ps(y + 8, arnn_avx2_exp(v1));
   }
-  for (; n >= 8; n -= 8, x += 8, y += 8) _mm256_storeu_ps(y, exp8(_mm256_loadu_ps(x)));
+  for (; n >= 8; n -= 8, x += 8, y += 8) _mm256_storeu_ps(y, arnn_avx2_exp(_mm256_loadu_ps(x)));
   if (n) {
     const __m256i m = arnn_avx2_tail_mask(n);
-    _mm256_maskstore_ps(y, m, exp8(_mm256_maskload_ps(x, m)));
+    _mm256_maskstore_ps(y, m, arnn_avx2_exp(_mm256_maskload_ps(x, m)));
   }
 }

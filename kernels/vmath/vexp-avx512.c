@@ -4,21 +4,15 @@
 #include "vmath.h"
 #include "vmath-avx512-inl.h"
 
-static inline __m512 exp16(__m512 v) {
-  v = _mm512_min_ps(_mm512_set1_ps(ARNN_VEXP_HI), v); /* NaN passes (second operand) */
-  v = _mm512_max_ps(_mm512_set1_ps(ARNN_VEXP_LO), v);
-  return arnn_avx512_exp_clamped(v);
-}
-
 void arnn_f32_vexp__avx512(const float *x, float *y, size_t n) {
   for (; n >= 32; n -= 32, x += 32, y += 32) {
     const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
-    _mm512_storeu_ps(y, exp16(v0));
-    _mm512_storeu_ps(y + 16, exp16(v1));
+    _mm512_storeu_ps(y, arnn_avx512_exp(v0));
+    _mm512_storeu_ps(y + 16, arnn_avx512_exp(v1));
   }
-  for (; n >= 16; n -= 16, x += 16, y += 16) _mm512_storeu_ps(y, exp16(_mm512_loadu_ps(x)));
+  for (; n >= 16; n -= 16, x += 16, y += 16) _mm512_storeu_ps(y, arnn_avx512_exp(_mm512_loadu_ps(x)));
   if (n) {
     const __mmask16 m = arnn_avx512_tail_mask(n);
-    _mm512_mask_storeu_ps(y, m, exp16(_mm512_maskz_loadu_ps(m, x)));
+    _mm512_mask_storeu_ps(y, m, arnn_avx512_exp(_mm512_maskz_loadu_ps(m, x)));
   }
 }

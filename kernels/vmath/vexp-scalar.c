@@ -11,8 +11,6 @@
 
 void arnn_f32_vexp__scalar(const float *x, float *y, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    float v = arnn_min_nan_passing(ARNN_VEXP_HI, x[i]);
-    v = arnn_max_nan_passing(ARNN_VEXP_LO, v);
-    y[i] = arnn_scalar_exp_clamped(v);
+    y[i] = arnn_scalar_exp(x[i]);
   }
 }

@@ -42,4 +42,62 @@ static inline __m256i arnn_avx2_tail_mask(size_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/* exp(x) per lane; the kernel file vexp-avx2.c describes the algorithm. */
+static inline __m256 arnn_avx2_exp(__m256 v) {
+  v = _mm256_min_ps(_mm256_set1_ps(ARNN_VEXP_HI), v); /* NaN passes (second operand) */
+  v = _mm256_max_ps(_mm256_set1_ps(ARNN_VEXP_LO), v);
+  return arnn_avx2_exp_clamped(v);
+}
+
+/* tanh(x) per lane; the kernel file vtanh-avx2.c describes the algorithm. */
+static inline __m256 arnn_avx2_tanh(__m256 v) {
+  const __m256 magic = _mm256_set1_ps(ARNN_VMATH_ROUND_MAGIC_BIASED);
+  const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+  const __m256 a = _mm256_min_ps(_mm256_set1_ps(ARNN_VTANH_HI), _mm256_andnot_ps(sign_mask, v));
+  /* n = floor(2a log2 e) = round(2a log2 e - 0.49); t holds n + 127 in its low bits */
+  const __m256 t = _mm256_add_ps(_mm256_fmadd_ps(a, _mm256_set1_ps(ARNN_VTANH_2LOG2E), _mm256_set1_ps(ARNN_VTANH_ROUND_DOWN)), magic);
+  const __m256 n = _mm256_sub_ps(t, magic);
+  __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(-ARNN_VTANH_LN2_HI_HALF), a);
+  r = _mm256_fmadd_ps(n, _mm256_set1_ps(-ARNN_VTANH_LN2_LO_HALF), r);
+  __m256 q = _mm256_fmadd_ps(_mm256_set1_ps(ARNN_VTANH_Q4), r, _mm256_set1_ps(ARNN_VTANH_Q3));
+  q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ARNN_VTANH_Q2));
+  q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ARNN_VTANH_Q1));
+  q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ARNN_VTANH_Q0));
+  const __m256 r2 = _mm256_mul_ps(r, r);
+  const __m256 expm1_2r = _mm256_fmadd_ps(r2, q, _mm256_add_ps(r, r));
+  const __m256 pow2n = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
+  const __m256 m = _mm256_fmadd_ps(pow2n, expm1_2r, _mm256_sub_ps(pow2n, _mm256_set1_ps(1.0f)));
+  const __m256 u = _mm256_mul_ps(_mm256_set1_ps(0.5f), m);
+  const __m256 q0 = _mm256_div_ps(u, _mm256_add_ps(u, _mm256_set1_ps(1.0f)));
+  /* u < 1/2: refine with tanh = u (1 - tanh), i.e. fma(-u, q0, u) */
+  const __m256 refine = _mm256_cmp_ps(u, _mm256_set1_ps(ARNN_VTANH_CORRECT_BELOW), _CMP_LT_OQ);
+  const __m256 magnitude = _mm256_blendv_ps(q0, _mm256_fnmadd_ps(u, q0, u), refine);
+  return _mm256_or_ps(magnitude, _mm256_and_ps(v, sign_mask));
+}
+
+/* sigmoid(x) per lane; the kernel file vsigmoid-avx2.c describes the algorithm. */
+static inline __m256 arnn_avx2_sigmoid(__m256 v) {
+  const __m256 magic = _mm256_set1_ps(ARNN_VMATH_ROUND_MAGIC_BIASED);
+  const __m256 lo = _mm256_set1_ps(ARNN_VSIGMOID_LO);
+  __m256 w = _mm256_xor_ps(v, _mm256_set1_ps(-0.0f)); /* -x */
+  w = _mm256_min_ps(_mm256_set1_ps(-ARNN_VSIGMOID_LO), w); /* NaN passes (second operand) */
+  w = _mm256_max_ps(lo, w);
+  const __m256 t = _mm256_fmadd_ps(w, _mm256_set1_ps(ARNN_VMATH_LOG2E), magic);
+  const __m256 n = _mm256_sub_ps(t, magic);
+  __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(-ARNN_VMATH_LN2_HI), w);
+  r = _mm256_fmadd_ps(n, _mm256_set1_ps(-ARNN_VMATH_LN2_LO), r);
+  const __m256 s = arnn_avx2_expm1_reduced(r);
+  const __m256 pow2n = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
+  /* 1 + e^w: fma(2^n, s, 2^n + 1), or fma(2^n, s + 2^-n, 2^n) where n >= 24
+   * (adding +0 in the other lanes leaves s and 2^n unchanged) */
+  const __m256 big = _mm256_cmp_ps(pow2n, _mm256_set1_ps(0x1p24f), _CMP_GE_OQ);
+  const __m256 inv_pow2n = _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_set1_epi32(0x7f000000), _mm256_castps_si256(pow2n)));
+  const __m256 s_adj = _mm256_add_ps(s, _mm256_and_ps(big, inv_pow2n));
+  const __m256 c = _mm256_add_ps(pow2n, _mm256_andnot_ps(big, _mm256_set1_ps(1.0f)));
+  const __m256 denominator = _mm256_fmadd_ps(pow2n, s_adj, c);
+  /* lanes with x < LO become 0; "not less than, unordered" keeps NaN lanes */
+  const __m256 keep = _mm256_cmp_ps(v, lo, _CMP_NLT_UQ);
+  return _mm256_and_ps(keep, _mm256_div_ps(_mm256_set1_ps(1.0f), denominator));
+}
+
 #endif

@@ -66,4 +66,58 @@ static inline float arnn_scalar_exp_clamped(float x) {
   return arnn_scale_by_pow2(p, ni);
 }
 
+/* exp(x); the kernel file vexp-scalar.c describes the algorithm. */
+static inline float arnn_scalar_exp(float x) {
+  float v = arnn_min_nan_passing(ARNN_VEXP_HI, x);
+  v = arnn_max_nan_passing(ARNN_VEXP_LO, v);
+  return arnn_scalar_exp_clamped(v);
+}
+
+/* tanh(x); the kernel file vtanh-scalar.c describes the algorithm. */
+static inline float arnn_scalar_tanh(float x) {
+  const uint32_t xb = arnn_f32_bits(x);
+  const float a = arnn_min_nan_passing(ARNN_VTANH_HI, arnn_f32_from_bits(xb & UINT32_C(0x7fffffff)));
+  const float t = fmaf(a, ARNN_VTANH_2LOG2E, ARNN_VTANH_ROUND_DOWN) + ARNN_VMATH_ROUND_MAGIC_BIASED;
+  const float nf = t - ARNN_VMATH_ROUND_MAGIC_BIASED;
+  float r = fmaf(nf, -ARNN_VTANH_LN2_HI_HALF, a);
+  r = fmaf(nf, -ARNN_VTANH_LN2_LO_HALF, r);
+  float q = ARNN_VTANH_Q4;
+  q = fmaf(q, r, ARNN_VTANH_Q3);
+  q = fmaf(q, r, ARNN_VTANH_Q2);
+  q = fmaf(q, r, ARNN_VTANH_Q1);
+  q = fmaf(q, r, ARNN_VTANH_Q0);
+  const float r2 = r * r;
+  const float expm1_2r = fmaf(r2, q, r + r);
+  /* 2^n from t's bits: its low mantissa bits hold n + 127 (0 <= n <= 26). */
+  const float pow2n = arnn_f32_from_bits(arnn_f32_bits(t) << 23);
+  const float m = fmaf(pow2n, expm1_2r, pow2n - 1.0f);
+  const float u = 0.5f * m;
+  const float q0 = u / (u + 1.0f);
+  const float magnitude = u < ARNN_VTANH_CORRECT_BELOW ? fmaf(-u, q0, u) : q0;
+  return arnn_f32_from_bits(arnn_f32_bits(magnitude) | (xb & UINT32_C(0x80000000)));
+}
+
+/* sigmoid(x); the kernel file vsigmoid-scalar.c describes the algorithm. */
+static inline float arnn_scalar_sigmoid(float x) {
+  const float v = x;
+  float w = arnn_f32_from_bits(arnn_f32_bits(v) ^ UINT32_C(0x80000000)); /* -x */
+  w = arnn_min_nan_passing(-ARNN_VSIGMOID_LO, w);
+  w = arnn_max_nan_passing(ARNN_VSIGMOID_LO, w);
+  const float t = fmaf(w, ARNN_VMATH_LOG2E, ARNN_VMATH_ROUND_MAGIC_BIASED);
+  const float nf = t - ARNN_VMATH_ROUND_MAGIC_BIASED;
+  float r = fmaf(nf, -ARNN_VMATH_LN2_HI, w);
+  r = fmaf(nf, -ARNN_VMATH_LN2_LO, r);
+  const float s = arnn_scalar_expm1_reduced(r);
+  const float pow2n = arnn_f32_from_bits(arnn_f32_bits(t) << 23); /* 2^n, |n| <= 126 */
+  float denominator;
+  if (pow2n >= 0x1p24f) {
+    const float inv_pow2n = arnn_f32_from_bits(UINT32_C(0x7f000000) - arnn_f32_bits(pow2n)); /* 2^-n */
+    denominator = fmaf(pow2n, s + inv_pow2n, pow2n);
+  } else {
+    denominator = fmaf(pow2n, s, pow2n + 1.0f);
+  }
+  const float result = 1.0f / denominator;
+  return v < ARNN_VSIGMOID_LO ? 0.0f : result;
+}
+
 #endif

@@ -20,25 +20,5 @@
 #include "vmath-scalar-inl.h"
 
 void arnn_f32_vsigmoid__scalar(const float *x, float *y, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    const float v = x[i];
-    float w = arnn_f32_from_bits(arnn_f32_bits(v) ^ UINT32_C(0x80000000)); /* -x */
-    w = arnn_min_nan_passing(-ARNN_VSIGMOID_LO, w);
-    w = arnn_max_nan_passing(ARNN_VSIGMOID_LO, w);
-    const float t = fmaf(w, ARNN_VMATH_LOG2E, ARNN_VMATH_ROUND_MAGIC_BIASED);
-    const float nf = t - ARNN_VMATH_ROUND_MAGIC_BIASED;
-    float r = fmaf(nf, -ARNN_VMATH_LN2_HI, w);
-    r = fmaf(nf, -ARNN_VMATH_LN2_LO, r);
-    const float s = arnn_scalar_expm1_reduced(r);
-    const float pow2n = arnn_f32_from_bits(arnn_f32_bits(t) << 23); /* 2^n, |n| <= 126 */
-    float denominator;
-    if (pow2n >= 0x1p24f) {
-      const float inv_pow2n = arnn_f32_from_bits(UINT32_C(0x7f000000) - arnn_f32_bits(pow2n)); /* 2^-n */
-      denominator = fmaf(pow2n, s + inv_pow2n, pow2n);
-    } else {
-      denominator = fmaf(pow2n, s, pow2n + 1.0f);
-    }
-    const float result = 1.0f / denominator;
-    y[i] = v < ARNN_VSIGMOID_LO ? 0.0f : result;
-  }
+  for (size_t i = 0; i < n; i++) y[i] = arnn_scalar_sigmoid(x[i]);
 }

@@ -17,26 +17,5 @@
 #include "vmath-scalar-inl.h"
 
 void arnn_f32_vtanh__scalar(const float *x, float *y, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    const uint32_t xb = arnn_f32_bits(x[i]);
-    const float a = arnn_min_nan_passing(ARNN_VTANH_HI, arnn_f32_from_bits(xb & UINT32_C(0x7fffffff)));
-    const float t = fmaf(a, ARNN_VTANH_2LOG2E, ARNN_VTANH_ROUND_DOWN) + ARNN_VMATH_ROUND_MAGIC_BIASED;
-    const float nf = t - ARNN_VMATH_ROUND_MAGIC_BIASED;
-    float r = fmaf(nf, -ARNN_VTANH_LN2_HI_HALF, a);
-    r = fmaf(nf, -ARNN_VTANH_LN2_LO_HALF, r);
-    float q = ARNN_VTANH_Q4;
-    q = fmaf(q, r, ARNN_VTANH_Q3);
-    q = fmaf(q, r, ARNN_VTANH_Q2);
-    q = fmaf(q, r, ARNN_VTANH_Q1);
-    q = fmaf(q, r, ARNN_VTANH_Q0);
-    const float r2 = r * r;
-    const float expm1_2r = fmaf(r2, q, r + r);
-    /* 2^n from t's bits: its low mantissa bits hold n + 127 (0 <= n <= 26). */
-    const float pow2n = arnn_f32_from_bits(arnn_f32_bits(t) << 23);
-    const float m = fmaf(pow2n, expm1_2r, pow2n - 1.0f);
-    const float u = 0.5f * m;
-    const float q0 = u / (u + 1.0f);
-    const float magnitude = u < ARNN_VTANH_CORRECT_BELOW ? fmaf(-u, q0, u) : q0;
-    y[i] = arnn_f32_from_bits(arnn_f32_bits(magnitude) | (xb & UINT32_C(0x80000000)));
-  }
+  for (size_t i = 0; i < n; i++) y[i] = arnn_scalar_tanh(x[i]);
 }
