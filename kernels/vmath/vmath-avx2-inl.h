@@ -59,15 +59,14 @@ static inline __m256 arnn_avx2_tanh(__m256 v) {
   const __m256 n = _mm256_sub_ps(t, magic);
   __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(-ARNN_VTANH_LN2_HI_HALF), a);
   r = _mm256_fmadd_ps(n, _mm256_set1_ps(-ARNN_VTANH_LN2_LO_HALF), r);
-  __m256 q = _mm256_fmadd_ps(_mm256_set1_ps(ARNN_VTANH_Q4), r, _mm256_set1_ps(ARNN_VTANH_Q3));
-  q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ARNN_VTANH_Q2));
-  q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ARNN_VTANH_Q1));
-  q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ARNN_VTANH_Q0));
-  const __m256 r2 = _mm256_mul_ps(r, r);
-  const __m256 expm1_2r = _mm256_fmadd_ps(r2, q, _mm256_add_ps(r, r));
+  /* h = expm1(2r)/2 with halved coefficients; u = m/2 = fma(2^n, h, (2^n - 1)/2) */
+  __m256 q = _mm256_fmadd_ps(_mm256_set1_ps(ARNN_VTANH_HQ4), r, _mm256_set1_ps(ARNN_VTANH_HQ3));
+  q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ARNN_VTANH_HQ2));
+  q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ARNN_VTANH_HQ1));
+  q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ARNN_VTANH_HQ0));
+  const __m256 h = _mm256_fmadd_ps(_mm256_mul_ps(r, r), q, r);
   const __m256 pow2n = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
-  const __m256 m = _mm256_fmadd_ps(pow2n, expm1_2r, _mm256_sub_ps(pow2n, _mm256_set1_ps(1.0f)));
-  const __m256 u = _mm256_mul_ps(_mm256_set1_ps(0.5f), m);
+  const __m256 u = _mm256_fmadd_ps(pow2n, h, _mm256_fmadd_ps(pow2n, _mm256_set1_ps(0.5f), _mm256_set1_ps(-0.5f)));
   const __m256 q0 = _mm256_div_ps(u, _mm256_add_ps(u, _mm256_set1_ps(1.0f)));
   /* u < 1/2: refine with tanh = u (1 - tanh), i.e. fma(-u, q0, u) */
   const __m256 refine = _mm256_cmp_ps(u, _mm256_set1_ps(ARNN_VTANH_CORRECT_BELOW), _CMP_LT_OQ);
@@ -79,22 +78,26 @@ static inline __m256 arnn_avx2_tanh(__m256 v) {
 static inline __m256 arnn_avx2_sigmoid(__m256 v) {
   const __m256 magic = _mm256_set1_ps(ARNN_VMATH_ROUND_MAGIC_BIASED);
   const __m256 lo = _mm256_set1_ps(ARNN_VSIGMOID_LO);
-  __m256 w = _mm256_xor_ps(v, _mm256_set1_ps(-0.0f)); /* -x */
-  w = _mm256_min_ps(_mm256_set1_ps(-ARNN_VSIGMOID_LO), w); /* NaN passes (second operand) */
-  w = _mm256_max_ps(lo, w);
-  const __m256 t = _mm256_fmadd_ps(w, _mm256_set1_ps(ARNN_VMATH_LOG2E), magic);
+  /* x clamped to [LO, -LO]; w = -x is folded into the constants and into
+   * fnmadd/fmsub (negation is exact), as in the scalar twin: r_neg = -r. */
+  __m256 xc = _mm256_min_ps(_mm256_set1_ps(-ARNN_VSIGMOID_LO), v); /* NaN passes (second operand) */
+  xc = _mm256_max_ps(lo, xc);
+  const __m256 t = _mm256_fmadd_ps(xc, _mm256_set1_ps(-ARNN_VMATH_LOG2E), magic);
   const __m256 n = _mm256_sub_ps(t, magic);
-  __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(-ARNN_VMATH_LN2_HI), w);
-  r = _mm256_fmadd_ps(n, _mm256_set1_ps(-ARNN_VMATH_LN2_LO), r);
-  const __m256 s = arnn_avx2_expm1_reduced(r);
+  __m256 r_neg = _mm256_fmadd_ps(n, _mm256_set1_ps(ARNN_VMATH_LN2_HI), xc);
+  r_neg = _mm256_fmadd_ps(n, _mm256_set1_ps(ARNN_VMATH_LN2_LO), r_neg);
+  __m256 q = _mm256_fmadd_ps(_mm256_set1_ps(-ARNN_VEXP_Q4), r_neg, _mm256_set1_ps(ARNN_VEXP_Q3));
+  q = _mm256_fnmadd_ps(q, r_neg, _mm256_set1_ps(ARNN_VEXP_Q2));
+  q = _mm256_fnmadd_ps(q, r_neg, _mm256_set1_ps(ARNN_VEXP_Q1));
+  q = _mm256_fnmadd_ps(q, r_neg, _mm256_set1_ps(ARNN_VEXP_Q0));
+  const __m256 s = _mm256_fmsub_ps(_mm256_mul_ps(r_neg, r_neg), q, r_neg); /* expm1(-x - n ln2) */
   const __m256 pow2n = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
-  /* 1 + e^w: fma(2^n, s, 2^n + 1), or fma(2^n, s + 2^-n, 2^n) where n >= 24
-   * (adding +0 in the other lanes leaves s and 2^n unchanged) */
+  /* 1 + e^-x = fma(2^n, s, 2^n + 1); for n >= 24, 2^n + 1 rounds to 2^n and
+   * the 1 rides in s + 2^-n instead (adding +0 elsewhere leaves s unchanged) */
   const __m256 big = _mm256_cmp_ps(pow2n, _mm256_set1_ps(0x1p24f), _CMP_GE_OQ);
   const __m256 inv_pow2n = _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_set1_epi32(0x7f000000), _mm256_castps_si256(pow2n)));
   const __m256 s_adj = _mm256_add_ps(s, _mm256_and_ps(big, inv_pow2n));
-  const __m256 c = _mm256_add_ps(pow2n, _mm256_andnot_ps(big, _mm256_set1_ps(1.0f)));
-  const __m256 denominator = _mm256_fmadd_ps(pow2n, s_adj, c);
+  const __m256 denominator = _mm256_fmadd_ps(pow2n, s_adj, _mm256_add_ps(pow2n, _mm256_set1_ps(1.0f)));
   /* lanes with x < LO become 0; "not less than, unordered" keeps NaN lanes */
   const __m256 keep = _mm256_cmp_ps(v, lo, _CMP_NLT_UQ);
   return _mm256_and_ps(keep, _mm256_div_ps(_mm256_set1_ps(1.0f), denominator));

@@ -48,15 +48,14 @@ static inline __m512 arnn_avx512_tanh(__m512 v) {
   const __m512 n = _mm512_sub_ps(t, magic);
   __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-ARNN_VTANH_LN2_HI_HALF), a);
   r = _mm512_fmadd_ps(n, _mm512_set1_ps(-ARNN_VTANH_LN2_LO_HALF), r);
-  __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(ARNN_VTANH_Q4), r, _mm512_set1_ps(ARNN_VTANH_Q3));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ARNN_VTANH_Q2));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ARNN_VTANH_Q1));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ARNN_VTANH_Q0));
-  const __m512 r2 = _mm512_mul_ps(r, r);
-  const __m512 expm1_2r = _mm512_fmadd_ps(r2, q, _mm512_add_ps(r, r));
+  /* h = expm1(2r)/2 with halved coefficients; u = m/2 = fma(2^n, h, (2^n - 1)/2) */
+  __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(ARNN_VTANH_HQ4), r, _mm512_set1_ps(ARNN_VTANH_HQ3));
+  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ARNN_VTANH_HQ2));
+  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ARNN_VTANH_HQ1));
+  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ARNN_VTANH_HQ0));
+  const __m512 h = _mm512_fmadd_ps(_mm512_mul_ps(r, r), q, r);
   const __m512 pow2n = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t), 23));
-  const __m512 m = _mm512_fmadd_ps(pow2n, expm1_2r, _mm512_sub_ps(pow2n, _mm512_set1_ps(1.0f)));
-  const __m512 u = _mm512_mul_ps(_mm512_set1_ps(0.5f), m);
+  const __m512 u = _mm512_fmadd_ps(pow2n, h, _mm512_fmadd_ps(pow2n, _mm512_set1_ps(0.5f), _mm512_set1_ps(-0.5f)));
   const __m512 q0 = _mm512_div_ps(u, _mm512_add_ps(u, _mm512_set1_ps(1.0f)));
   /* u < 1/2: refine with tanh = u (1 - tanh), i.e. fma(-u, q0, u) */
   const __mmask16 refine = _mm512_cmp_ps_mask(u, _mm512_set1_ps(ARNN_VTANH_CORRECT_BELOW), _CMP_LT_OQ);
@@ -70,21 +69,26 @@ static inline __m512 arnn_avx512_tanh(__m512 v) {
 static inline __m512 arnn_avx512_sigmoid(__m512 v) {
   const __m512 magic = _mm512_set1_ps(ARNN_VMATH_ROUND_MAGIC_BIASED);
   const __m512 lo = _mm512_set1_ps(ARNN_VSIGMOID_LO);
-  __m512 w = _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); /* -x */
-  w = _mm512_min_ps(_mm512_set1_ps(-ARNN_VSIGMOID_LO), w); /* NaN passes (second operand) */
-  w = _mm512_max_ps(lo, w);
-  const __m512 t = _mm512_fmadd_ps(w, _mm512_set1_ps(ARNN_VMATH_LOG2E), magic);
+  /* x clamped to [LO, -LO]; w = -x is folded into the constants and into
+   * fnmadd/fmsub (negation is exact), as in the scalar twin: r_neg = -r. */
+  __m512 xc = _mm512_min_ps(_mm512_set1_ps(-ARNN_VSIGMOID_LO), v); /* NaN passes (second operand) */
+  xc = _mm512_max_ps(lo, xc);
+  const __m512 t = _mm512_fmadd_ps(xc, _mm512_set1_ps(-ARNN_VMATH_LOG2E), magic);
   const __m512 n = _mm512_sub_ps(t, magic);
-  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-ARNN_VMATH_LN2_HI), w);
-  r = _mm512_fmadd_ps(n, _mm512_set1_ps(-ARNN_VMATH_LN2_LO), r);
-  const __m512 s = arnn_avx512_expm1_reduced(r);
+  __m512 r_neg = _mm512_fmadd_ps(n, _mm512_set1_ps(ARNN_VMATH_LN2_HI), xc);
+  r_neg = _mm512_fmadd_ps(n, _mm512_set1_ps(ARNN_VMATH_LN2_LO), r_neg);
+  __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(-ARNN_VEXP_Q4), r_neg, _mm512_set1_ps(ARNN_VEXP_Q3));
+  q = _mm512_fnmadd_ps(q, r_neg, _mm512_set1_ps(ARNN_VEXP_Q2));
+  q = _mm512_fnmadd_ps(q, r_neg, _mm512_set1_ps(ARNN_VEXP_Q1));
+  q = _mm512_fnmadd_ps(q, r_neg, _mm512_set1_ps(ARNN_VEXP_Q0));
+  const __m512 s = _mm512_fmsub_ps(_mm512_mul_ps(r_neg, r_neg), q, r_neg); /* expm1(-x - n ln2) */
   const __m512 pow2n = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t), 23));
-  /* 1 + e^w: fma(2^n, s, 2^n + 1), or fma(2^n, s + 2^-n, 2^n) where n >= 24 */
+  /* 1 + e^-x = fma(2^n, s, 2^n + 1); for n >= 24, 2^n + 1 rounds to 2^n and
+   * the 1 rides in s + 2^-n instead */
   const __mmask16 big = _mm512_cmp_ps_mask(pow2n, _mm512_set1_ps(0x1p24f), _CMP_GE_OQ);
   const __m512 inv_pow2n = _mm512_castsi512_ps(_mm512_sub_epi32(_mm512_set1_epi32(0x7f000000), _mm512_castps_si512(pow2n)));
   const __m512 s_adj = _mm512_mask_add_ps(s, big, s, inv_pow2n);
-  const __m512 c = _mm512_mask_add_ps(pow2n, _knot_mask16(big), pow2n, _mm512_set1_ps(1.0f));
-  const __m512 denominator = _mm512_fmadd_ps(pow2n, s_adj, c);
+  const __m512 denominator = _mm512_fmadd_ps(pow2n, s_adj, _mm512_add_ps(pow2n, _mm512_set1_ps(1.0f)));
   /* lanes with x < LO become 0; "not less than, unordered" keeps NaN lanes */
   const __mmask16 keep = _mm512_cmp_ps_mask(v, lo, _CMP_NLT_UQ);
   return _mm512_maskz_div_ps(keep, _mm512_set1_ps(1.0f), denominator);

@@ -47,6 +47,16 @@
 #define ARNN_VTANH_Q2 0x1.566d32p-1f
 #define ARNN_VTANH_Q1 0x1.554acep+0f
 #define ARNN_VTANH_Q0 0x1.00002p+1f
+/* The kernels evaluate h = expm1(2r)/2 = r + r^2 (Q(r)/2) directly: halving
+ * every coefficient is exact, so each Horner step and the final FMA give
+ * exactly half of the unhalved values (no intermediate is subnormal unless r
+ * is, and then h = r exactly either way). This saves the 2r addition and the
+ * final halving u = m/2 (see vtanh-scalar.c). */
+#define ARNN_VTANH_HQ4 (0.5f * ARNN_VTANH_Q4)
+#define ARNN_VTANH_HQ3 (0.5f * ARNN_VTANH_Q3)
+#define ARNN_VTANH_HQ2 (0.5f * ARNN_VTANH_Q2)
+#define ARNN_VTANH_HQ1 (0.5f * ARNN_VTANH_Q1)
+#define ARNN_VTANH_HQ0 (0.5f * ARNN_VTANH_Q0)
 /* tanh(a) rounds to 1 for a > 9.011 (1 - tanh(a) < 2^-25); clamping there
  * keeps n <= 26 and maps +inf to 1. */
 #define ARNN_VTANH_HI 9.1f

@@ -81,17 +81,16 @@ static inline float arnn_scalar_tanh(float x) {
   const float nf = t - ARNN_VMATH_ROUND_MAGIC_BIASED;
   float r = fmaf(nf, -ARNN_VTANH_LN2_HI_HALF, a);
   r = fmaf(nf, -ARNN_VTANH_LN2_LO_HALF, r);
-  float q = ARNN_VTANH_Q4;
-  q = fmaf(q, r, ARNN_VTANH_Q3);
-  q = fmaf(q, r, ARNN_VTANH_Q2);
-  q = fmaf(q, r, ARNN_VTANH_Q1);
-  q = fmaf(q, r, ARNN_VTANH_Q0);
-  const float r2 = r * r;
-  const float expm1_2r = fmaf(r2, q, r + r);
+  float q = ARNN_VTANH_HQ4;
+  q = fmaf(q, r, ARNN_VTANH_HQ3);
+  q = fmaf(q, r, ARNN_VTANH_HQ2);
+  q = fmaf(q, r, ARNN_VTANH_HQ1);
+  q = fmaf(q, r, ARNN_VTANH_HQ0);
+  const float h = fmaf(r * r, q, r); /* expm1(2r) / 2 */
   /* 2^n from t's bits: its low mantissa bits hold n + 127 (0 <= n <= 26). */
   const float pow2n = arnn_f32_from_bits(arnn_f32_bits(t) << 23);
-  const float m = fmaf(pow2n, expm1_2r, pow2n - 1.0f);
-  const float u = 0.5f * m;
+  /* u = m/2 = 2^n h + (2^n - 1)/2, with (2^n - 1)/2 rounded once */
+  const float u = fmaf(pow2n, h, fmaf(pow2n, 0.5f, -0.5f));
   const float q0 = u / (u + 1.0f);
   const float magnitude = u < ARNN_VTANH_CORRECT_BELOW ? fmaf(-u, q0, u) : q0;
   return arnn_f32_from_bits(arnn_f32_bits(magnitude) | (xb & UINT32_C(0x80000000)));
@@ -99,25 +98,28 @@ static inline float arnn_scalar_tanh(float x) {
 
 /* sigmoid(x); the kernel file vsigmoid-scalar.c describes the algorithm. */
 static inline float arnn_scalar_sigmoid(float x) {
-  const float v = x;
-  float w = arnn_f32_from_bits(arnn_f32_bits(v) ^ UINT32_C(0x80000000)); /* -x */
-  w = arnn_min_nan_passing(-ARNN_VSIGMOID_LO, w);
-  w = arnn_max_nan_passing(ARNN_VSIGMOID_LO, w);
-  const float t = fmaf(w, ARNN_VMATH_LOG2E, ARNN_VMATH_ROUND_MAGIC_BIASED);
+  /* x clamped to [LO, -LO]; w = -x is never formed: every operation below is
+   * written with the sign folded into its constants or into fnmadd/fmsub
+   * (exact: negation commutes with rounding), so r_neg = -r. */
+  float xc = arnn_min_nan_passing(-ARNN_VSIGMOID_LO, x);
+  xc = arnn_max_nan_passing(ARNN_VSIGMOID_LO, xc);
+  const float t = fmaf(xc, -ARNN_VMATH_LOG2E, ARNN_VMATH_ROUND_MAGIC_BIASED);
   const float nf = t - ARNN_VMATH_ROUND_MAGIC_BIASED;
-  float r = fmaf(nf, -ARNN_VMATH_LN2_HI, w);
-  r = fmaf(nf, -ARNN_VMATH_LN2_LO, r);
-  const float s = arnn_scalar_expm1_reduced(r);
+  float r_neg = fmaf(nf, ARNN_VMATH_LN2_HI, xc);
+  r_neg = fmaf(nf, ARNN_VMATH_LN2_LO, r_neg);
+  /* s = expm1(r) = r + r^2 Q(r) evaluated in r_neg: odd steps negate */
+  float q = fmaf(-ARNN_VEXP_Q4, r_neg, ARNN_VEXP_Q3);
+  q = fmaf(-q, r_neg, ARNN_VEXP_Q2);
+  q = fmaf(-q, r_neg, ARNN_VEXP_Q1);
+  q = fmaf(-q, r_neg, ARNN_VEXP_Q0);
+  const float s = fmaf(r_neg * r_neg, q, -r_neg);
   const float pow2n = arnn_f32_from_bits(arnn_f32_bits(t) << 23); /* 2^n, |n| <= 126 */
-  float denominator;
-  if (pow2n >= 0x1p24f) {
-    const float inv_pow2n = arnn_f32_from_bits(UINT32_C(0x7f000000) - arnn_f32_bits(pow2n)); /* 2^-n */
-    denominator = fmaf(pow2n, s + inv_pow2n, pow2n);
-  } else {
-    denominator = fmaf(pow2n, s, pow2n + 1.0f);
-  }
+  /* 2^n + 1 is exact for n <= 23 and rounds to 2^n above (n = 24 is a tie,
+   * to even); there the lost 1 is carried by s + 2^-n instead. */
+  const float s_adj = pow2n >= 0x1p24f ? s + arnn_f32_from_bits(UINT32_C(0x7f000000) - arnn_f32_bits(pow2n)) : s;
+  const float denominator = fmaf(pow2n, s_adj, pow2n + 1.0f);
   const float result = 1.0f / denominator;
-  return v < ARNN_VSIGMOID_LO ? 0.0f : result;
+  return x < ARNN_VSIGMOID_LO ? 0.0f : result;
 }
 
 #endif
