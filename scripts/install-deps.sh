@@ -7,6 +7,11 @@ what=${1:-test}
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 pkgs="build-essential cmake"
+# The AArch64 cross toolchain and qemu-user: the test command also builds for
+# AArch64 and runs the suite under emulation (NEON kernels).
+if [ "$what" = test ]; then
+  pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+fi
 if [ "$what" = bench ]; then
   pkgs="$pkgs g++ libbenchmark-dev libsleef-dev libeigen3-dev libxnnpack-dev"
 fi

@@ -11,3 +11,14 @@ for cap in "" avx2 scalar; do
   echo "=== ctest with ARNN_ISA=${cap:-<unset>} ==="
   ARNN_ISA=$cap ctest --test-dir build-test --output-on-failure -j2
 done
+# AArch64: cross-built with cmake/aarch64-linux-gnu.cmake, every test run under
+# qemu-aarch64 (NEON and scalar kernels). Emulation is ~50x slower, so the
+# dense accuracy sweep takes every 1024th bit pattern (2^22 inputs).
+echo "=== AArch64 (cross build, ctest under qemu-aarch64) ==="
+cmake -S . -B build-test-aarch64 -DCMAKE_BUILD_TYPE=Release -DARNN_BUILD_BENCH=OFF \
+  -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DARNN_TEST_SWEEP_STRIDE=1024
+cmake --build build-test-aarch64 -j"$(nproc)"
+for cap in "" scalar; do
+  echo "=== AArch64 ctest with ARNN_ISA=${cap:-<unset>} ==="
+  ARNN_ISA=$cap ctest --test-dir build-test-aarch64 --output-on-failure -j2
+done

@@ -30,7 +30,10 @@
  *    DAZ a subnormal input is read as zero (tanh and sigmoid then return the
  *    value at +-0, exp returns 1), with FTZ a subnormal result becomes zero;
  *    both are within the contract because such results are below FLT_MIN.
- *    In either mode all ISAs still agree bit for bit.
+ *    In either mode all ISAs of one architecture agree bit for bit. One
+ *    exception across architectures: AArch64 FZ detects tininess before
+ *    rounding, x86 FTZ after, so under FZ tanh(+-FLT_MIN) (exact value just
+ *    below FLT_MIN) is flushed to +-0 on AArch64 and is +-FLT_MIN on x86.
  */
 #ifndef ARNN_ARNN_H
 #define ARNN_ARNN_H
