@@ -78,10 +78,10 @@ static inline __m256 arnn_avx2_tanh(__m256 v) {
 static inline __m256 arnn_avx2_sigmoid(__m256 v) {
   const __m256 magic = _mm256_set1_ps(ARNN_VMATH_ROUND_MAGIC_BIASED);
   const __m256 lo = _mm256_set1_ps(ARNN_VSIGMOID_LO);
-  /* x clamped to [LO, -LO]; w = -x is folded into the constants and into
+  /* x clamped to at most -LO (no lower clamp: lanes below LO become 0 at
+   * the end whatever they computed); w = -x is folded into the constants and into
    * fnmadd/fmsub (negation is exact), as in the scalar twin: r_neg = -r. */
-  __m256 xc = _mm256_min_ps(_mm256_set1_ps(-ARNN_VSIGMOID_LO), v); /* NaN passes (second operand) */
-  xc = _mm256_max_ps(lo, xc);
+  const __m256 xc = _mm256_min_ps(_mm256_set1_ps(-ARNN_VSIGMOID_LO), v); /* NaN passes (second operand) */
   const __m256 t = _mm256_fmadd_ps(xc, _mm256_set1_ps(-ARNN_VMATH_LOG2E), magic);
   const __m256 n = _mm256_sub_ps(t, magic);
   __m256 r_neg = _mm256_fmadd_ps(n, _mm256_set1_ps(ARNN_VMATH_LN2_HI), xc);

@@ -69,10 +69,10 @@ static inline __m512 arnn_avx512_tanh(__m512 v) {
 static inline __m512 arnn_avx512_sigmoid(__m512 v) {
   const __m512 magic = _mm512_set1_ps(ARNN_VMATH_ROUND_MAGIC_BIASED);
   const __m512 lo = _mm512_set1_ps(ARNN_VSIGMOID_LO);
-  /* x clamped to [LO, -LO]; w = -x is folded into the constants and into
+  /* x clamped to at most -LO (no lower clamp: lanes below LO become 0 at
+   * the end whatever they computed); w = -x is folded into the constants and into
    * fnmadd/fmsub (negation is exact), as in the scalar twin: r_neg = -r. */
-  __m512 xc = _mm512_min_ps(_mm512_set1_ps(-ARNN_VSIGMOID_LO), v); /* NaN passes (second operand) */
-  xc = _mm512_max_ps(lo, xc);
+  const __m512 xc = _mm512_min_ps(_mm512_set1_ps(-ARNN_VSIGMOID_LO), v); /* NaN passes (second operand) */
   const __m512 t = _mm512_fmadd_ps(xc, _mm512_set1_ps(-ARNN_VMATH_LOG2E), magic);
   const __m512 n = _mm512_sub_ps(t, magic);
   __m512 r_neg = _mm512_fmadd_ps(n, _mm512_set1_ps(ARNN_VMATH_LN2_HI), xc);

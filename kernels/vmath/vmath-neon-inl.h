@@ -86,9 +86,9 @@ static inline float32x4_t arnn_neon_tanh(float32x4_t v) {
 static inline float32x4_t arnn_neon_sigmoid(float32x4_t v) {
   const float32x4_t magic = vdupq_n_f32(ARNN_VMATH_ROUND_MAGIC_BIASED);
   const float32x4_t lo = vdupq_n_f32(ARNN_VSIGMOID_LO);
-  /* x clamped to [LO, -LO]; w = -x folded into the constants: r_neg = -r */
-  float32x4_t xc = vminq_f32(vdupq_n_f32(-ARNN_VSIGMOID_LO), v);
-  xc = vmaxq_f32(lo, xc);
+  /* x clamped to at most -LO (no lower clamp: lanes below LO become 0 at
+   * the end whatever they computed); w = -x folded into the constants: r_neg = -r */
+  const float32x4_t xc = vminq_f32(vdupq_n_f32(-ARNN_VSIGMOID_LO), v);
   const float32x4_t t = arnn_neon_fmadd(xc, vdupq_n_f32(-ARNN_VMATH_LOG2E), magic);
   const float32x4_t n = vsubq_f32(t, magic);
   float32x4_t r_neg = arnn_neon_fmadd(n, vdupq_n_f32(ARNN_VMATH_LN2_HI), xc);

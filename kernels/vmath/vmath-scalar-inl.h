@@ -98,11 +98,12 @@ static inline float arnn_scalar_tanh(float x) {
 
 /* sigmoid(x); the kernel file vsigmoid-scalar.c describes the algorithm. */
 static inline float arnn_scalar_sigmoid(float x) {
-  /* x clamped to [LO, -LO]; w = -x is never formed: every operation below is
+  /* x clamped to at most -LO (so e^-x >= FLT_MIN and 2^n stays normal); no
+   * lower clamp: lanes with x < LO compute garbage that the final select
+   * replaces by 0. w = -x is never formed: every operation below is
    * written with the sign folded into its constants or into fnmadd/fmsub
    * (exact: negation commutes with rounding), so r_neg = -r. */
-  float xc = arnn_min_nan_passing(-ARNN_VSIGMOID_LO, x);
-  xc = arnn_max_nan_passing(ARNN_VSIGMOID_LO, xc);
+  const float xc = arnn_min_nan_passing(-ARNN_VSIGMOID_LO, x);
   const float t = fmaf(xc, -ARNN_VMATH_LOG2E, ARNN_VMATH_ROUND_MAGIC_BIASED);
   const float nf = t - ARNN_VMATH_ROUND_MAGIC_BIASED;
   float r_neg = fmaf(nf, ARNN_VMATH_LN2_HI, xc);
