@@ -51,6 +51,11 @@ void eigen_sigmoid(const float *x, float *y, size_t n);
 #endif
 #endif
 
+// y = 1/x and nothing else, 16 lanes: the true-division throughput limit.
+#if defined(ARNN_BENCH_HAVE_DIV_BOUND)
+void bound_div_avx512(const float *x, float *y, size_t n);
+#endif
+
 // XNNPACK sigmoid operator (f32, channels = 1). The operator is created and
 // set up outside the timed loop; only xnnpack_sigmoid_run is timed.
 #if defined(ARNN_BENCH_HAVE_XNNPACK)

@@ -408,11 +408,25 @@ class Results {
     const int64_t n = std::strtoll(run.run_name.args.c_str(), nullptr, 10);
     results_[std::make_tuple(fn.substr(a + 1, b - a - 1), fn.substr(b + 1), n)] = {el->second.value, ulp->second.value};
   }
+  // "BM_bound/div-only" + args "<n>": the division-throughput limit.
+  void capture_bound(const benchmark::BenchmarkReporter::Run &run) {
+    if (run.error_occurred || run.run_name.function_name != "BM_bound/div-only") return;
+    const bool median = run.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate && run.aggregate_name == "median";
+    const bool single = run.run_type == benchmark::BenchmarkReporter::Run::RT_Iteration && run.repetitions <= 1;
+    const auto el = run.counters.find("el/ns");
+    if ((median || single) && el != run.counters.end())
+      div_bound_[std::strtoll(run.run_name.args.c_str(), nullptr, 10)] = el->second.value;
+  }
+  double div_bound(int64_t n) const {
+    const auto it = div_bound_.find(n);
+    return it == div_bound_.end() ? 0.0 : it->second;
+  }
   bool empty() const { return results_.empty(); }
   const std::map<std::tuple<std::string, std::string, int64_t>, Result> &all() const { return results_; }
 
  private:
   std::map<std::tuple<std::string, std::string, int64_t>, Result> results_;
+  std::map<int64_t, double> div_bound_;
 };
 
 // Console output: one line per median (or per run without repetitions) with
@@ -425,6 +439,7 @@ class VmathConsoleReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run> &runs) override {
     for (const Run &run : runs) {
       results_->capture(run);
+      results_->capture_bound(run);
       if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") continue;
       print(run);
     }
@@ -468,7 +483,10 @@ class CapturingJsonReporter : public benchmark::JSONReporter {
  public:
   explicit CapturingJsonReporter(Results *results) : results_(results) {}
   void ReportRuns(const std::vector<Run> &runs) override {
-    for (const Run &run : runs) results_->capture(run);
+    for (const Run &run : runs) {
+      results_->capture(run);
+      results_->capture_bound(run);
+    }
     JSONReporter::ReportRuns(runs);
   }
 
@@ -523,6 +541,8 @@ void print_summary(std::FILE *out, const Results &results, const std::vector<std
         std::snprintf(ratio, sizeof ratio, "%8.2fx", arnn.el_ns / best.el_ns);
       std::fprintf(out, "%-8s %s | %s | %9s\n", s.name, a, p, ratio);
     }
+    if (results.div_bound(n) > 0)
+      std::fprintf(out, "true-division bound (y = 1/x, 16-lane vdivps, nothing else): %.3f el/ns\n", results.div_bound(n));
   }
   std::fflush(out);
 }
@@ -606,6 +626,22 @@ int main(int argc, char **argv) {
     for (int64_t n : kSizes) b->Arg(n);
   }
 
+#if defined(ARNN_BENCH_HAVE_DIV_BOUND)
+  if (cpu_avx512f()) {
+    benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark("BM_bound/div-only", [](benchmark::State &st) {
+      const size_t n = static_cast<size_t>(st.range(0));
+      Buffer x = make_buffer(n), y = make_buffer(n);
+      for (size_t i = 0; i < n; i++) x[i] = 1.0f + static_cast<float>(i % 1024) * 0x1p-10f;
+      for (auto _ : st) {
+        peer::bound_div_avx512(x.get(), y.get(), n);
+        benchmark::DoNotOptimize(y.get());
+        benchmark::ClobberMemory();
+      }
+      st.counters["el/ns"] = benchmark::Counter(static_cast<double>(st.iterations()) * n / 1e9, benchmark::Counter::kIsRate);
+    });
+    for (int64_t n : kSizes) b->Arg(n);
+  }
+#endif
   benchmark::AddCustomContext("arnn_isa", arnn_isa());
   for (const OpSpec *s : ops) {
     const char *kernel = arnn_kernel_name(s->op);
