@@ -167,7 +167,9 @@ static void write_case(const char *what, const unsigned char *bytes, size_t size
   char path[512], name[96];
   size_t n = 0;
   for (const char *p = what; *p && n + 1 < sizeof name; p++)
-    name[n++] = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p : '-';
+    name[n++] = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p
+                : (*p >= 'A' && *p <= 'Z')                         ? (char)(*p - 'A' + 'a')
+                                                                   : '-';
   name[n] = '\0';
   snprintf(path, sizeof path, "%s/%s-%03d-%s.bin", corpus_dir, ok ? "valid" : "bad", corpus_count++, name);
   FILE *f = fopen(path, "wb");

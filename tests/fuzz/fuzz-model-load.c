@@ -6,8 +6,14 @@
  *   cmake --build build-fuzz --target fuzz-model-load
  *   build-fuzz/fuzz-model-load -max_total_time=300 tests/fuzz/corpus   (or a copy of it)
  *
+ * (add -dict=tests/fuzz/model-load.dict to start from the header's tokens).
+ *
  * tests/fuzz/replay.c runs the same function over the corpus in the normal
- * build, so CI exercises it without libFuzzer. */
+ * build, so CI exercises it without libFuzzer. The corpus: valid-NNN-* and
+ * bad-NNN-* are the cases of tests/model-load.c (`model-load --write-corpus
+ * DIR` rewrites them), valid-converted-* are tools/arnn-convert outputs of the
+ * tests/model fixtures, fuzz-* are inputs libFuzzer found new coverage with
+ * (kept after `-merge=1`). */
 #include <stdint.h>
 #include <string.h>
 
