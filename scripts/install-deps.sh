@@ -2,6 +2,7 @@
 # Installs what arnn needs on Debian 12 (as root, or through sudo).
 #   install-deps.sh test    compiler, cmake (tests, sanitizers)
 #   install-deps.sh bench   the above + Google Benchmark and the peer libraries
+#   install-deps.sh fuzz    the test set + clang-14 (libFuzzer) for ARNN_BUILD_FUZZ
 set -eu
 what=${1:-test}
 SUDO=""
@@ -15,6 +16,14 @@ fi
 if [ "$what" = bench ]; then
   pkgs="$pkgs g++ libbenchmark-dev libsleef-dev libeigen3-dev libxnnpack-dev"
 fi
+# ---- model files (issue 5): converter tests need numpy + h5py; `fuzz` adds clang ----
+if [ "$what" = test ] || [ "$what" = bench ] || [ "$what" = fuzz ]; then
+  pkgs="$pkgs python3-numpy python3-h5py"
+fi
+if [ "$what" = fuzz ]; then
+  pkgs="$pkgs clang-14"
+fi
+# ---- end model files ----
 # Skip apt entirely when everything is already there (CI re-runs, offline use).
 missing=""
 for p in $pkgs; do

@@ -96,6 +96,86 @@ ARNN_API void arnn_vexp_f32(const float *x, float *y, size_t n);
 /* y[i] = 1 / (1 + e^-x[i]). */
 ARNN_API void arnn_vsigmoid_f32(const float *x, float *y, size_t n);
 
+/* ---- model files (issue 5) ----------------------------------------------
+ *
+ * An arnn model file is a safetensors file (docs/model-format.md): the
+ * architecture in the header's __metadata__, the weights as float32 tensors in
+ * plain Keras layout. tools/arnn-convert writes one from a Keras model.
+ *
+ * Loading is strict and bounded: a header over 16 MiB, offsets outside the
+ * file, overlapping or missing tensors, a wrong dtype or shape, an unknown
+ * tensor, a metadata value out of range, or a NaN/inf weight are all refused
+ * with ARNN_ERR_MALFORMED_MODEL (ARNN_ERR_IO when the file cannot be read,
+ * ARNN_ERR_UNSUPPORTED for a newer format version, ARNN_ERR_OUT_OF_MEMORY) and
+ * an English message in errbuf (always NUL-terminated when errbuf_size > 0;
+ * errbuf may be NULL). The weights are copied, so the file or buffer may go
+ * away after loading. A loaded model is immutable: every function below may be
+ * called on it from many threads at once. */
+
+typedef struct arnn_model arnn_model; /* opaque */
+
+typedef enum { ARNN_INPUT_IDS = 0, ARNN_INPUT_DENSE = 1 } arnn_input_kind;
+typedef enum { ARNN_CELL_LSTM = 0, ARNN_CELL_GRU = 1 } arnn_cell_kind;
+typedef enum {
+  ARNN_RECURRENT_SIGMOID = 0,            /* 1 / (1 + e^-x) */
+  ARNN_RECURRENT_HARD_SIGMOID_KERAS2 = 1, /* clip(0.2 x + 0.5, 0, 1), Keras <= 2.x */
+  ARNN_RECURRENT_HARD_SIGMOID_KERAS3 = 2  /* clip(x / 6 + 0.5, 0, 1), Keras 3 */
+} arnn_recurrent_activation;
+typedef enum {
+  ARNN_ATTENTION_EPS = 0,    /* a = exp(e) * mask / (sum(exp(e) * mask) + 1e-7), seed 002 */
+  ARNN_ATTENTION_SOFTMAX = 1 /* a = softmax(e), seed 003 */
+} arnn_attention_form;
+typedef enum { ARNN_HEAD_SIGMOID = 0, ARNN_HEAD_SOFTMAX = 1 } arnn_head_activation;
+typedef enum {
+  ARNN_PADDING_UNKNOWN = 0,
+  ARNN_PADDING_PRE = 1, /* padding before the tokens (Keras pad_sequences default) */
+  ARNN_PADDING_POST = 2 /* padding after the tokens */
+} arnn_padding;
+
+/* The architecture of a loaded model. Fields are only ever appended; set
+ * struct_size = sizeof(arnn_model_info) before calling arnn_model_get_info. */
+typedef struct {
+  size_t struct_size;
+  unsigned format_version;
+  arnn_input_kind input;   /* token ids through an Embedding, or dense [T,E] vectors */
+  size_t T;                /* steps per sequence (the Attention step_dim) */
+  size_t E;                /* embedding / input feature size */
+  size_t V;                /* vocabulary size (ids input; 0 for dense input) */
+  size_t H;                /* hidden units per direction */
+  size_t C;                /* output classes */
+  arnn_cell_kind cell;
+  int gru_reset_after;     /* GRU only: 1 = reset gate after the recurrent matmul (bias [2,3H]) */
+  arnn_recurrent_activation recurrent_activation;
+  int mask_zero;           /* ids input: id 0 is padding and is masked */
+  arnn_padding padding;    /* informational: where the training data was padded */
+  arnn_attention_form attention;
+  int attention_bias;      /* per-step attention bias b[T] present */
+  arnn_head_activation head;
+} arnn_model_info;
+
+/* Reads and validates the model file at `path`. On success *model is a new
+ * model (free it with arnn_model_free); on failure *model is NULL. */
+ARNN_API arnn_status arnn_model_load(const char *path, arnn_model **model, char *errbuf, size_t errbuf_size);
+
+/* The same from a model file image in memory (`size` bytes at `data`). */
+ARNN_API arnn_status arnn_model_load_memory(const void *data, size_t size, arnn_model **model, char *errbuf,
+                                            size_t errbuf_size);
+
+/* Frees a model; NULL is allowed. */
+ARNN_API void arnn_model_free(arnn_model *model);
+
+/* Fills *info (see arnn_model_info: set info->struct_size first). Returns
+ * ARNN_ERR_INVALID_ARGUMENT for NULL or a struct_size smaller than the first
+ * version of the struct. */
+ARNN_API arnn_status arnn_model_get_info(const arnn_model *model, arnn_model_info *info);
+
+/* Name of output class `index` (UTF-8, NUL-terminated, owned by the model), from
+ * the file's labels or "0", "1", ... when it has none; NULL when index >= C or
+ * model is NULL. */
+ARNN_API const char *arnn_model_label(const arnn_model *model, size_t index);
+
+/* ---- end of model files ---- */
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""ctest: every synthetic Keras fixture (make-keras-files.py) converts with
+tools/arnn-convert; the written safetensors has exactly the expected metadata,
+tensor names and shapes; the C loader accepts it (`arnn info --json` agrees
+with the metadata); the converted weights compute the same probabilities and
+attention weights as the ORIGINAL Keras weights under reference.py (|diff| <=
+1e-5; CuDNN fixtures also prove the check would catch a bias-only conversion);
+and every unsupported architecture is refused with a message naming the layer.
+
+usage: test-convert.py --convert tools/arnn-convert --workdir DIR [--arnn build/arnn]
+Exits 77 (ctest: skipped) with a message when numpy or h5py is missing.
+"""
+import json
+import os
+import subprocess
+import sys
+
+try:
+    import numpy as np
+    import h5py  # noqa: F401  (the fixture generator needs it)
+except ImportError as e:
+    print("SKIP: tests/model needs numpy and h5py (Debian: python3-numpy python3-h5py): %s" % e)
+    sys.exit(77)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import reference  # noqa: E402
+
+failures = 0
+
+
+def check(cond, msg):
+    global failures
+    if not cond:
+        failures += 1
+        if failures < 60:
+            print("FAIL: " + msg)
+    return cond
+
+
+def expected_meta(sem):
+    m = {"format": "arnn", "format_version": "1", "input": sem["input"], "T": str(sem["T"]), "E": str(sem["E"]),
+         "H": str(sem["H"]), "C": str(sem["C"]), "cell": sem["cell"],
+         "recurrent_activation": sem["recurrent_activation"], "mask_zero": "true" if sem["mask_zero"] else "false",
+         "attention": sem["attention"], "attention_bias": "true" if sem["attention_bias"] else "false",
+         "head": sem["head"]}
+    if sem["input"] == "ids":
+        m["V"] = str(sem["V"])
+    if sem["cell"] == "gru":
+        m["gru_reset_after"] = "true" if sem["reset_after"] else "false"
+    return m
+
+
+def expected_shapes(sem):
+    E, H, T, C, V = sem["E"], sem["H"], sem["T"], sem["C"], sem["V"]
+    G = 4 if sem["cell"] == "lstm" else 3
+    s = {}
+    if sem["input"] == "ids":
+        s["embedding.weight"] = [V, E]
+    for d in ("forward", "backward"):
+        s["rnn.%s.kernel" % d] = [E, G * H]
+        s["rnn.%s.recurrent_kernel" % d] = [H, G * H]
+        s["rnn.%s.bias" % d] = [2, G * H] if sem["cell"] == "gru" and sem["reset_after"] else [G * H]
+    s["attention.weight"] = [2 * H]
+    if sem["attention_bias"]:
+        s["attention.bias"] = [T]
+    s["dense.kernel"] = [2 * H, C]
+    s["dense.bias"] = [C]
+    return s
+
+
+def inputs_for(sem, rng):
+    """Sequences exercising masks with front and end padding, lengths 0..T."""
+    T = sem["T"]
+    seqs = []
+    if sem["input"] == "dense":
+        return [rng.normal(0, 1, (T, sem["E"])) for _ in range(4)]
+    V = sem["V"]
+    if sem["mask_zero"]:
+        for L in sorted({0, 1, T // 2, max(T - 1, 0), T}):
+            toks = rng.integers(1, V, L)
+            seqs.append(np.concatenate([np.zeros(T - L, np.int64), toks]))  # front padding (pad_sequences)
+            seqs.append(np.concatenate([toks, np.zeros(T - L, np.int64)]))  # end padding (seed 002)
+        seqs.append(np.array([(t % 2) * rng.integers(1, V) for t in range(T)]))  # holes inside
+    else:
+        for _ in range(4):
+            seqs.append(rng.integers(0, V, T))
+    return seqs
+
+
+class Result:
+    def __init__(self, returncode, stderr):
+        self.returncode, self.stderr = returncode, stderr
+
+
+_converter = None
+
+
+def run_convert(args, convert, subprocess_run=False):
+    """The converter in this process (fast: h5py is imported once), or as a
+    real command when subprocess_run is set (checks the script's entry point)."""
+    global _converter
+    if subprocess_run:
+        return subprocess.run(["/usr/bin/python3", convert, "-q"] + args, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True)
+    if _converter is None:
+        import importlib.machinery
+        import importlib.util
+        loader = importlib.machinery.SourceFileLoader("arnn_convert", convert)
+        spec = importlib.util.spec_from_loader("arnn_convert", loader)
+        _converter = importlib.util.module_from_spec(spec)
+        loader.exec_module(_converter)
+    import contextlib
+    import io
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            rc = _converter.main(["-q"] + args)
+        except SystemExit as e:  # argparse usage errors
+            rc = e.code
+    return Result(rc, err.getvalue())
+
+
+def main(argv):
+    convert = argv[argv.index("--convert") + 1]
+    workdir = argv[argv.index("--workdir") + 1]
+    arnn = argv[argv.index("--arnn") + 1] if "--arnn" in argv else None
+    gen = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "make-keras-files.py"), workdir])
+    if gen.returncode != 0:
+        print("FAIL: make-keras-files.py failed")
+        return 1
+    with open(os.path.join(workdir, "manifest.json")) as fh:
+        man = json.load(fh)
+    rng = np.random.default_rng(20261121)
+    print("seed 20261121, %d fixtures, %d refused architectures" % (len(man["fixtures"]), len(man["refused"])))
+    worst = 0.0
+    for e in man["fixtures"]:
+        name, sem = e["name"], e["semantics"]
+        src = os.path.join(workdir, e["file"])
+        out = os.path.join(workdir, name + ".safetensors")
+        args = [src, "-o", out]
+        if e["config"]:
+            args += ["--config", os.path.join(workdir, e["config"])]
+        labels = ["class %d" % c for c in range(sem["C"])] if sem["C"] > 1 else None
+        if labels:
+            args += ["--labels", ",".join(labels)]
+        r = run_convert(args, convert, subprocess_run=e is man["fixtures"][0])
+        if not check(r.returncode == 0, "%s: converter failed: %s" % (name, r.stderr.strip())):
+            continue
+        meta, tensors = reference.read_safetensors(out)
+        with open(out, "rb") as fh:
+            raw = fh.read()
+        hlen = int.from_bytes(raw[:8], "little")
+        check(hlen % 8 == 0, "%s: header length %d not padded to 8" % (name, hlen))
+        want = expected_meta(sem)
+        for k, v in want.items():
+            check(meta.get(k) == v, "%s: metadata %s = %r, expected %r" % (name, k, meta.get(k), v))
+        if labels:
+            check(json.loads(meta.get("labels", "null")) == labels, "%s: labels %r" % (name, meta.get("labels")))
+        shapes = expected_shapes(sem)
+        check(sorted(tensors) == sorted(shapes), "%s: tensors %s, expected %s" % (name, sorted(tensors), sorted(shapes)))
+        for k, s in shapes.items():
+            if k in tensors:
+                check(list(tensors[k].shape) == s, "%s: %s shape %s, expected %s" % (name, k, tensors[k].shape, s))
+        if arnn:
+            r = subprocess.run([arnn, "info", "--json", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               universal_newlines=True)
+            if check(r.returncode == 0, "%s: arnn info failed: %s" % (name, r.stderr.strip())):
+                info = json.loads(r.stdout)
+                for k in ("input", "cell", "recurrent_activation", "attention", "head"):
+                    check(info[k] == want[k], "%s: arnn info %s = %r, expected %r" % (name, k, info[k], want[k]))
+                for k in ("T", "E", "H", "C"):
+                    check(str(info[k]) == want[k], "%s: arnn info %s = %r" % (name, k, info[k]))
+                check(info["mask_zero"] == sem["mask_zero"], "%s: arnn info mask_zero" % name)
+                check(info["labels"] == (labels or [str(c) for c in range(sem["C"])]), "%s: arnn info labels" % name)
+        # numerics: original Keras weights (reference semantics) vs converted plain layout
+        orig = reference.load_original(workdir, e)
+        conv = reference.load_arnn(out)
+        seqs = inputs_for(sem, rng)
+        for i, x in enumerate(seqs):
+            p0, a0 = reference.predict_one(orig, x)
+            p1, a1 = reference.predict_one(conv, x)
+            d = max(np.max(np.abs(p0 - p1)), np.max(np.abs(a0 - a1)))
+            worst = max(worst, d)
+            check(d <= 1e-5, "%s: input %d: converted model differs from the original by %.3g" % (name, i, d))
+            check(np.all(np.isfinite(p0)) and abs(p0.sum() - 1) < 1e-9 if sem["head"] == "softmax" else True,
+                  "%s: reference probabilities %s" % (name, p0))
+        if sem["rnn_layout"] == "cudnn":
+            # The check above is sensitive: a converter that only sums the bias computes garbage.
+            naive = {"semantics": dict(sem, rnn_layout="keras"), "weights": dict(orig["weights"])}
+            G = 4 if sem["cell"] == "lstm" else 3
+            naive["weights"]["rnn"] = [[k, rk, (b[:G * sem["H"]] + b[G * sem["H"]:]) if G == 4 else b.reshape(2, -1)]
+                                       for k, rk, b in orig["weights"]["rnn"]]
+            dn = max(np.max(np.abs(reference.predict_one(orig, x)[0] - reference.predict_one(naive, x)[0]))
+                     for x in seqs)
+            check(dn > 1e-3, "%s: a bias-only CuDNN conversion would pass (diff %.3g)" % (name, dn))
+        print("ok   %-26s %s" % (name, e["layout"]))
+    print("largest |original - converted| over probabilities and attention: %.3g" % worst)
+
+    for e in man["refused"]:
+        name = e["name"]
+        out = os.path.join(workdir, name + ".safetensors")
+        args = [os.path.join(workdir, e["file"]), "-o", out]
+        if e["config"]:
+            args += ["--config", os.path.join(workdir, e["config"])]
+        r = run_convert(args, convert, subprocess_run=e is man["refused"][0])
+        check(r.returncode == 2, "%s: converter exit %d, expected 2 (refused)" % (name, r.returncode))
+        check(e["expect"] in r.stderr, "%s: message %r lacks %r" % (name, r.stderr.strip(), e["expect"]))
+        check(not os.path.exists(out), "%s: refused model still wrote %s" % (name, out))
+        print("ok   %-26s refused: %s" % (name, r.stderr.strip().split(": ", 2)[-1]))
+
+    # weights-only files need --config, and say so
+    wonly = [e for e in man["fixtures"] if e["config"]][0]
+    r = run_convert([os.path.join(workdir, wonly["file"]), "-o", os.path.join(workdir, "x.safetensors")], convert)
+    check(r.returncode == 2 and "--config" in r.stderr, "weights-only without --config: %r" % r.stderr)
+    # labels count must match C
+    e0 = man["fixtures"][0]
+    r = run_convert([os.path.join(workdir, e0["file"]), "-o", os.path.join(workdir, "x.safetensors"),
+                     "--labels", "a,b,c,d,e,f,g"], convert)
+    check(r.returncode == 2 and "--labels" in r.stderr, "wrong label count: %r" % r.stderr)
+    # not a Keras file at all
+    junk = os.path.join(workdir, "junk.h5")
+    with open(junk, "wb") as fh:
+        fh.write(b"not hdf5")
+    r = run_convert([junk, "-o", os.path.join(workdir, "x.safetensors")], convert)
+    check(r.returncode == 2 and "junk.h5" in r.stderr, "junk input: %r" % r.stderr)
+
+    print("%d failures" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

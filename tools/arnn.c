@@ -1,0 +1,225 @@
+/* arnn: command-line front end of the library.
+ *
+ *   arnn info MODEL      what a model file holds, and which CPU kernels run it
+ *   arnn version         library version and ISA
+ *   arnn help [COMMAND]
+ *
+ * Subcommands live in one table (name, one-line summary, usage text, handler),
+ * so `predict` is one more row. Errors go to stderr with a non-zero exit
+ * status: 1 for a failed operation, 2 for a usage error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arnn/arnn.h"
+
+typedef int (*command_fn)(int argc, char **argv);
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  const char *usage; /* full help text of the command */
+  command_fn run;
+} command;
+
+static int cmd_info(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const command commands[] = {
+    {"info", "show a model file's architecture, sizes, labels and the kernels in use",
+     "usage: arnn info MODEL\n"
+     "\n"
+     "Loads MODEL (an arnn model file written by tools/arnn-convert, see\n"
+     "docs/model-format.md), checks it completely, and prints its architecture:\n"
+     "input kind, sequence length T, embedding size E, vocabulary V, hidden units H\n"
+     "per direction, classes C and their labels, the cell, activations, attention\n"
+     "form, and the CPU instruction set and kernels arnn will use on this machine.\n"
+     "\n"
+     "Options:\n"
+     "  --json    print one JSON object instead of text\n"
+     "\n"
+     "Exit status 0 if the model loads, 1 if it is unreadable or malformed (the\n"
+     "reason is printed on stderr).\n",
+     cmd_info},
+    {"version", "print the library version and the instruction set in use", "usage: arnn version\n", cmd_version},
+    {"help", "show help for a command", "usage: arnn help [COMMAND]\n", cmd_help},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_main_help(FILE *out) {
+  fprintf(out,
+          "arnn %s - fast inference for Keras attention-BiRNN text classifiers\n"
+          "\n"
+          "usage: arnn COMMAND [ARGS]      (arnn help COMMAND, or arnn COMMAND --help)\n"
+          "\n"
+          "Commands:\n",
+          arnn_version());
+  for (size_t i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out,
+          "\n"
+          "Getting started: convert your Keras model once, then inspect it:\n"
+          "  tools/arnn-convert model.h5 -o model.safetensors --labels neg,pos\n"
+          "  arnn info model.safetensors\n"
+          "Try it on the shipped example:  arnn info examples/imdb-mini.safetensors\n"
+          "\n"
+          "Environment: ARNN_ISA=scalar|avx2|avx512 caps the instruction set arnn uses.\n");
+}
+
+static const command *find_command(const char *name) {
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  return NULL;
+}
+
+static int wants_help(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
+  return 0;
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg) {
+  fprintf(stderr, "arnn %s: ", cmd);
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\n%s", find_command(cmd)->usage);
+  return 2;
+}
+
+/* ---- info ---- */
+
+static const char *input_str(arnn_input_kind k) { return k == ARNN_INPUT_IDS ? "ids" : "dense"; }
+static const char *cell_str(arnn_cell_kind c) { return c == ARNN_CELL_LSTM ? "lstm" : "gru"; }
+static const char *ract_str(arnn_recurrent_activation a) {
+  switch (a) {
+    case ARNN_RECURRENT_SIGMOID: return "sigmoid";
+    case ARNN_RECURRENT_HARD_SIGMOID_KERAS2: return "hard_sigmoid_keras2";
+    case ARNN_RECURRENT_HARD_SIGMOID_KERAS3: return "hard_sigmoid_keras3";
+  }
+  return "?";
+}
+static const char *att_str(arnn_attention_form a) { return a == ARNN_ATTENTION_EPS ? "eps" : "softmax"; }
+static const char *head_str(arnn_head_activation h) { return h == ARNN_HEAD_SIGMOID ? "sigmoid" : "softmax"; }
+static const char *pad_str(arnn_padding p) {
+  return p == ARNN_PADDING_PRE ? "pre" : p == ARNN_PADDING_POST ? "post" : "unknown";
+}
+
+static void json_string(FILE *out, const char *s) {
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
+    else if (*p < 0x20) fprintf(out, "\\u%04x", *p);
+    else fputc(*p, out);
+  }
+  fputc('"', out);
+}
+
+static int cmd_info(int argc, char **argv) {
+  const char *path = NULL;
+  int json = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--json") == 0) json = 1;
+    else if (argv[i][0] == '-' && argv[i][1] != '\0') return usage_error("info", "unknown option %s", argv[i]);
+    else if (path) return usage_error("info", "more than one MODEL (%s)", argv[i]);
+    else path = argv[i];
+  }
+  if (!path) return usage_error("info", "missing MODEL%s", "");
+  char err[512];
+  arnn_model *model;
+  arnn_status s = arnn_model_load(path, &model, err, sizeof err);
+  if (s != ARNN_OK) {
+    fprintf(stderr, "arnn info: %s: %s: %s\n", path, arnn_status_str(s), err);
+    return 1;
+  }
+  arnn_model_info mi = {.struct_size = sizeof mi};
+  arnn_model_get_info(model, &mi);
+  static const char *const ops[] = {"vtanh", "vexp", "vsigmoid"};
+  if (json) {
+    printf("{\"file\":");
+    json_string(stdout, path);
+    printf(",\"format_version\":%u,\"input\":\"%s\",\"T\":%zu,\"E\":%zu,\"V\":%zu,\"H\":%zu,\"C\":%zu", mi.format_version,
+           input_str(mi.input), mi.T, mi.E, mi.V, mi.H, mi.C);
+    printf(",\"cell\":\"%s\",\"gru_reset_after\":%s,\"recurrent_activation\":\"%s\",\"mask_zero\":%s,\"padding\":\"%s\"",
+           cell_str(mi.cell), mi.gru_reset_after ? "true" : "false", ract_str(mi.recurrent_activation),
+           mi.mask_zero ? "true" : "false", pad_str(mi.padding));
+    printf(",\"attention\":\"%s\",\"attention_bias\":%s,\"head\":\"%s\",\"labels\":[", att_str(mi.attention),
+           mi.attention_bias ? "true" : "false", head_str(mi.head));
+    for (size_t c = 0; c < mi.C; c++) {
+      if (c) putchar(',');
+      json_string(stdout, arnn_model_label(model, c));
+    }
+    printf("],\"isa\":\"%s\",\"kernels\":{", arnn_isa());
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+      printf("%s\"%s\":\"%s\"", k ? "," : "", ops[k], arnn_kernel_name(ops[k]));
+    printf("}}\n");
+  } else {
+    const size_t G = mi.cell == ARNN_CELL_LSTM ? 4 : 3;
+    const size_t params = mi.V * mi.E + 2 * (mi.E + mi.H + (mi.cell == ARNN_CELL_GRU && mi.gru_reset_after ? 2 : 1)) * G * mi.H +
+                          2 * mi.H + (mi.attention_bias ? mi.T : 0) + 2 * mi.H * mi.C + mi.C;
+    printf("model          %s (format version %u)\n", path, mi.format_version);
+    if (mi.input == ARNN_INPUT_IDS)
+      printf("input          token ids [T=%zu], vocabulary V=%zu, Embedding E=%zu%s\n", mi.T, mi.V, mi.E,
+             mi.mask_zero ? ", id 0 = padding (masked)" : "");
+    else
+      printf("input          dense vectors [T=%zu, E=%zu]\n", mi.T, mi.E);
+    printf("padding        %s\n", pad_str(mi.padding));
+    printf("recurrent      Bidirectional %s, H=%zu per direction (output 2H=%zu)", mi.cell == ARNN_CELL_LSTM ? "LSTM" : "GRU",
+           mi.H, 2 * mi.H);
+    if (mi.cell == ARNN_CELL_GRU) printf(", reset_after=%s", mi.gru_reset_after ? "true" : "false");
+    printf(", recurrent activation %s\n", ract_str(mi.recurrent_activation));
+    printf("attention      %s%s\n",
+           mi.attention == ARNN_ATTENTION_EPS ? "exp(e) / (sum + 1e-7) (TextAttBiRNN)" : "softmax(e)",
+           mi.attention_bias ? ", per-step bias" : ", no bias");
+    printf("head           Dense C=%zu, %s\n", mi.C, head_str(mi.head));
+    printf("labels        ");
+    for (size_t c = 0; c < mi.C; c++) printf(" %s", arnn_model_label(model, c));
+    printf("\nparameters     %zu (%.1f KiB of float32)\n", params, (double)params * 4.0 / 1024.0);
+    printf("isa            %s%s%s\n", arnn_isa(), arnn_isa_note()[0] ? " - " : "", arnn_isa_note());
+    printf("kernels       ");
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) printf(" %s", arnn_kernel_name(ops[k]));
+    printf("\n");
+  }
+  arnn_model_free(model);
+  return 0;
+}
+
+static int cmd_version(int argc, char **argv) {
+  if (argc > 1) return usage_error("version", "unexpected argument %s", argv[1]);
+  printf("arnn %s (isa %s)\n", arnn_version(), arnn_isa());
+  return 0;
+}
+
+static int cmd_help(int argc, char **argv) {
+  if (argc < 2) {
+    print_main_help(stdout);
+    return 0;
+  }
+  const command *c = find_command(argv[1]);
+  if (!c) {
+    fprintf(stderr, "arnn help: unknown command '%s'\n", argv[1]);
+    return 2;
+  }
+  fputs(c->usage, stdout);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    print_main_help(stderr);
+    return 2;
+  }
+  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+    print_main_help(stdout);
+    return 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) return cmd_version(1, argv + 1);
+  const command *c = find_command(argv[1]);
+  if (!c) {
+    fprintf(stderr, "arnn: unknown command '%s' (arnn --help lists the commands)\n", argv[1]);
+    return 2;
+  }
+  if (c->run != cmd_help && wants_help(argc - 1, argv + 1)) {
+    fputs(c->usage, stdout);
+    return 0;
+  }
+  return c->run(argc - 1, argv + 1);
+}
