@@ -7,7 +7,7 @@ attention weights as the ORIGINAL Keras weights under reference.py (|diff| <=
 1e-5; CuDNN fixtures also prove the check would catch a bias-only conversion);
 and every unsupported architecture is refused with a message naming the layer.
 
-usage: test-convert.py --convert tools/arnn-convert --workdir DIR [--arnn build/arnn]
+usage: test-convert.py --convert tools/arnn-convert --workdir DIR [--arnn build/arnn] [--emulator "qemu-aarch64 -L ROOT"]
 Exits 77 (ctest: skipped) with a message when numpy or h5py is missing.
 """
 import json
@@ -125,6 +125,8 @@ def main(argv):
     convert = argv[argv.index("--convert") + 1]
     workdir = argv[argv.index("--workdir") + 1]
     arnn = argv[argv.index("--arnn") + 1] if "--arnn" in argv else None
+    # --emulator "qemu-aarch64 -L /usr/aarch64-linux-gnu": prefix for a cross-built CLI
+    emulator = argv[argv.index("--emulator") + 1].split() if "--emulator" in argv else []
     gen = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "make-keras-files.py"), workdir])
     if gen.returncode != 0:
         print("FAIL: make-keras-files.py failed")
@@ -163,7 +165,7 @@ def main(argv):
             if k in tensors:
                 check(list(tensors[k].shape) == s, "%s: %s shape %s, expected %s" % (name, k, tensors[k].shape, s))
         if arnn:
-            r = subprocess.run([arnn, "info", "--json", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            r = subprocess.run(emulator + [arnn, "info", "--json", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                universal_newlines=True)
             if check(r.returncode == 0, "%s: arnn info failed: %s" % (name, r.stderr.strip())):
                 info = json.loads(r.stdout)
