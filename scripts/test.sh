@@ -11,6 +11,17 @@ for cap in "" avx2 scalar; do
   echo "=== ctest with ARNN_ISA=${cap:-<unset>} ==="
   ARNN_ISA=$cap ctest --test-dir build-test --output-on-failure -j2
 done
+# Installed copy: `cmake --install`, then the example consumer built against
+# it with find_package(arnn) and with pkg-config, and run on the shipped model.
+echo "=== install + example consumer ==="
+rm -rf build-test/install-root build-test/consumer
+cmake --install build-test --prefix "$PWD/build-test/install-root"
+cmake -S examples/consumer -B build-test/consumer -DCMAKE_PREFIX_PATH="$PWD/build-test/install-root"
+cmake --build build-test/consumer
+build-test/consumer/arnn-consumer examples/imdb-mini.safetensors
+pc_flags=$(PKG_CONFIG_PATH="$PWD/build-test/install-root/lib/pkgconfig" pkg-config --cflags --libs arnn)
+cc examples/consumer/consumer.c $pc_flags -Wl,-rpath,"$PWD/build-test/install-root/lib" -o build-test/consumer/arnn-consumer-pc
+build-test/consumer/arnn-consumer-pc examples/imdb-mini.safetensors
 # AArch64: cross-built with cmake/aarch64-linux-gnu.cmake, every test run under
 # qemu-aarch64 (NEON and scalar kernels). Emulation is ~50x slower, so the
 # dense accuracy sweep takes every 1024th bit pattern (2^22 inputs).
