@@ -10,6 +10,10 @@ pkgs="build-essential cmake"
 if [ "$what" = bench ]; then
   pkgs="$pkgs g++ libbenchmark-dev libsleef-dev libeigen3-dev libxnnpack-dev"
 fi
+# ---- recurrent-layer peers (rnn-peers-bench, bench/peer-torch-rnn.py) ----
+if [ "$what" = bench ]; then
+  pkgs="$pkgs libdnnl-dev python3-torch"
+fi
 # Skip apt entirely when everything is already there (CI re-runs, offline use).
 missing=""
 for p in $pkgs; do
