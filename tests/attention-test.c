@@ -341,6 +341,13 @@ static void test_dense_kernels(void) {
           dense_case(seed % 5 + 1, Fs[j], Cs[i], act, (int)(seed & 1), scales[s], (int)(seed >> 1 & 1), seed);
           seed++;
         }
+  /* larger batches: several row tiles (C < 8 tiles over rows), ragged ends */
+  static const size_t Bs[] = {8, 9, 19, 33};
+  for (size_t i = 0; i < sizeof Bs / sizeof Bs[0]; i++)
+    for (size_t c = 1; c <= 9; c++) {
+      dense_case(Bs[i], c * 7 + i, c, (int)(c % 3), (int)(c & 1), 3.0f, (int)(i & 1), seed);
+      seed++;
+    }
 }
 
 /* --------------------------------------------------------------- public API */

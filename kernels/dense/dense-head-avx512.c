@@ -1,14 +1,16 @@
 /* Dense classifier head, AVX-512; scalar twin dense-head-scalar.c (same
  * operations in the same order: bit-identical results).
  *
- * Classes in groups of 8: each x vector (16 features) is loaded once and
- * multiplied into the 8 class rows of the packed weight (wt, one zero-padded
- * row of ldw floats per class), one zmm of 16 canonical partial sums per
- * class; the F % 16 tail loads x masked and uses a masked FMA (lanes past F
- * keep their value, as in the twin). arnn_avx512_tree16_x8 reduces the 8
- * classes at once. Classes past C in the last group reuse class C-1 (result
- * discarded). The activation runs 16 classes per vector with the shared vmath
- * functions; the softmax max and sum are the shared scalar loops of dense.h. */
+ * Logits in tiles of 8 dot products, one zmm of 16 canonical partial sums
+ * each: 1 row x 8 classes when C >= 8, 2 x 4, 4 x 2, or 8 rows x 1 class
+ * (C = 1: a GEMV over the batch rows, w reused from L1). The packed weight wt
+ * has one zero-padded row of ldw floats per class. The F % 16 tail loads
+ * masked and uses a masked FMA (lanes past F keep their value, as in the
+ * twin). arnn_avx512_tree16_x8 reduces the 8 dot products at once; rows or
+ * classes past the end reuse the last one (results discarded), the bias is
+ * added per logit as in the twin. The activation then runs 16 classes per
+ * vector with the shared vmath functions; the softmax max and sum are the
+ * shared scalar loops of dense.h. */
 #include "dense.h"
 #include "../attention/dot16-avx512-inl.h"
 #include "../vmath/vmath-avx512-inl.h"
@@ -17,42 +19,34 @@ void arnn_f32_dense_head__avx512(size_t B, size_t F, size_t C, const float *x, c
                                  const float *bias, int activation, float *y) {
   const size_t F16 = F & ~(size_t)15;
   const __mmask16 ftail = arnn_avx512_tail_mask(F & 15);
-  for (size_t b = 0; b < B; b++) {
-    const float *xb = x + b * F;
-    float *yb = y + b * C;
-    for (size_t c0 = 0; c0 < C; c0 += 8) {
-      const size_t cb = C - c0 < 8 ? C - c0 : 8;
-      const float *r[8];
-      for (size_t i = 0; i < 8; i++) r[i] = wt + (c0 + (i < cb ? i : cb - 1)) * ldw;
-      __m512 d0 = _mm512_setzero_ps(), d1 = d0, d2 = d0, d3 = d0, d4 = d0, d5 = d0, d6 = d0, d7 = d0;
-      for (size_t k = 0; k < F16; k += 16) {
-        const __m512 xv = _mm512_loadu_ps(xb + k);
-        d0 = _mm512_fmadd_ps(xv, _mm512_load_ps(r[0] + k), d0);
-        d1 = _mm512_fmadd_ps(xv, _mm512_load_ps(r[1] + k), d1);
-        d2 = _mm512_fmadd_ps(xv, _mm512_load_ps(r[2] + k), d2);
-        d3 = _mm512_fmadd_ps(xv, _mm512_load_ps(r[3] + k), d3);
-        d4 = _mm512_fmadd_ps(xv, _mm512_load_ps(r[4] + k), d4);
-        d5 = _mm512_fmadd_ps(xv, _mm512_load_ps(r[5] + k), d5);
-        d6 = _mm512_fmadd_ps(xv, _mm512_load_ps(r[6] + k), d6);
-        d7 = _mm512_fmadd_ps(xv, _mm512_load_ps(r[7] + k), d7);
+  const size_t cb = C >= 8 ? 8 : C >= 4 ? 4 : C >= 2 ? 2 : 1; /* tile: (8 / cb) rows x cb classes */
+  const size_t rb = 8 / cb;
+  for (size_t r0 = 0; r0 < B; r0 += rb)
+    for (size_t c0 = 0; c0 < C; c0 += cb) {
+      const float *xr[8], *wr[8];
+      for (size_t i = 0; i < 8; i++) {
+        const size_t r = r0 + i / cb, c = c0 + i % cb;
+        xr[i] = x + (r < B ? r : B - 1) * F;
+        wr[i] = wt + (c < C ? c : C - 1) * ldw;
       }
-      if (ftail) {
-        const __m512 xv = _mm512_maskz_loadu_ps(ftail, xb + F16);
-        d0 = _mm512_mask3_fmadd_ps(xv, _mm512_load_ps(r[0] + F16), d0, ftail);
-        d1 = _mm512_mask3_fmadd_ps(xv, _mm512_load_ps(r[1] + F16), d1, ftail);
-        d2 = _mm512_mask3_fmadd_ps(xv, _mm512_load_ps(r[2] + F16), d2, ftail);
-        d3 = _mm512_mask3_fmadd_ps(xv, _mm512_load_ps(r[3] + F16), d3, ftail);
-        d4 = _mm512_mask3_fmadd_ps(xv, _mm512_load_ps(r[4] + F16), d4, ftail);
-        d5 = _mm512_mask3_fmadd_ps(xv, _mm512_load_ps(r[5] + F16), d5, ftail);
-        d6 = _mm512_mask3_fmadd_ps(xv, _mm512_load_ps(r[6] + F16), d6, ftail);
-        d7 = _mm512_mask3_fmadd_ps(xv, _mm512_load_ps(r[7] + F16), d7, ftail);
+      __m512 d[8];
+      for (int i = 0; i < 8; i++) d[i] = _mm512_setzero_ps();
+      for (size_t k = 0; k < F16; k += 16)
+        for (int i = 0; i < 8; i++) d[i] = _mm512_fmadd_ps(_mm512_loadu_ps(xr[i] + k), _mm512_load_ps(wr[i] + k), d[i]);
+      if (ftail)
+        for (int i = 0; i < 8; i++)
+          d[i] = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(ftail, xr[i] + F16), _mm512_load_ps(wr[i] + F16), d[i],
+                                       ftail);
+      float z[16];
+      _mm512_storeu_ps(z, arnn_avx512_tree16_x8(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]));
+      for (size_t i = 0; i < 8; i++) {
+        const size_t r = r0 + i / cb, c = c0 + i % cb;
+        if (r < B && c < C) y[r * C + c] = bias != NULL ? z[i] + bias[c] : z[i];
       }
-      const __mmask16 cm = arnn_avx512_tail_mask(cb);
-      __m512 z = arnn_avx512_tree16_x8(d0, d1, d2, d3, d4, d5, d6, d7);
-      if (bias != NULL) z = _mm512_add_ps(z, _mm512_maskz_loadu_ps(cm, bias + c0));
-      _mm512_mask_storeu_ps(yb + c0, cm, z);
     }
-    if (activation == ARNN_DENSE_ACT_LINEAR) continue;
+  if (activation == ARNN_DENSE_ACT_LINEAR) return;
+  for (size_t b = 0; b < B; b++) {
+    float *yb = y + b * C;
     float m = 0.0f;
     if (activation == ARNN_DENSE_ACT_SOFTMAX) m = arnn_dense_row_max(yb, C);
     const __m512 mv = _mm512_set1_ps(m);
