@@ -3,53 +3,48 @@
  *
  * Same structure as attention-pool-avx512.c: one pass over the sequence in
  * blocks of 8 timesteps.
- *   1. Dot products in two groups of 4 rows (16 ymm registers would not hold
- *      8 rows): the 16 canonical partial sums of one row live in two ymm
- *      (lanes 0-7 and 8-15), each pair of w vectors is loaded once per group;
- *      the F % 16 tail uses masked loads and a masked FMA (blend), so lanes
- *      past F keep their value as in the twin. arnn_avx2_tree16_x4 runs four
- *      canonical trees at once.
+ *   1. Scores: one row at a time (a single stream of x), its 64 partial sums
+ *      (arnn_scalar_dot64 order) in 8 ymm, i.e. 8 independent FMA chains;
+ *      the F % 64 tail with masked loads and a blended FMA (lanes past F keep
+ *      their value, as the twin skips them). Each row's sums are folded to 16
+ *      lanes (lo, hi) and arnn_avx2_tree16_x4 runs four canonical trees at once.
  *   2. + b_t, tanh, exp on the 8 scores (shared vmath functions), masked steps
  *      set to 0; S += a_t in increasing t.
- *   3. c_f = fma(a_t, x_t[f], c_f) for the kept rows, increasing t, 8 features
- *      per vector, while the rows are in L1.
+ *   3. c_f = fma(a_t, x_t[f], c_f) for the kept rows, increasing t, four
+ *      8-feature chunks side by side (four independent chains), while the
+ *      rows are in L1.
  * All-masked blocks are skipped; rows past T reuse row T-1 (scores discarded).
  * Finally c and a are divided by d = S + eps (true division). */
 #include "attention.h"
 #include "dot16-avx2-inl.h"
 #include "../vmath/vmath-avx2-inl.h"
 
-/* Four canonical dot products x_{r[i]} . w, i < 4. */
-static inline __m128 dot4(const float *const *r, const float *w, size_t F16, size_t ftail) {
-  __m256 l0 = _mm256_setzero_ps(), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0;
-  for (size_t k = 0; k < F16; k += 16) {
-    const __m256 wl = _mm256_loadu_ps(w + k), wh = _mm256_loadu_ps(w + k + 8);
-    l0 = _mm256_fmadd_ps(_mm256_loadu_ps(r[0] + k), wl, l0);
-    h0 = _mm256_fmadd_ps(_mm256_loadu_ps(r[0] + k + 8), wh, h0);
-    l1 = _mm256_fmadd_ps(_mm256_loadu_ps(r[1] + k), wl, l1);
-    h1 = _mm256_fmadd_ps(_mm256_loadu_ps(r[1] + k + 8), wh, h1);
-    l2 = _mm256_fmadd_ps(_mm256_loadu_ps(r[2] + k), wl, l2);
-    h2 = _mm256_fmadd_ps(_mm256_loadu_ps(r[2] + k + 8), wh, h2);
-    l3 = _mm256_fmadd_ps(_mm256_loadu_ps(r[3] + k), wl, l3);
-    h3 = _mm256_fmadd_ps(_mm256_loadu_ps(r[3] + k + 8), wh, h3);
+/* Row r dotted with w in the order of arnn_scalar_dot64: 64 partial sums in
+ * 8 ymm (lanes 8q .. 8q+7 in acc[q]); the tail (ymm q active on the lanes of
+ * tm[q]) with blended FMAs. Returns the sums folded to 16 lanes:
+ * lo = (a0 + a4) + (a2 + a6), hi = (a1 + a5) + (a3 + a7). */
+static inline void dot64_row(const float *r, const float *w, size_t F64, const __m256i *tm, int tail, __m256 *lo,
+                             __m256 *hi) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  for (size_t k = 0; k < F64; k += 64) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r + k), _mm256_loadu_ps(w + k), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r + k + 8), _mm256_loadu_ps(w + k + 8), a1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r + k + 16), _mm256_loadu_ps(w + k + 16), a2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r + k + 24), _mm256_loadu_ps(w + k + 24), a3);
+    a4 = _mm256_fmadd_ps(_mm256_loadu_ps(r + k + 32), _mm256_loadu_ps(w + k + 32), a4);
+    a5 = _mm256_fmadd_ps(_mm256_loadu_ps(r + k + 40), _mm256_loadu_ps(w + k + 40), a5);
+    a6 = _mm256_fmadd_ps(_mm256_loadu_ps(r + k + 48), _mm256_loadu_ps(w + k + 48), a6);
+    a7 = _mm256_fmadd_ps(_mm256_loadu_ps(r + k + 56), _mm256_loadu_ps(w + k + 56), a7);
   }
-  if (ftail) {
-    const __m256i ml = arnn_avx2_lane_mask((ptrdiff_t)ftail);
-    const __m256 wl = _mm256_maskload_ps(w + F16, ml);
-    l0 = arnn_avx2_fmadd_masked(_mm256_maskload_ps(r[0] + F16, ml), wl, l0, ml);
-    l1 = arnn_avx2_fmadd_masked(_mm256_maskload_ps(r[1] + F16, ml), wl, l1, ml);
-    l2 = arnn_avx2_fmadd_masked(_mm256_maskload_ps(r[2] + F16, ml), wl, l2, ml);
-    l3 = arnn_avx2_fmadd_masked(_mm256_maskload_ps(r[3] + F16, ml), wl, l3, ml);
-    if (ftail > 8) {
-      const __m256i mh = arnn_avx2_lane_mask((ptrdiff_t)ftail - 8);
-      const __m256 wh = _mm256_maskload_ps(w + F16 + 8, mh);
-      h0 = arnn_avx2_fmadd_masked(_mm256_maskload_ps(r[0] + F16 + 8, mh), wh, h0, mh);
-      h1 = arnn_avx2_fmadd_masked(_mm256_maskload_ps(r[1] + F16 + 8, mh), wh, h1, mh);
-      h2 = arnn_avx2_fmadd_masked(_mm256_maskload_ps(r[2] + F16 + 8, mh), wh, h2, mh);
-      h3 = arnn_avx2_fmadd_masked(_mm256_maskload_ps(r[3] + F16 + 8, mh), wh, h3, mh);
-    }
+  if (tail) {
+    __m256 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+    for (int q = 0; q < 8 && 8 * q < tail; q++)
+      acc[q] = arnn_avx2_fmadd_masked(_mm256_maskload_ps(r + F64 + 8 * q, tm[q]),
+                                      _mm256_maskload_ps(w + F64 + 8 * q, tm[q]), acc[q], tm[q]);
+    a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
   }
-  return arnn_avx2_tree16_x4(l0, h0, l1, h1, l2, h2, l3, h3);
+  *lo = _mm256_add_ps(_mm256_add_ps(a0, a4), _mm256_add_ps(a2, a6));
+  *hi = _mm256_add_ps(_mm256_add_ps(a1, a5), _mm256_add_ps(a3, a7));
 }
 
 /* c_f = fma(a_j, x_j[f], c_f) over the n rows in order, for 8 features at f
@@ -62,8 +57,10 @@ static inline __m256 context_update(__m256 cv, const float *const *rows, const _
 
 void arnn_f32_attention_pool__avx2(size_t T, size_t F, const float *x, const float *w, const float *bias,
                                    const uint8_t *mask, float eps, float *c, float *a) {
-  const size_t F16 = F & ~(size_t)15, ftail = F & 15;
-  const size_t F8 = F & ~(size_t)7;
+  const size_t F64 = F & ~(size_t)63, F8 = F & ~(size_t)7;
+  const int tail = (int)(F - F64);
+  __m256i tm[8]; /* lanes of the F % 64 tail in each 8-lane eighth */
+  for (int q = 0; q < 8; q++) tm[q] = arnn_avx2_lane_mask((ptrdiff_t)tail - 8 * q);
   const __m256i all = _mm256_set1_epi32(-1);
   const __m256i cmask = arnn_avx2_tail_mask(F & 7);
   for (size_t f = 0; f < F8; f += 8) _mm256_storeu_ps(c + f, _mm256_setzero_ps());
@@ -82,8 +79,11 @@ void arnn_f32_attention_pool__avx2(size_t T, size_t F, const float *x, const flo
     const float *r[8];
     for (size_t i = 0; i < 8; i++) r[i] = x + (t0 + (i < tb ? i : tb - 1)) * F;
 
-    /* 1. eight dot products, canonical 16-lane order */
-    __m256 s = _mm256_set_m128(dot4(r + 4, w, F16, ftail), dot4(r, w, F16, ftail));
+    /* 1. eight dot products, one row at a time (arnn_scalar_dot64 order) */
+    __m256 lo[8], hi[8];
+    for (int i = 0; i < 8; i++) dot64_row(r[i], w, F64, tm, tail, &lo[i], &hi[i]);
+    __m256 s = _mm256_set_m128(arnn_avx2_tree16_x4(lo[4], hi[4], lo[5], hi[5], lo[6], hi[6], lo[7], hi[7]),
+                               arnn_avx2_tree16_x4(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2], lo[3], hi[3]));
 
     /* 2. scores -> unnormalized weights; masked steps (and lanes >= tb) are 0 */
     if (bias != NULL) s = _mm256_add_ps(s, _mm256_maskload_ps(bias + t0, tmask));
@@ -106,16 +106,26 @@ void arnn_f32_attention_pool__avx2(size_t T, size_t F, const float *x, const flo
         ab[n++] = _mm256_set1_ps(at[i]);
       }
     if (n == 8) {
-      for (size_t f = 0; f < F8; f += 8) {
+      /* four 8-feature chunks side by side: four independent FMA chains */
+      size_t f = 0;
+      for (; f + 32 <= F8; f += 32) {
+        __m256 c0 = _mm256_loadu_ps(c + f), c1 = _mm256_loadu_ps(c + f + 8);
+        __m256 c2 = _mm256_loadu_ps(c + f + 16), c3 = _mm256_loadu_ps(c + f + 24);
+        for (int j = 0; j < 8; j++) {
+          const float *xr = rows[j] + f;
+          c0 = _mm256_fmadd_ps(ab[j], _mm256_loadu_ps(xr), c0);
+          c1 = _mm256_fmadd_ps(ab[j], _mm256_loadu_ps(xr + 8), c1);
+          c2 = _mm256_fmadd_ps(ab[j], _mm256_loadu_ps(xr + 16), c2);
+          c3 = _mm256_fmadd_ps(ab[j], _mm256_loadu_ps(xr + 24), c3);
+        }
+        _mm256_storeu_ps(c + f, c0);
+        _mm256_storeu_ps(c + f + 8, c1);
+        _mm256_storeu_ps(c + f + 16, c2);
+        _mm256_storeu_ps(c + f + 24, c3);
+      }
+      for (; f < F8; f += 8) {
         __m256 cv = _mm256_loadu_ps(c + f);
-        cv = _mm256_fmadd_ps(ab[0], _mm256_loadu_ps(rows[0] + f), cv);
-        cv = _mm256_fmadd_ps(ab[1], _mm256_loadu_ps(rows[1] + f), cv);
-        cv = _mm256_fmadd_ps(ab[2], _mm256_loadu_ps(rows[2] + f), cv);
-        cv = _mm256_fmadd_ps(ab[3], _mm256_loadu_ps(rows[3] + f), cv);
-        cv = _mm256_fmadd_ps(ab[4], _mm256_loadu_ps(rows[4] + f), cv);
-        cv = _mm256_fmadd_ps(ab[5], _mm256_loadu_ps(rows[5] + f), cv);
-        cv = _mm256_fmadd_ps(ab[6], _mm256_loadu_ps(rows[6] + f), cv);
-        cv = _mm256_fmadd_ps(ab[7], _mm256_loadu_ps(rows[7] + f), cv);
+        for (int j = 0; j < 8; j++) cv = _mm256_fmadd_ps(ab[j], _mm256_loadu_ps(rows[j] + f), cv);
         _mm256_storeu_ps(c + f, cv);
       }
     } else {

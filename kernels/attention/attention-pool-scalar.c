@@ -2,7 +2,8 @@
  * and attention-pool-avx512.c (same operations, same order, same bits).
  *
  * One pass over the sequence (NOTES.md section 1, seed 002 / seed 003):
- *   s_t = x_t . w            canonical 16-lane dot (dot16-scalar-inl.h)
+ *   s_t = x_t . w            64 partial sums folded into the canonical
+ *                            16-lane tree (arnn_scalar_dot64, dot16-scalar-inl.h)
  *   s_t = s_t + b_t          only when a bias is given
  *   a_t = exp(tanh(s_t))     shared per-element functions (vmath-scalar-inl.h);
  *                            e_t in [-1, 1], so a_t in [1/e, e]: no overflow
@@ -30,7 +31,7 @@ void arnn_f32_attention_pool__scalar(size_t T, size_t F, const float *x, const f
       continue;
     }
     const float *xt = x + t * F;
-    float s = arnn_scalar_dot16(xt, w, F);
+    float s = arnn_scalar_dot64(xt, w, F);
     if (bias != NULL) s = s + bias[t];
     const float at = arnn_scalar_exp(arnn_scalar_tanh(s));
     sum = sum + at;

@@ -34,4 +34,23 @@ static inline float arnn_scalar_dot16(const float *x, const float *w, size_t n) 
   return arnn_scalar_tree16(p);
 }
 
+/* The attention kernels' dot product: 64 partial sums instead of 16, so a
+ * SIMD kernel can keep 4 independent FMA chains per row and stream just two
+ * rows of x at a time (see attention-pool-avx512.c for why):
+ *   1. p[0..63] = +0; element k goes to lane k mod 64 as
+ *      p[j] = fma(x[k], w[k], p[j]), increasing k; lanes past n get nothing;
+ *   2. fold p[j] += p[j+32] (j < 32), then p[j] += p[j+16] (j < 16);
+ *   3. the 16-lane tree above.
+ * AVX-512 holds the 64 lanes in 4 zmm, AVX2 in 8 ymm. */
+static inline float arnn_scalar_dot64(const float *x, const float *w, size_t n) {
+  float p[64] = {0};
+  size_t k = 0;
+  for (; k + 64 <= n; k += 64)
+    for (int j = 0; j < 64; j++) p[j] = fmaf(x[k + j], w[k + j], p[j]);
+  for (int j = 0; k + (size_t)j < n; j++) p[j] = fmaf(x[k + j], w[k + j], p[j]);
+  for (int j = 0; j < 32; j++) p[j] = p[j] + p[j + 32];
+  for (int j = 0; j < 16; j++) p[j] = p[j] + p[j + 16];
+  return arnn_scalar_tree16(p);
+}
+
 #endif
