@@ -93,8 +93,11 @@ static inline __attribute__((always_inline)) void dot64_pair(const float *r0, co
                                                              __m512 *o1) {
   __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
   for (size_t k = 0; k < F64; k += 64) {
-    const __m512 w0 = _mm512_loadu_ps(w + k), w1 = _mm512_loadu_ps(w + k + 16);
-    const __m512 w2 = _mm512_loadu_ps(w + k + 32), w3 = _mm512_loadu_ps(w + k + 48);
+    __m512 w0 = _mm512_loadu_ps(w + k), w1 = _mm512_loadu_ps(w + k + 16);
+    __m512 w2 = _mm512_loadu_ps(w + k + 32), w3 = _mm512_loadu_ps(w + k + 48);
+    /* keep w in registers: without this the compiler folds the w loads into
+     * both rows' FMAs, doubling the loads of the loop */
+    __asm__("" : "+v"(w0), "+v"(w1), "+v"(w2), "+v"(w3));
     a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + k), w0, a0);
     a1 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + k + 16), w1, a1);
     a2 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + k + 32), w2, a2);
