@@ -9,7 +9,8 @@
  * softmax), bias present / absent, moderate and large activations
  * (|x . w| >> 1, tanh saturated), unaligned pointers (offset by one float),
  * weights output present / absent (same context bits either way), guard
- * values after every output.
+ * values after every output, and every array flush against a PROT_NONE page
+ * (nothing read or written outside it, masked tails included).
  *
  * Tolerances against float64 (u = 2^-24, bounds derived from the operation
  * order, not tuned):
@@ -29,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "arnn/arnn.h"
 #include "kernels/attention/attention.h"
@@ -244,6 +247,72 @@ static void test_pool_kernels(void) {
   for (size_t T = 3; T <= 17; T++) pool_case(T, 33, 5, 1, (int)(T & 1), 1, 0, (int)(T & 1), 1000 + T);
 }
 
+static float *pack_dense(size_t F, size_t C, const float *K, size_t *ldw);
+
+/* Every array placed flush against a PROT_NONE page (after it, then before
+ * it): a kernel that reads or writes one float too far faults. */
+typedef struct {
+  unsigned char *base;
+  size_t bytes;
+} guarded;
+
+static void *guard_place(guarded *g, size_t bytes, int at_end) {
+  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  const size_t span = (bytes + page - 1) / page * page;
+  g->bytes = span + 2 * page;
+  g->base = mmap(NULL, g->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (g->base == MAP_FAILED) return NULL;
+  mprotect(g->base, page, PROT_NONE);
+  mprotect(g->base + page + span, page, PROT_NONE);
+  return at_end ? g->base + page + span - bytes : g->base + page;
+}
+
+static void test_guard_pages(void) {
+  static const size_t shapes[][2] = {{1, 1}, {3, 17}, {17, 15}, {9, 65}, {33, 63}, {20, 256}};
+  for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+    for (int at_end = 0; at_end < 2; at_end++) {
+      const size_t T = shapes[si][0], F = shapes[si][1];
+      guarded gx, gw, gb, gm, gc, ga;
+      float *x = guard_place(&gx, T * F * sizeof(float), at_end), *w = guard_place(&gw, F * sizeof(float), at_end);
+      float *bias = guard_place(&gb, T * sizeof(float), at_end);
+      uint8_t *mask = guard_place(&gm, T, at_end);
+      float *c = guard_place(&gc, F * sizeof(float), at_end), *a = guard_place(&ga, T * sizeof(float), at_end);
+      if (!x || !w || !bias || !mask || !c || !a) {
+        CHECK(0, "mmap failed");
+        return;
+      }
+      uint64_t rng = 99 + si;
+      for (size_t i = 0; i < T * F; i++) x[i] = test_rand_uniform(&rng, -1.0f, 1.0f);
+      for (size_t i = 0; i < F; i++) w[i] = test_rand_uniform(&rng, -0.3f, 0.3f);
+      for (size_t t = 0; t < T; t++) bias[t] = 0.01f * (float)t, mask[t] = (t % 5) != 2;
+      float ref_c[256], ref_a[33];
+      pool_kernels[NPOOL - 1].fn(T, F, x, w, bias, mask, 1e-7f, ref_c, ref_a);
+      for (size_t k = 0; k < NPOOL; k++) {
+        if (!test_isa_available(pool_kernels[k].isa)) continue;
+        pool_kernels[k].fn(T, F, x, w, bias, mask, 1e-7f, c, a);
+        CHECK(same_bits(c, ref_c, F) && same_bits(a, ref_a, T), "%s guard pages T=%zu F=%zu at_end=%d: differs",
+              pool_kernels[k].name, T, F, at_end);
+      }
+      /* dense head over the same x as [T][F] rows, C = 3 */
+      size_t ldw;
+      float K[256 * 3];
+      for (size_t i = 0; i < F * 3; i++) K[i] = test_rand_uniform(&rng, -1.0f, 1.0f);
+      float *wt = pack_dense(F, 3, K, &ldw);
+      guarded gy;
+      float *y = guard_place(&gy, T * 3 * sizeof(float), at_end), ref_y[33 * 3];
+      dense_kernels[NDENSE - 1].fn(T, F, 3, x, wt, ldw, NULL, ARNN_DENSE_ACT_SOFTMAX, ref_y);
+      for (size_t k = 0; k < NDENSE; k++) {
+        if (!test_isa_available(dense_kernels[k].isa)) continue;
+        dense_kernels[k].fn(T, F, 3, x, wt, ldw, NULL, ARNN_DENSE_ACT_SOFTMAX, y);
+        CHECK(same_bits(y, ref_y, T * 3), "%s guard pages T=%zu F=%zu: differs", dense_kernels[k].name, T, F);
+      }
+      free(wt);
+      munmap(gx.base, gx.bytes), munmap(gw.base, gw.bytes), munmap(gb.base, gb.bytes), munmap(gm.base, gm.bytes);
+      munmap(gc.base, gc.bytes), munmap(ga.base, ga.bytes), munmap(gy.base, gy.bytes);
+      cases_run++;
+    }
+}
+
 /* -------------------------------------------------------------------- dense */
 
 static float *pack_dense(size_t F, size_t C, const float *K, size_t *ldw) {
@@ -453,6 +522,7 @@ int main(void) {
   printf("\n");
   test_pool_kernels();
   test_dense_kernels();
+  test_guard_pages();
   test_public_api();
   printf("attention-test: %zu cases, %d failures (seeds are printed with each failure)\n", cases_run, failures);
   return failures ? 1 : 0;
