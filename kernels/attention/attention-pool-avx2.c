@@ -11,8 +11,9 @@
  *   2. + b_t, tanh, exp on the 8 scores (shared vmath functions), masked steps
  *      set to 0; S += a_t in increasing t.
  *   3. c_f = fma(a_t, x_t[f], c_f) for the kept rows, increasing t, four
- *      8-feature chunks side by side (four independent chains), while the
- *      rows are in L1.
+ *      8-feature chunks side by side (four independent chains), issued one
+ *      block late (after the next block's scores, rows still in L1) so the
+ *      tanh/exp chain of a block overlaps with the previous block's update.
  * All-masked blocks are skipped; rows past T reuse row T-1 (scores discarded).
  * Finally c and a are divided by d = S + eps (true division). */
 #include "attention.h"
@@ -55,18 +56,59 @@ static inline __m256 context_update(__m256 cv, const float *const *rows, const _
   return cv;
 }
 
+/* The kept rows of one block whose context update is pending, with a_t. */
+typedef struct {
+  const float *rows[8];
+  __m256 a[8];
+  int n;
+} pending_rows;
+
+/* c_f = fma(a_j, x_j[f], c_f) over the pending rows, in order, all features. */
+static inline void context_block(float *c, size_t F8, int has_tail, __m256i cmask, const pending_rows *p) {
+  if (p->n == 8) {
+    /* four 8-feature chunks side by side: four independent FMA chains */
+    size_t f = 0;
+    for (; f + 32 <= F8; f += 32) {
+      __m256 c0 = _mm256_loadu_ps(c + f), c1 = _mm256_loadu_ps(c + f + 8);
+      __m256 c2 = _mm256_loadu_ps(c + f + 16), c3 = _mm256_loadu_ps(c + f + 24);
+      for (int j = 0; j < 8; j++) {
+        const float *xr = p->rows[j] + f;
+        c0 = _mm256_fmadd_ps(p->a[j], _mm256_loadu_ps(xr), c0);
+        c1 = _mm256_fmadd_ps(p->a[j], _mm256_loadu_ps(xr + 8), c1);
+        c2 = _mm256_fmadd_ps(p->a[j], _mm256_loadu_ps(xr + 16), c2);
+        c3 = _mm256_fmadd_ps(p->a[j], _mm256_loadu_ps(xr + 24), c3);
+      }
+      _mm256_storeu_ps(c + f, c0);
+      _mm256_storeu_ps(c + f + 8, c1);
+      _mm256_storeu_ps(c + f + 16, c2);
+      _mm256_storeu_ps(c + f + 24, c3);
+    }
+    for (; f < F8; f += 8) {
+      __m256 cv = _mm256_loadu_ps(c + f);
+      for (int j = 0; j < 8; j++) cv = _mm256_fmadd_ps(p->a[j], _mm256_loadu_ps(p->rows[j] + f), cv);
+      _mm256_storeu_ps(c + f, cv);
+    }
+  } else {
+    for (size_t f = 0; f < F8; f += 8)
+      _mm256_storeu_ps(c + f, context_update(_mm256_loadu_ps(c + f), p->rows, p->a, p->n, f, _mm256_set1_epi32(-1)));
+  }
+  if (has_tail)
+    _mm256_maskstore_ps(c + F8, cmask, context_update(_mm256_maskload_ps(c + F8, cmask), p->rows, p->a, p->n, F8, cmask));
+}
+
 void arnn_f32_attention_pool__avx2(size_t T, size_t F, const float *x, const float *w, const float *bias,
                                    const uint8_t *mask, float eps, float *c, float *a) {
   const size_t F64 = F & ~(size_t)63, F8 = F & ~(size_t)7;
   const int tail = (int)(F - F64);
   __m256i tm[8]; /* lanes of the F % 64 tail in each 8-lane eighth */
   for (int q = 0; q < 8; q++) tm[q] = arnn_avx2_lane_mask((ptrdiff_t)tail - 8 * q);
-  const __m256i all = _mm256_set1_epi32(-1);
   const __m256i cmask = arnn_avx2_tail_mask(F & 7);
   for (size_t f = 0; f < F8; f += 8) _mm256_storeu_ps(c + f, _mm256_setzero_ps());
   if (F & 7) _mm256_maskstore_ps(c + F8, cmask, _mm256_setzero_ps());
 
   float sum = 0.0f;
+  pending_rows pending;
+  pending.n = 0;
   for (size_t t0 = 0; t0 < T; t0 += 8) {
     const size_t tb = T - t0 < 8 ? T - t0 : 8;
     const __m256i tmask = arnn_avx2_lane_mask((ptrdiff_t)tb);
@@ -95,46 +137,19 @@ void arnn_f32_attention_pool__avx2(size_t T, size_t F, const float *x, const flo
     float at[8];
     _mm256_storeu_ps(at, av);
 
-    /* 3. context update over the kept rows, in increasing t */
-    const float *rows[8];
-    __m256 ab[8];
-    int n = 0;
+    /* 3. the previous block's context update (independent of this block's
+     * tanh/exp chain, so the two overlap), then this block's kept rows
+     * become pending */
+    if (pending.n) context_block(c, F8, (F & 7) != 0, cmask, &pending);
+    pending.n = 0;
     for (size_t i = 0; i < tb; i++)
       if (keep >> i & 1) {
         sum = sum + at[i];
-        rows[n] = r[i];
-        ab[n++] = _mm256_set1_ps(at[i]);
+        pending.rows[pending.n] = r[i];
+        pending.a[pending.n++] = _mm256_set1_ps(at[i]);
       }
-    if (n == 8) {
-      /* four 8-feature chunks side by side: four independent FMA chains */
-      size_t f = 0;
-      for (; f + 32 <= F8; f += 32) {
-        __m256 c0 = _mm256_loadu_ps(c + f), c1 = _mm256_loadu_ps(c + f + 8);
-        __m256 c2 = _mm256_loadu_ps(c + f + 16), c3 = _mm256_loadu_ps(c + f + 24);
-        for (int j = 0; j < 8; j++) {
-          const float *xr = rows[j] + f;
-          c0 = _mm256_fmadd_ps(ab[j], _mm256_loadu_ps(xr), c0);
-          c1 = _mm256_fmadd_ps(ab[j], _mm256_loadu_ps(xr + 8), c1);
-          c2 = _mm256_fmadd_ps(ab[j], _mm256_loadu_ps(xr + 16), c2);
-          c3 = _mm256_fmadd_ps(ab[j], _mm256_loadu_ps(xr + 24), c3);
-        }
-        _mm256_storeu_ps(c + f, c0);
-        _mm256_storeu_ps(c + f + 8, c1);
-        _mm256_storeu_ps(c + f + 16, c2);
-        _mm256_storeu_ps(c + f + 24, c3);
-      }
-      for (; f < F8; f += 8) {
-        __m256 cv = _mm256_loadu_ps(c + f);
-        for (int j = 0; j < 8; j++) cv = _mm256_fmadd_ps(ab[j], _mm256_loadu_ps(rows[j] + f), cv);
-        _mm256_storeu_ps(c + f, cv);
-      }
-    } else {
-      for (size_t f = 0; f < F8; f += 8)
-        _mm256_storeu_ps(c + f, context_update(_mm256_loadu_ps(c + f), rows, ab, n, f, all));
-    }
-    if (F & 7)
-      _mm256_maskstore_ps(c + F8, cmask, context_update(_mm256_maskload_ps(c + F8, cmask), rows, ab, n, F8, cmask));
   }
+  if (pending.n) context_block(c, F8, (F & 7) != 0, cmask, &pending);
 
   const float d = sum + eps;
   if (d == 0.0f) return; /* every step masked, eps == 0: c and a are already 0 */
