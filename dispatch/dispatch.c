@@ -29,6 +29,39 @@ static const vunary_candidate vunary_candidates[] = {
 };
 #undef ARNN_VUNARY_KERNEL
 
+/* ---- attention pooling and dense head (issue 4) ---- */
+/* Same rule as the elementwise list: first (best) kernel at or below the
+ * active level, from kernels/attention/f32-attention-pool.inc and
+ * kernels/dense/f32-dense-head.inc (both end in scalar). */
+#define ARNN_ATTENTION_KERNEL(op, isa_name, arch) \
+  {ARNN_ISA_##isa_name##_LEVEL, {arnn_f32_##op##__##isa_name, "arnn_f32_" #op "__" #isa_name}},
+static const struct {
+  arnn_isa_level isa;
+  arnn_attention_pool_entry entry;
+} attention_pool_candidates[] = {
+#include "../kernels/attention/f32-attention-pool.inc"
+};
+#undef ARNN_ATTENTION_KERNEL
+#define ARNN_DENSE_KERNEL(op, isa_name, arch) \
+  {ARNN_ISA_##isa_name##_LEVEL, {arnn_f32_##op##__##isa_name, "arnn_f32_" #op "__" #isa_name}},
+static const struct {
+  arnn_isa_level isa;
+  arnn_dense_head_entry entry;
+} dense_head_candidates[] = {
+#include "../kernels/dense/f32-dense-head.inc"
+};
+#undef ARNN_DENSE_KERNEL
+
+#define ARNN_PICK_FIRST(candidates, level, out)                                         \
+  do {                                                                                  \
+    for (size_t i_ = 0; i_ < sizeof candidates / sizeof candidates[0]; i_++)           \
+      if (candidates[i_].isa <= (level) && arnn_isa_level_on_this_arch(candidates[i_].isa)) { \
+        (out) = candidates[i_].entry;                                                   \
+        break;                                                                          \
+      }                                                                                 \
+  } while (0)
+/* ---- end attention pooling and dense head ---- */
+
 static arnn_dispatch_table table;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
@@ -68,6 +101,10 @@ static void fill_table(void) {
   table.vtanh = pick("vtanh", table.isa);
   table.vexp = pick("vexp", table.isa);
   table.vsigmoid = pick("vsigmoid", table.isa);
+  /* ---- attention pooling and dense head (issue 4) ---- */
+  ARNN_PICK_FIRST(attention_pool_candidates, table.isa, table.attention_pool);
+  ARNN_PICK_FIRST(dense_head_candidates, table.isa, table.dense_head);
+  /* ---- end attention pooling and dense head ---- */
 }
 
 const arnn_dispatch_table *arnn_dispatch(void) {
@@ -85,5 +122,9 @@ const char *arnn_kernel_name(const char *op) {
   if (strcmp(op, "vtanh") == 0) return t->vtanh.name;
   if (strcmp(op, "vexp") == 0) return t->vexp.name;
   if (strcmp(op, "vsigmoid") == 0) return t->vsigmoid.name;
+  /* ---- attention pooling and dense head (issue 4) ---- */
+  if (strcmp(op, "attention_pool") == 0) return t->attention_pool.name;
+  if (strcmp(op, "dense_head") == 0) return t->dense_head.name;
+  /* ---- end attention pooling and dense head ---- */
   return NULL;
 }

@@ -24,6 +24,10 @@ if [ "$what" = fuzz ]; then
   pkgs="$pkgs clang-14"
 fi
 # ---- end model files ----
+# ---- recurrent-layer peers (rnn-peers-bench, bench/peer-torch-rnn.py) ----
+if [ "$what" = bench ]; then
+  pkgs="$pkgs libdnnl-dev python3-torch"
+fi
 # Skip apt entirely when everything is already there (CI re-runs, offline use).
 missing=""
 for p in $pkgs; do

@@ -637,7 +637,7 @@ static int read_architecture(const header_doc *h, err_ctx *e, arnn_model_info *m
   m->attention = (arnn_attention_form)x;
   if (meta_enum(h, e, "attention_bias", w_bool, 2, NULL, &m->attention_bias) != 0) return -1;
   if (meta_enum(h, e, "head", w_head, 2, NULL, &x) != 0) return -1;
-  m->head = (arnn_head_activation)x;
+  m->head = x == 0 ? ARNN_DENSE_SIGMOID : ARNN_DENSE_SOFTMAX;
   return 0;
 }
 

@@ -215,8 +215,8 @@ static void test_valid(void) {
     CHECK(info.input == ARNN_INPUT_IDS && info.T == T && info.E == E && info.V == V && info.H == H && info.C == C,
           "dims %zu %zu %zu %zu %zu", info.T, info.E, info.V, info.H, info.C);
     CHECK(info.cell == ARNN_CELL_LSTM && info.recurrent_activation == ARNN_RECURRENT_HARD_SIGMOID_KERAS2 &&
-              info.mask_zero == 1 && info.padding == ARNN_PADDING_PRE && info.attention == ARNN_ATTENTION_EPS &&
-              info.attention_bias == 1 && info.head == ARNN_HEAD_SOFTMAX && info.format_version == 1,
+              info.mask_zero == 1 && info.padding == ARNN_PADDING_PRE && info.attention == ARNN_ATTENTION_EPSILON &&
+              info.attention_bias == 1 && info.head == ARNN_DENSE_SOFTMAX && info.format_version == 1,
           "architecture fields");
     CHECK(strcmp(arnn_model_label(m, 0), "neg") == 0, "label 0 = %s", arnn_model_label(m, 0));
     CHECK(strcmp(arnn_model_label(m, 1), "pos \xc3\xa9") == 0, "label 1 = %s", arnn_model_label(m, 1));

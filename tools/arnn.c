@@ -97,8 +97,8 @@ static const char *ract_str(arnn_recurrent_activation a) {
   }
   return "?";
 }
-static const char *att_str(arnn_attention_form a) { return a == ARNN_ATTENTION_EPS ? "eps" : "softmax"; }
-static const char *head_str(arnn_head_activation h) { return h == ARNN_HEAD_SIGMOID ? "sigmoid" : "softmax"; }
+static const char *att_str(arnn_attention_form a) { return a == ARNN_ATTENTION_EPSILON ? "eps" : "softmax"; }
+static const char *head_str(arnn_dense_activation h) { return h == ARNN_DENSE_SIGMOID ? "sigmoid" : "softmax"; }
 static const char *pad_str(arnn_padding p) {
   return p == ARNN_PADDING_PRE ? "pre" : p == ARNN_PADDING_POST ? "post" : "unknown";
 }
@@ -167,7 +167,7 @@ static int cmd_info(int argc, char **argv) {
     if (mi.cell == ARNN_CELL_GRU) printf(", reset_after=%s", mi.gru_reset_after ? "true" : "false");
     printf(", recurrent activation %s\n", ract_str(mi.recurrent_activation));
     printf("attention      %s%s\n",
-           mi.attention == ARNN_ATTENTION_EPS ? "exp(e) / (sum + 1e-7) (TextAttBiRNN)" : "softmax(e)",
+           mi.attention == ARNN_ATTENTION_EPSILON ? "exp(e) / (sum + 1e-7) (TextAttBiRNN)" : "softmax(e)",
            mi.attention_bias ? ", per-step bias" : ", no bias");
     printf("head           Dense C=%zu, %s\n", mi.C, head_str(mi.head));
     printf("labels        ");

@@ -86,7 +86,7 @@ ARNN_API const char *arnn_isa_note(void);
 
 /* Name of the kernel an op resolved to, e.g. arnn_kernel_name("vtanh") ->
  * "arnn_f32_vtanh__avx512"; NULL for an unknown op. Ops: "vtanh", "vexp",
- * "vsigmoid". */
+ * "vsigmoid", "attention_pool", "dense_head". */
 ARNN_API const char *arnn_kernel_name(const char *op);
 
 /* y[i] = tanh(x[i]). See the contract at the top of this header. */
@@ -95,6 +95,100 @@ ARNN_API void arnn_vtanh_f32(const float *x, float *y, size_t n);
 ARNN_API void arnn_vexp_f32(const float *x, float *y, size_t n);
 /* y[i] = 1 / (1 + e^-x[i]). */
 ARNN_API void arnn_vsigmoid_f32(const float *x, float *y, size_t n);
+
+/* ---- attention pooling and dense head (issue 4) ---------------------------
+ * The last two layers of a TextAttBiRNN classifier (NOTES.md section 1), each
+ * usable on its own on the output of any encoder. Both functions are
+ * thread-safe (a dense head object is immutable after creation and may be
+ * applied from several threads at once), never allocate (apply) and set
+ * FTZ/DAZ for their duration, restoring the caller's mode on return.
+ * Same bits on every ISA: scalar, AVX2 and AVX-512 return identical results
+ * (one fixed operation order; kernels/README.md). */
+
+/* Normalization of the attention weights.
+ *  ARNN_ATTENTION_EPSILON: the Keras layer of seed 002:
+ *      a_t = exp(e_t) m_t / (sum_s exp(e_s) m_s + epsilon)
+ *  ARNN_ATTENTION_SOFTMAX: the exact softmax of seed 003 (no epsilon):
+ *      a_t = exp(e_t) m_t / sum_s exp(e_s) m_s
+ *  (e_t = tanh(...) lies in [-1, 1], so no maximum needs subtracting.) */
+typedef enum {
+  ARNN_ATTENTION_EPSILON = 0,
+  ARNN_ATTENTION_SOFTMAX = 1
+} arnn_attention_form;
+
+#define ARNN_ATTENTION_DEFAULT_EPSILON 1e-7f /* Keras' K.epsilon() */
+
+typedef struct {
+  arnn_attention_form form;
+  float epsilon; /* ARNN_ATTENTION_EPSILON only: finite, >= 0 (0 gives the
+                    softmax form); ignored by ARNN_ATTENTION_SOFTMAX */
+} arnn_attention_options;
+
+/* Fused feed-forward attention pooling over a batch, one pass over x:
+ *   e[b][t] = tanh(x[b][t][:] . w + bias[t])        (bias term only if bias != NULL)
+ *   u[b][t] = exp(e[b][t]) if mask == NULL or mask[b][t] != 0, else 0
+ *   d[b]    = sum_t u[b][t] + eps                   (eps = 0 in the SOFTMAX form)
+ *   context[b][f] = sum_t u[b][t] x[b][t][f] / d[b]
+ *   weights[b][t] = u[b][t] / d[b]                  (if weights != NULL)
+ * Shapes (row-major, no padding, any alignment):
+ *   x [batch][steps][features], w [features], bias [steps] or NULL,
+ *   mask [batch][steps] or NULL (nonzero = keep the step, 0 = padding),
+ *   context [batch][features] (output), weights [batch][steps] or NULL (output).
+ * options NULL means { ARNN_ATTENTION_EPSILON, ARNN_ATTENTION_DEFAULT_EPSILON }.
+ * Masked steps are skipped entirely: their rows of x are never added to the
+ * context (they may hold anything, even NaN) and their weights are 0.
+ * A row whose steps are all masked gives context = 0 and weights = 0 (never
+ * NaN), in both forms. The weights of a row sum to S / (S + eps) (1 in the
+ * SOFTMAX form) up to rounding.
+ * The outputs must not overlap the inputs or each other.
+ * Accuracy: within a few float roundings of the exact result per term
+ * (tests/attention-test.c states the bounds checked against float64).
+ * Returns ARNN_ERR_INVALID_ARGUMENT for NULL x, w or context, batch, steps or
+ * features == 0, an unknown form, or an epsilon that is negative or not
+ * finite; ARNN_ERR_OUT_OF_RANGE when batch * steps * features (or the byte
+ * size of x) overflows size_t. Nothing is written on error. */
+ARNN_API arnn_status arnn_attention_pool_f32(size_t batch, size_t steps, size_t features, const float *x,
+                                             const float *w, const float *bias, const unsigned char *mask,
+                                             const arnn_attention_options *options, float *context,
+                                             float *weights);
+
+/* Output activation of a dense head. */
+typedef enum {
+  ARNN_DENSE_LINEAR = 0,  /* y = z (logits) */
+  ARNN_DENSE_SIGMOID = 1, /* y = 1 / (1 + e^-z) per class (C = 1, or multi-label) */
+  ARNN_DENSE_SOFTMAX = 2  /* y = e^(z - max z) / sum e^(z - max z) over the classes */
+} arnn_dense_activation;
+
+/* A dense classifier head z = x K + bias, then the activation. Opaque and
+ * immutable: the weights are packed once at creation. */
+typedef struct arnn_dense_head arnn_dense_head;
+
+/* Creates a head for `features` inputs and `classes` outputs (small C: 1 to a
+ * few dozen is what it is written for; any C works). kernel is the Keras
+ * Dense kernel [features][classes] row-major; bias [classes] or NULL (no
+ * bias). The arrays are copied; the caller may free them afterwards.
+ * Returns ARNN_ERR_INVALID_ARGUMENT for NULL kernel or out, features or
+ * classes == 0 or an unknown activation; ARNN_ERR_OUT_OF_RANGE when the sizes
+ * overflow; ARNN_ERR_OUT_OF_MEMORY. *out is set to NULL on error. */
+ARNN_API arnn_status arnn_dense_head_create(size_t features, size_t classes, const float *kernel, const float *bias,
+                                            arnn_dense_activation activation, arnn_dense_head **out);
+
+/* y[b][:] = activation(x[b][:] K + bias) for b < batch; x [batch][features],
+ * y [batch][classes], row-major, any alignment, y must not overlap x.
+ * Softmax is stable (the maximum logit is subtracted first), so large logits
+ * neither overflow nor give NaN. Returns ARNN_ERR_INVALID_ARGUMENT for NULL
+ * head, x or y or batch == 0, ARNN_ERR_OUT_OF_RANGE when batch * features or
+ * batch * classes overflows. */
+ARNN_API arnn_status arnn_dense_head_apply(const arnn_dense_head *head, size_t batch, const float *x, float *y);
+
+/* Number of inputs / outputs of a head (0 for NULL). */
+ARNN_API size_t arnn_dense_head_features(const arnn_dense_head *head);
+ARNN_API size_t arnn_dense_head_classes(const arnn_dense_head *head);
+
+/* Frees a head; NULL is a no-op. */
+ARNN_API void arnn_dense_head_free(arnn_dense_head *head);
+
+/* ---- end attention pooling and dense head ---- */
 
 /* ---- model files (issue 5) ----------------------------------------------
  *
@@ -122,11 +216,6 @@ typedef enum {
   ARNN_RECURRENT_HARD_SIGMOID_KERAS3 = 2  /* clip(x / 6 + 0.5, 0, 1), Keras 3 */
 } arnn_recurrent_activation;
 typedef enum {
-  ARNN_ATTENTION_EPS = 0,    /* a = exp(e) * mask / (sum(exp(e) * mask) + 1e-7), seed 002 */
-  ARNN_ATTENTION_SOFTMAX = 1 /* a = softmax(e), seed 003 */
-} arnn_attention_form;
-typedef enum { ARNN_HEAD_SIGMOID = 0, ARNN_HEAD_SOFTMAX = 1 } arnn_head_activation;
-typedef enum {
   ARNN_PADDING_UNKNOWN = 0,
   ARNN_PADDING_PRE = 1, /* padding before the tokens (Keras pad_sequences default) */
   ARNN_PADDING_POST = 2 /* padding after the tokens */
@@ -148,9 +237,9 @@ typedef struct {
   arnn_recurrent_activation recurrent_activation;
   int mask_zero;           /* ids input: id 0 is padding and is masked */
   arnn_padding padding;    /* informational: where the training data was padded */
-  arnn_attention_form attention;
+  arnn_attention_form attention; /* ARNN_ATTENTION_EPSILON (1e-7, seed 002) or ARNN_ATTENTION_SOFTMAX (seed 003) */
   int attention_bias;      /* per-step attention bias b[T] present */
-  arnn_head_activation head;
+  arnn_dense_activation head; /* ARNN_DENSE_SIGMOID or ARNN_DENSE_SOFTMAX */
 } arnn_model_info;
 
 /* Reads and validates the model file at `path`. On success *model is a new

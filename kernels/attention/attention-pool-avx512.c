@@ -1,0 +1,221 @@
+/* Fused attention pooling, AVX-512; scalar twin attention-pool-scalar.c (same
+ * operations in the same order: bit-identical results).
+ *
+ * The sequence is walked once, in blocks of R timesteps (R = 16 when two
+ * blocks, 2 R F floats, fit in L1 with room to spare, else 8):
+ *   1. Scores: the rows of the block two at a time, each row with the 64
+ *      partial sums of arnn_scalar_dot64 in 4 zmm, so 8 independent FMA
+ *      chains are in flight while only two rows of x stream in. (Measured on
+ *      the development machine: streaming 2 rows at a time from L2 runs at
+ *      ~1.5x the speed of 8 or 16 interleaved rows; with 16 partial sums per
+ *      row, 2 rows would leave the FMA units waiting on latency.) The F % 64
+ *      tail uses masked loads and masked FMAs (masked lanes keep their value,
+ *      as the twin skips them). Each row's 64 sums are folded to 16 (+32,
+ *      +16) and the canonical 16-lane trees run 8 rows at a time
+ *      (arnn_avx512_tree16_x8), leaving the block's scores in one vector.
+ *   2. + b_t, tanh, exp on that vector (shared vmath functions), masked steps
+ *      set to 0; S += a_t in increasing t (scalar adds, as in the twin).
+ *   3. c_f = fma(a_t, x_t[f], c_f) for the kept rows, increasing t, 8 chunks
+ *      of 16 features side by side (8 independent chains). This update is
+ *      issued one block late (after the next block's scores), while the rows
+ *      are still in L1: the tanh/exp dependency chain of one block overlaps
+ *      with the previous block's update. Blocks are applied in increasing t,
+ *      so the order per feature is the twin's.
+ * A block whose steps are all masked (padding) is skipped entirely. Rows past
+ * T in the last block reuse row T-1 for the dot products; their scores are
+ * discarded. Finally c and a are divided by d = S + eps (true division). */
+#include "attention.h"
+#include "dot16-avx512-inl.h"
+#include "../vmath/vmath-avx512-inl.h"
+
+/* The kept rows of one block whose context update is pending, with a_t. */
+typedef struct {
+  const float *rows[16];
+  __m512 a[16];
+  int n;
+  /* full block (all R rows kept): rows are base + j F, a_j is lane j of av */
+  const float *base;
+  __m512 av;
+} pending_rows;
+
+/* c_f = fma(a_j, x_j[f], c_f) over the pending rows, in order, for the 16
+ * (or, with mask m, fewer) features at offset f. */
+static inline __m512 context_update(__m512 cv, const pending_rows *p, size_t f, __mmask16 m) {
+  for (int j = 0; j < p->n; j++) cv = _mm512_fmadd_ps(p->a[j], _mm512_maskz_loadu_ps(m, p->rows[j] + f), cv);
+  return cv;
+}
+
+static inline __attribute__((always_inline)) void context_block(float *c, size_t F, size_t F16, __mmask16 ftail,
+                                                                const pending_rows *p, int R) {
+  if (p->n == R) {
+    /* a_j broadcast from lane j of av, rows at fixed offsets: everything
+     * stays in registers */
+    __m512 ab[16];
+    for (int j = 0; j < R; j++) ab[j] = _mm512_permutexvar_ps(_mm512_set1_epi32(j), p->av);
+    /* full block: fixed trip count, unrolled; eight 16-feature chunks side
+     * by side so eight independent FMA chains are in flight */
+    size_t f = 0;
+    for (; f + 128 <= F16; f += 128) {
+      __m512 cv[8];
+      for (int q = 0; q < 8; q++) cv[q] = _mm512_loadu_ps(c + f + 16 * q);
+      for (int j = 0; j < R; j++) {
+        const float *xr = p->base + (size_t)j * F + f;
+        for (int q = 0; q < 8; q++) cv[q] = _mm512_fmadd_ps(ab[j], _mm512_loadu_ps(xr + 16 * q), cv[q]);
+      }
+      for (int q = 0; q < 8; q++) _mm512_storeu_ps(c + f + 16 * q, cv[q]);
+    }
+    for (; f < F16; f += 16) {
+      __m512 cv = _mm512_loadu_ps(c + f);
+      for (int j = 0; j < R; j++) cv = _mm512_fmadd_ps(ab[j], _mm512_loadu_ps(p->base + (size_t)j * F + f), cv);
+      _mm512_storeu_ps(c + f, cv);
+    }
+  } else {
+    for (size_t f = 0; f < F16; f += 16) _mm512_storeu_ps(c + f, context_update(_mm512_loadu_ps(c + f), p, f, 0xFFFF));
+  }
+  if (ftail) {
+    __m512 cv = _mm512_maskz_loadu_ps(ftail, c + F16);
+    if (p->n == R)
+      for (int j = 0; j < R; j++)
+        cv = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_set1_epi32(j), p->av),
+                             _mm512_maskz_loadu_ps(ftail, p->base + (size_t)j * F + F16), cv);
+    else
+      cv = context_update(cv, p, F16, ftail);
+    _mm512_mask_storeu_ps(c + F16, ftail, cv);
+  }
+}
+
+/* Rows r0 and r1 dotted with w in the order of arnn_scalar_dot64: 64 partial
+ * sums per row in 4 zmm (lanes 0-15, 16-31, 32-47, 48-63), k in steps of 64;
+ * the tail (quarter q active on the lanes of tm[q]) with masked FMAs. Returns
+ * each row's sums folded to 16 lanes: (a0 + a2) + (a1 + a3). */
+static inline __attribute__((always_inline)) void dot64_pair(const float *r0, const float *r1, const float *w,
+                                                             size_t F64, const __mmask16 *tm, __m512 *o0,
+                                                             __m512 *o1) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  for (size_t k = 0; k < F64; k += 64) {
+    __m512 w0 = _mm512_loadu_ps(w + k), w1 = _mm512_loadu_ps(w + k + 16);
+    __m512 w2 = _mm512_loadu_ps(w + k + 32), w3 = _mm512_loadu_ps(w + k + 48);
+    /* keep w in registers: without this the compiler folds the w loads into
+     * both rows' FMAs, doubling the loads of the loop */
+    __asm__("" : "+v"(w0), "+v"(w1), "+v"(w2), "+v"(w3));
+    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + k), w0, a0);
+    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + k + 16), w1, a1);
+    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + k + 32), w2, a2);
+    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + k + 48), w3, a3);
+    b0 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + k), w0, b0);
+    b1 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + k + 16), w1, b1);
+    b2 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + k + 32), w2, b2);
+    b3 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + k + 48), w3, b3);
+  }
+  if (tm[0]) {
+    const size_t k = F64;
+    __m512 wq = _mm512_maskz_loadu_ps(tm[0], w + k);
+    a0 = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(tm[0], r0 + k), wq, a0, tm[0]);
+    b0 = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(tm[0], r1 + k), wq, b0, tm[0]);
+    if (tm[1]) {
+      wq = _mm512_maskz_loadu_ps(tm[1], w + k + 16);
+      a1 = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(tm[1], r0 + k + 16), wq, a1, tm[1]);
+      b1 = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(tm[1], r1 + k + 16), wq, b1, tm[1]);
+    }
+    if (tm[2]) {
+      wq = _mm512_maskz_loadu_ps(tm[2], w + k + 32);
+      a2 = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(tm[2], r0 + k + 32), wq, a2, tm[2]);
+      b2 = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(tm[2], r1 + k + 32), wq, b2, tm[2]);
+    }
+    if (tm[3]) {
+      wq = _mm512_maskz_loadu_ps(tm[3], w + k + 48);
+      a3 = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(tm[3], r0 + k + 48), wq, a3, tm[3]);
+      b3 = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(tm[3], r1 + k + 48), wq, b3, tm[3]);
+    }
+  }
+  *o0 = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
+  *o1 = _mm512_add_ps(_mm512_add_ps(b0, b2), _mm512_add_ps(b1, b3));
+}
+
+/* The whole kernel for block size R (8 or 16; a constant after inlining). */
+static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F, const float *x, const float *w,
+                                                              const float *bias, const uint8_t *mask, float eps,
+                                                              float *c, float *a, int R) {
+  const size_t F16 = F & ~(size_t)15, F64 = F & ~(size_t)63;
+  const __mmask16 ftail = arnn_avx512_tail_mask(F & 15);
+  __mmask16 tm[4]; /* lanes of the F % 64 tail in each 16-lane quarter */
+  for (size_t q = 0; q < 4; q++) {
+    const size_t left = F - F64 > 16 * q ? F - F64 - 16 * q : 0;
+    tm[q] = left >= 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(left);
+  }
+  for (size_t f = 0; f < F16; f += 16) _mm512_storeu_ps(c + f, _mm512_setzero_ps());
+  if (ftail) _mm512_mask_storeu_ps(c + F16, ftail, _mm512_setzero_ps());
+
+  float sum = 0.0f;
+  pending_rows pending;
+  pending.n = 0;
+  for (size_t t0 = 0; t0 < T; t0 += (size_t)R) {
+    const size_t tb = T - t0 < (size_t)R ? T - t0 : (size_t)R;
+    const __mmask16 tmask = tb == 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(tb);
+    unsigned keep = 0;
+    for (size_t i = 0; i < tb; i++) keep |= (unsigned)(mask == NULL || mask[t0 + i] != 0) << i;
+    if (keep == 0) {
+      if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, _mm512_setzero_ps());
+      continue;
+    }
+    const float *r[16];
+    for (int i = 0; i < R; i++) r[i] = x + (t0 + ((size_t)i < tb ? (size_t)i : tb - 1)) * F;
+
+    /* 1. R dot products, two rows at a time (arnn_scalar_dot64 order) */
+    __m512 h[16];
+    for (int i = 0; i < R; i += 2) dot64_pair(r[i], r[i + 1], w, F64, tm, &h[i], &h[i + 1]);
+    __m512 s = arnn_avx512_tree16_x8(h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+    if (R == 16) /* lanes 0-7 from the first tree, 8-15 from the second */
+      s = _mm512_shuffle_f32x4(s, arnn_avx512_tree16_x8(h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]), 0x44);
+
+    /* 2. scores -> unnormalized weights; masked steps (and lanes >= tb) are 0 */
+    if (bias != NULL) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tmask, bias + t0));
+    const __m512 av = _mm512_maskz_mov_ps(_cvtu32_mask16(keep), arnn_avx512_exp(arnn_avx512_tanh(s)));
+    if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, av);
+
+    /* 3. the previous block's context update (independent of this block's
+     * tanh/exp chain), then this block's kept rows become pending */
+    if (pending.n) context_block(c, F, F16, ftail, &pending, R);
+    float at[16];
+    _mm512_storeu_ps(at, av);
+    if (tb == (size_t)R && keep == (1u << R) - 1) {
+      for (int i = 0; i < R; i++) sum = sum + at[i];
+      pending.n = R;
+      pending.base = r[0];
+      pending.av = av;
+    } else {
+      pending.n = 0;
+      for (size_t i = 0; i < tb; i++)
+        if (keep >> i & 1) {
+          sum = sum + at[i];
+          pending.rows[pending.n] = r[i];
+          pending.a[pending.n++] = _mm512_set1_ps(at[i]);
+        }
+    }
+  }
+  if (pending.n) context_block(c, F, F16, ftail, &pending, R);
+
+  const float d = sum + eps;
+  if (d == 0.0f) return; /* every step masked, eps == 0: c and a are already 0 */
+  const __m512 dv = _mm512_set1_ps(d);
+  for (size_t f = 0; f < F16; f += 16) _mm512_storeu_ps(c + f, _mm512_div_ps(_mm512_loadu_ps(c + f), dv));
+  if (ftail) _mm512_mask_storeu_ps(c + F16, ftail, _mm512_div_ps(_mm512_maskz_loadu_ps(ftail, c + F16), dv));
+  if (a != NULL) {
+    size_t t = 0;
+    for (; t + 16 <= T; t += 16) _mm512_storeu_ps(a + t, _mm512_div_ps(_mm512_loadu_ps(a + t), dv));
+    if (t < T) {
+      const __mmask16 m = arnn_avx512_tail_mask(T - t);
+      _mm512_mask_storeu_ps(a + t, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, a + t), dv));
+    }
+  }
+}
+
+void arnn_f32_attention_pool__avx512(size_t T, size_t F, const float *x, const float *w, const float *bias,
+                                     const uint8_t *mask, float eps, float *c, float *a) {
+  /* two blocks (the pending one and the current one) must stay in L1 (32 KiB
+   * or more): 2 x 16 rows of F <= 256 floats are 32 KiB */
+  if (F <= 256)
+    pool_blocks(T, F, x, w, bias, mask, eps, c, a, 16);
+  else
+    pool_blocks(T, F, x, w, bias, mask, eps, c, a, 8);
+}

@@ -1,0 +1,27 @@
+/* Fused attention pooling (one sequence), every ISA. Contract
+ * (kernels/README.md, "Attention pooling"):
+ *   s_t = x_t . w (+ bias[t]),  e_t = tanh(s_t),
+ *   a_t = exp(e_t) if mask == NULL or mask[t] != 0, else 0,
+ *   S = sum_t a_t (increasing t),  d = S + eps,
+ *   c[f] = (sum_t a_t x[t][f]) / d,  a[t] = a_t / d (if a != NULL);
+ *   d == 0 (all steps masked and eps == 0): c = 0 and a = 0.
+ * x is [T][F] row-major; T >= 1, F >= 1, eps >= 0 finite; bias, mask, a may
+ * be NULL; no alignment requirement; c and a must not overlap any input.
+ * Nothing is read or written outside the given arrays. Masked steps do not
+ * touch c at all (their x rows may hold anything, even NaN). */
+#ifndef ARNN_KERNELS_ATTENTION_ATTENTION_H
+#define ARNN_KERNELS_ATTENTION_ATTENTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef void (*arnn_f32_attention_pool_fn)(size_t T, size_t F, const float *x, const float *w, const float *bias,
+                                           const uint8_t *mask, float eps, float *c, float *a);
+
+#define ARNN_ATTENTION_KERNEL(op, isa, arch)                                                                   \
+  void arnn_f32_##op##__##isa(size_t T, size_t F, const float *x, const float *w, const float *bias,           \
+                              const uint8_t *mask, float eps, float *c, float *a);
+#include "f32-attention-pool.inc"
+#undef ARNN_ATTENTION_KERNEL
+
+#endif

@@ -1,0 +1,43 @@
+/* Dense classifier head, every ISA. Contract (kernels/README.md, "Dense head"):
+ *   z[b][c] = x_b . W[:, c] (+ bias[c])   canonical 16-lane dot order
+ *   y[b][c] = z                     (ARNN_DENSE_ACT_LINEAR)
+ *           = sigmoid(z)            (ARNN_DENSE_ACT_SIGMOID)
+ *           = exp(z - m) / sum_c' exp(z_c' - m), m = max_c z   (SOFTMAX)
+ * x is [B][F] row-major, y is [B][C] row-major; B, F, C >= 1.
+ * wt is the packed weight: wt[c * ldw + k] = W[k][c] for k < F, 0 for
+ * F <= k < ldw; ldw is a multiple of 16 and wt is 64-byte aligned (the SIMD
+ * kernels load whole 16-float groups of wt; they never read x past F).
+ * bias may be NULL. y must not overlap x or wt. */
+#ifndef ARNN_KERNELS_DENSE_DENSE_H
+#define ARNN_KERNELS_DENSE_DENSE_H
+
+#include <stddef.h>
+
+enum { ARNN_DENSE_ACT_LINEAR = 0, ARNN_DENSE_ACT_SIGMOID = 1, ARNN_DENSE_ACT_SOFTMAX = 2 };
+
+typedef void (*arnn_f32_dense_head_fn)(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw,
+                                       const float *bias, int activation, float *y);
+
+#define ARNN_DENSE_KERNEL(op, isa, arch)                                                                   \
+  void arnn_f32_##op##__##isa(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw, \
+                              const float *bias, int activation, float *y);
+#include "f32-dense-head.inc"
+#undef ARNN_DENSE_KERNEL
+
+/* Softmax pieces every ISA evaluates with the same scalar code, so the
+ * reductions over classes have one order: the maximum (a NaN logit is kept
+ * only if it comes first, as with "z > m ? z : m"), and the sum of the
+ * exponentials in increasing class order. */
+static inline float arnn_dense_row_max(const float *z, size_t C) {
+  float m = z[0];
+  for (size_t c = 1; c < C; c++) m = z[c] > m ? z[c] : m;
+  return m;
+}
+
+static inline float arnn_dense_row_sum(const float *e, size_t C) {
+  float s = 0.0f;
+  for (size_t c = 0; c < C; c++) s = s + e[c];
+  return s;
+}
+
+#endif
