@@ -1,17 +1,20 @@
 /* arnn: command-line front end of the library.
  *
  *   arnn info MODEL      what a model file holds, and which CPU kernels run it
+ *   arnn predict MODEL   classify sequences (arnn-predict.c)
  *   arnn version         library version and ISA
  *   arnn help [COMMAND]
  *
- * Subcommands live in one table (name, one-line summary, usage text, handler),
- * so `predict` is one more row. Errors go to stderr with a non-zero exit
+ * Subcommands live in one table (name, one-line summary, usage text, handler).
+ * Errors go to stderr with a non-zero exit
  * status: 1 for a failed operation, 2 for a usage error. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arnn/arnn.h"
+#include "arnn-cli.h"
 
 typedef int (*command_fn)(int argc, char **argv);
 
@@ -42,6 +45,37 @@ static const command commands[] = {
      "Exit status 0 if the model loads, 1 if it is unreadable or malformed (the\n"
      "reason is printed on stderr).\n",
      cmd_info},
+    {"predict", "classify token-id sequences (or dense vectors) with a model",
+     "usage: arnn predict MODEL [--ids FILE|-] [--dense FILE.npy] [--threads N] [--batch N]\n"
+     "                          [--json] [--attention] [--no-pin]\n"
+     "\n"
+     "Runs the model on every input sequence and prints one line per sequence, in\n"
+     "input order: the C class probabilities separated by spaces (%.9g).\n"
+     "\n"
+     "Input (models with token ids):\n"
+     "  --ids FILE     one sequence per line, space-separated token ids; a shorter\n"
+     "                 line is padded with id 0 where the model was padded in\n"
+     "                 training (in front unless the file says padding = post), a\n"
+     "                 longer one than T is an error. FILE may be - (stdin, the\n"
+     "                 default) or an int32 .npy array [N,T] used as it is.\n"
+     "Input (models with dense vectors, e.g. ELMo):\n"
+     "  --dense FILE   a float32 .npy array [N,T,E]\n"
+     "\n"
+     "Options:\n"
+     "  --threads N    worker threads (default: the physical cores; 1 = no pool)\n"
+     "  --batch N      sequences per library call (default 32)\n"
+     "  --json         one JSON object per line: {\"probs\":[...],\"label\":\"...\"}\n"
+     "                 (label: the most probable class; with one sigmoid output,\n"
+     "                 the label when p >= 0.5, else null)\n"
+     "  --attention    with --json: add \"attention\":[T weights], which steps the\n"
+     "                 prediction looked at\n"
+     "  --no-pin       do not pin the worker threads to cores\n"
+     "\n"
+     "Example:  arnn predict examples/imdb-mini.safetensors --ids examples/imdb-mini.ids\n"
+     "\n"
+     "Exit status 0 on success, 1 on a bad input or model (reason on stderr), 2 on\n"
+     "a usage error.\n",
+     cli_predict},
     {"version", "print the library version and the instruction set in use", "usage: arnn version\n", cmd_version},
     {"help", "show help for a command", "usage: arnn help [COMMAND]\n", cmd_help},
 };
@@ -61,7 +95,9 @@ static void print_main_help(FILE *out) {
           "Getting started: convert your Keras model once, then inspect it:\n"
           "  tools/arnn-convert model.h5 -o model.safetensors --labels neg,pos\n"
           "  arnn info model.safetensors\n"
-          "Try it on the shipped example:  arnn info examples/imdb-mini.safetensors\n"
+          "  arnn predict model.safetensors --ids reviews.txt\n"
+          "Try it on the shipped example:\n"
+          "  arnn predict examples/imdb-mini.safetensors --ids examples/imdb-mini.ids\n"
           "\n"
           "Environment: ARNN_ISA=scalar|avx2|avx512 caps the instruction set arnn uses.\n");
 }
@@ -78,11 +114,21 @@ static int wants_help(int argc, char **argv) {
   return 0;
 }
 
-static int usage_error(const char *cmd, const char *fmt, const char *arg) {
+int cli_usage_error(const char *cmd, const char *fmt, const char *arg) {
   fprintf(stderr, "arnn %s: ", cmd);
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\n%s", find_command(cmd)->usage);
   return 2;
+}
+
+int cli_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("arnn: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return 1;
 }
 
 /* ---- info ---- */
@@ -103,7 +149,7 @@ static const char *pad_str(arnn_padding p) {
   return p == ARNN_PADDING_PRE ? "pre" : p == ARNN_PADDING_POST ? "post" : "unknown";
 }
 
-static void json_string(FILE *out, const char *s) {
+void cli_json_string(FILE *out, const char *s) {
   fputc('"', out);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
@@ -118,11 +164,11 @@ static int cmd_info(int argc, char **argv) {
   int json = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0) json = 1;
-    else if (argv[i][0] == '-' && argv[i][1] != '\0') return usage_error("info", "unknown option %s", argv[i]);
-    else if (path) return usage_error("info", "more than one MODEL (%s)", argv[i]);
+    else if (argv[i][0] == '-' && argv[i][1] != '\0') return cli_usage_error("info", "unknown option %s", argv[i]);
+    else if (path) return cli_usage_error("info", "more than one MODEL (%s)", argv[i]);
     else path = argv[i];
   }
-  if (!path) return usage_error("info", "missing MODEL%s", "");
+  if (!path) return cli_usage_error("info", "missing MODEL%s", "");
   char err[512];
   arnn_model *model;
   arnn_status s = arnn_model_load(path, &model, err, sizeof err);
@@ -135,7 +181,7 @@ static int cmd_info(int argc, char **argv) {
   static const char *const ops[] = {"vtanh", "vexp", "vsigmoid"};
   if (json) {
     printf("{\"file\":");
-    json_string(stdout, path);
+    cli_json_string(stdout, path);
     printf(",\"format_version\":%u,\"input\":\"%s\",\"T\":%zu,\"E\":%zu,\"V\":%zu,\"H\":%zu,\"C\":%zu", mi.format_version,
            input_str(mi.input), mi.T, mi.E, mi.V, mi.H, mi.C);
     printf(",\"cell\":\"%s\",\"gru_reset_after\":%s,\"recurrent_activation\":\"%s\",\"mask_zero\":%s,\"padding\":\"%s\"",
@@ -145,7 +191,7 @@ static int cmd_info(int argc, char **argv) {
            mi.attention_bias ? "true" : "false", head_str(mi.head));
     for (size_t c = 0; c < mi.C; c++) {
       if (c) putchar(',');
-      json_string(stdout, arnn_model_label(model, c));
+      cli_json_string(stdout, arnn_model_label(model, c));
     }
     printf("],\"isa\":\"%s\",\"kernels\":{", arnn_isa());
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
@@ -183,7 +229,7 @@ static int cmd_info(int argc, char **argv) {
 }
 
 static int cmd_version(int argc, char **argv) {
-  if (argc > 1) return usage_error("version", "unexpected argument %s", argv[1]);
+  if (argc > 1) return cli_usage_error("version", "unexpected argument %s", argv[1]);
   printf("arnn %s (isa %s)\n", arnn_version(), arnn_isa());
   return 0;
 }
