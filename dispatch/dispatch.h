@@ -4,6 +4,10 @@
 
 #include "cpu-features.h"
 #include "../kernels/vmath/vmath.h"
+/* ---- recurrent layers ---- */
+#include "../kernels/gemm/gemm.h"
+#include "../kernels/lstm/rnn-step.h"
+/* ---- end recurrent layers ---- */
 
 typedef struct {
   arnn_f32_vunary_fn fn;
@@ -15,6 +19,11 @@ typedef struct {
   arnn_isa_level cpu_best; /* what the CPU and OS support */
   char note[160];          /* why ARNN_ISA was ignored or what it capped; "" if unset */
   arnn_vunary_entry vtanh, vexp, vsigmoid;
+  /* ---- recurrent layers ---- */
+  struct { arnn_f32_gemm_fn fn; const char *name; } gemm;
+  struct { arnn_f32_lstm_step_fn fn; const char *name; } lstm_step;
+  struct { arnn_f32_gru_step_fn fn; const char *name; } gru_step;
+  /* ---- end recurrent layers ---- */
 } arnn_dispatch_table;
 
 /* The table, resolved on first use (thread-safe, never fails). */
