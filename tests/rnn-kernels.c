@@ -65,10 +65,20 @@ static int same(const float *a, const float *b, size_t n) { return memcmp(a, b, 
 
 static void test_gemm(void) {
   const size_t Ns[] = {16, 32, 48, 80};
+  /* small shapes, then shapes that cross the AVX-512 cache blocks (K blocks
+   * of 384, row blocks of 128) */
+  size_t shapes[20 * 4 * 8 + 4][3], ns = 0;
   for (size_t Mi = 0; Mi < 20; Mi++)
     for (size_t ni = 0; ni < COUNT(Ns); ni++)
       for (size_t K = 0; K <= 37; K += (K < 3 ? 1 : 7)) {
-        const size_t M = Mi, N = Ns[ni], lda = K + 3, ldc = N + 5;
+        shapes[ns][0] = Mi;
+        shapes[ns][1] = Ns[ni];
+        shapes[ns++][2] = K;
+      }
+  const size_t big[4][3] = {{137, 48, 800}, {9, 32, 385}, {130, 16, 384}, {3, 80, 1024}};
+  for (size_t i = 0; i < 4; i++) memcpy(shapes[ns++], big[i], sizeof big[i]);
+  for (size_t si = 0; si < ns; si++) {
+        const size_t M = shapes[si][0], N = shapes[si][1], K = shapes[si][2], lda = K + 3, ldc = N + 5;
         /* +1 float offsets: unaligned A, B, bias and C */
         float *A = rand_buf(M * lda + 1, -2, 2), *B = rand_buf(N * K + 1, -1, 1), *bias = rand_buf(N + 1, -1, 1);
         float *ref = calloc(M * ldc + 1, sizeof(float)), *out = calloc(M * ldc + 1, sizeof(float));

@@ -82,10 +82,12 @@ static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *
     for (size_t u = 0; u < Hp; u += 16) tiles[mode][MAXS + 1](a, u, xp, h, h_out, scratch);
     return;
   }
-  for (size_t s = 0; s < nb; s += MAXS) {
-    const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
-    for (size_t u = 0; u < Hp; u += 8) tiles[mode][ns](a, u, xp + s, h + s, h_out + s, scratch ? scratch + s : NULL);
-  }
+  /* half-block outside, sequence groups inside: its weights stay in L1 */
+  for (size_t u = 0; u < Hp; u += 8)
+    for (size_t s = 0; s < nb; s += MAXS) {
+      const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
+      tiles[mode][ns](a, u, xp + s, h + s, h_out + s, scratch ? scratch + s : NULL);
+    }
 }
 
 void arnn_f32_gru_step__avx2(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,

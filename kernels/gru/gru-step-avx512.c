@@ -88,10 +88,12 @@ static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *
     if (j < blocks) tiles[mode][1](a, j, xp, h, h_out, scratch);
     return;
   }
-  for (size_t s = 0; s < nb; s += MAXS) {
-    const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
-    for (size_t j = 0; j < blocks; j++) tiles[mode][ns](a, j, xp + s, h + s, h_out + s, scratch ? scratch + s : NULL);
-  }
+  /* block outside, sequence groups inside: the block's weights stay in L1 */
+  for (size_t j = 0; j < blocks; j++)
+    for (size_t s = 0; s < nb; s += MAXS) {
+      const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
+      tiles[mode][ns](a, j, xp + s, h + s, h_out + s, scratch ? scratch + s : NULL);
+    }
 }
 
 void arnn_f32_gru_step__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,

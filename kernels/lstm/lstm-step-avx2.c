@@ -59,8 +59,10 @@ void arnn_f32_lstm_step__avx2(const arnn_rnn_step_args *a, size_t nb, const floa
     for (size_t u = 0; u < Hp; u += 16) tile_2_1(a, u, xp, h, c, h_out);
     return;
   }
-  for (size_t s = 0; s < nb; s += MAXS) {
-    const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
-    for (size_t u = 0; u < Hp; u += 8) seq_tiles[ns](a, u, xp + s, h + s, c + s, h_out + s);
-  }
+  /* half-block outside, sequence groups inside: its weights stay in L1 */
+  for (size_t u = 0; u < Hp; u += 8)
+    for (size_t s = 0; s < nb; s += MAXS) {
+      const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
+      seq_tiles[ns](a, u, xp + s, h + s, c + s, h_out + s);
+    }
 }

@@ -65,8 +65,11 @@ void arnn_f32_lstm_step__avx512(const arnn_rnn_step_args *a, size_t nb, const fl
     if (j < blocks) tile_1_1(a, j, xp, h, c, h_out);
     return;
   }
-  for (size_t s = 0; s < nb; s += MAXS) {
-    const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
-    for (size_t j = 0; j < blocks; j++) seq_tiles[ns](a, j, xp + s, h + s, c + s, h_out + s);
-  }
+  /* block outside, sequence groups inside: the block's weights (H*256 bytes)
+   * stay in L1 while every group of sequences uses them */
+  for (size_t j = 0; j < blocks; j++)
+    for (size_t s = 0; s < nb; s += MAXS) {
+      const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
+      seq_tiles[ns](a, j, xp + s, h + s, c + s, h_out + s);
+    }
 }
