@@ -277,8 +277,13 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *desc, arnn_rnn_laye
       l->folded = alloc_floats(l->V * N);
       if (!l->folded)
         st = ARNN_ERR_OUT_OF_MEMORY;
-      else
+      else {
+        /* under FTZ/DAZ like the forward pass, so subnormal products round
+         * the same way in both paths */
+        const uint64_t fpenv = arnn_fpenv_enter();
         l->gemm(l->V, N, E, desc->embedding, E, l->bpack, l->bias, l->folded, N);
+        arnn_fpenv_leave(fpenv);
+      }
     } else {
       l->table = alloc_floats(l->V * E);
       if (!l->table)
