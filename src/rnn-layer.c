@@ -52,14 +52,18 @@ static int mul_ok(size_t a, size_t b, size_t *out) {
   return 1;
 }
 
-static float *alloc_floats(size_t n) {
+/* 64-byte aligned floats, zeroed unless for per-call scratch that the
+ * forward pass initialises itself. */
+static float *alloc_floats_maybe_zeroed(size_t n, int zero) {
   size_t bytes;
-  if (!mul_ok(n ? n : 1, sizeof(float), &bytes)) return NULL;
+  if (!mul_ok(n ? n : 1, sizeof(float), &bytes) || bytes > SIZE_MAX - 63) return NULL;
   bytes = (bytes + 63) & ~(size_t)63;
   float *p = aligned_alloc(64, bytes);
-  if (p) memset(p, 0, bytes);
+  if (p && zero) memset(p, 0, bytes);
   return p;
 }
+
+static float *alloc_floats(size_t n) { return alloc_floats_maybe_zeroed(n, 1); }
 
 void arnn_rnn_layer_desc_init(arnn_rnn_layer_desc *desc) {
   if (desc == NULL) return;
@@ -429,7 +433,7 @@ static arnn_status forward(const arnn_rnn_layer *l, arnn_threadpool *pool, size_
   size_t total;
   if (!mul_ok(cx.item_floats, items, &total)) return ARNN_ERR_INVALID_ARGUMENT;
   cx.item_ptrs = 7 * gs + 1;
-  cx.scratch = alloc_floats(total);
+  cx.scratch = alloc_floats_maybe_zeroed(total, 0);
   cx.ptr_scratch = calloc(items * cx.item_ptrs, sizeof(void *));
   if (cx.scratch == NULL || cx.ptr_scratch == NULL) {
     free(cx.scratch);
