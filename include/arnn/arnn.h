@@ -104,7 +104,10 @@ ARNN_API void arnn_vsigmoid_f32(const float *x, float *y, size_t n);
  * that is the default, and how a caller asks for one thread. Several threads
  * may call forward with the same pool at once: their runs are serialised
  * (use one pool per calling thread to run them side by side). Workers are not
- * pinned to cores in this version. */
+ * pinned to cores in this version. threads may be at most 1024.
+ *
+ * arnn_kernel_name() also reports the recurrent kernels: "gemm" (input
+ * projection), "lstm_step", "gru_step" (fused recurrent steps). */
 typedef struct arnn_threadpool arnn_threadpool;
 ARNN_API arnn_status arnn_threadpool_create(size_t threads, arnn_threadpool **pool);
 /* Joins the workers and frees the pool; NULL is ignored. No forward call may
@@ -211,7 +214,8 @@ ARNN_API int arnn_rnn_layer_is_folded(const arnn_rnn_layer *layer);
  * overflowing), ARNN_ERR_OUT_OF_MEMORY (nothing written then). */
 ARNN_API arnn_status arnn_rnn_layer_forward(const arnn_rnn_layer *layer, arnn_threadpool *pool, size_t batch,
                                             size_t steps, const float *x, const unsigned char *mask, float *y);
-/* Same with token ids[B, T] for a layer created with an embedding. Every id is
+/* Same with token ids[B, T] (int, 32-bit on every supported platform) for a
+ * layer created with an embedding. Every id is
  * checked first: one outside [0, vocab_size) returns ARNN_ERR_OUT_OF_RANGE and
  * nothing is written. A layer without embedding returns
  * ARNN_ERR_INVALID_ARGUMENT. mask == NULL with desc.mask_zero masks id 0. */
