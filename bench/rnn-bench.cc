@@ -70,6 +70,12 @@ double thread_seconds() {
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
+double process_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
 double fma_peak_gflops() {
   static double peak = 0;
   if (peak > 0) return peak;
@@ -162,6 +168,7 @@ void BM_rnn(benchmark::State &state) {
   }
   arnn_threadpool *pool = get_pool(threads);
   const bool folded = arnn_rnn_layer_is_folded(m->layer);
+  const double proc0 = process_seconds();
   for (auto _ : state) {
     const arnn_status st = wl.ids ? arnn_rnn_layer_forward_ids(m->layer, pool, B, wl.T, m->ids.data(), nullptr, m->y.data())
                                   : arnn_rnn_layer_forward(m->layer, pool, B, wl.T, m->x.data(), nullptr, m->y.data());
@@ -171,6 +178,7 @@ void BM_rnn(benchmark::State &state) {
     }
     benchmark::ClobberMemory();
   }
+  const double proc_s = process_seconds() - proc0;
   const double G = 4, D = 2;
   const double proj = folded ? 0.0 : 2.0 * B * wl.T * wl.E * G * wl.H * D;
   const double rec = 2.0 * B * wl.T * wl.H * G * wl.H * D;
@@ -178,6 +186,10 @@ void BM_rnn(benchmark::State &state) {
   state.counters["GFLOP/s"] = benchmark::Counter((proj + rec) * iters * 1e-9, benchmark::Counter::kIsRate);
   state.counters["peak_frac"] =
       benchmark::Counter((proj + rec) * iters * 1e-9 / (fma_peak_gflops() * threads), benchmark::Counter::kIsRate);
+  // CPU time of all threads per call / threads: on a machine shared with
+  // other jobs, what the wall time would be with the cores to ourselves
+  // (assuming an even split)
+  state.counters["cpu_ms_per_thread"] = 1e3 * proc_s / iters / threads;
   if (B == 1) {
     // every step streams the packed W_hh of its direction once
     const double whh = D * wl.T * wl.H * G * ((wl.H + 15) / 16 * 16) * 4.0;
