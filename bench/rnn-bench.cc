@@ -190,6 +190,10 @@ void BM_rnn(benchmark::State &state) {
   // other jobs, what the wall time would be with the cores to ourselves
   // (assuming an even split)
   state.counters["cpu_ms_per_thread"] = 1e3 * proc_s / iters / threads;
+  // per-timestep latency of the bidirectional layer (both directions)
+  // (shown in seconds with an SI prefix, e.g. 2.4u = 2.4 microseconds)
+  state.counters["per_step"] =
+      benchmark::Counter(static_cast<double>(wl.T) * iters, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   if (B == 1) {
     // every step streams the packed W_hh of its direction once
     const double whh = D * wl.T * wl.H * G * ((wl.H + 15) / 16 * 16) * 4.0;
