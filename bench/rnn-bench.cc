@@ -4,7 +4,8 @@
 // batch 1 and 32, 1 and 2 threads. Reports ms per call (real time), GFLOP/s of
 // the FLOP actually executed (input projection unless folded + recurrence),
 // the fraction of this core's FMA peak measured in the same binary, and for
-// batch 1 the rate at which W_hh is streamed (GB/s). Rates use real time;
+// batch 1 the rate at which W_hh is streamed (GB/s) and its fraction of the
+// L2 read bandwidth measured in the same binary. Rates use real time;
 // on a shared machine compare the CPU column too (1-thread runs). Peers (oneDNN, PyTorch)
 // live in their own benchmark.
 #include <benchmark/benchmark.h>
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <vector>
@@ -92,6 +94,44 @@ double fma_peak_gflops() {
   std::fprintf(stderr, "rnn-bench: measured FMA peak %.1f GFLOP/s per core (%s)\n", peak,
                avx512 ? "AVX-512" : "AVX2");
   return peak;
+}
+
+// L2 read bandwidth of one core: a 512 KiB buffer (in L2, not in L1) summed
+// with 8 independent accumulators, repeatedly; thread CPU time, so compare
+// it with the CPU-time column on a shared machine.
+__attribute__((target("avx512f"), noinline)) float l2_read_avx512(const float *buf, size_t n, int reps) {
+  __m512 acc[8];
+  for (int i = 0; i < 8; i++) acc[i] = _mm512_setzero_ps();
+  // two streams (the two halves), like the batch-1 step's two blocks
+  const size_t half = n / 2;
+  for (int r = 0; r < reps; r++)
+    for (size_t i = 0; i < half; i += 64)
+      for (int j = 0; j < 4; j++) {
+        acc[j] = _mm512_add_ps(acc[j], _mm512_loadu_ps(buf + i + 16 * j));
+        acc[4 + j] = _mm512_add_ps(acc[4 + j], _mm512_loadu_ps(buf + half + i + 16 * j));
+      }
+  float out[16], s = 0;
+  for (int j = 0; j < 8; j++) {
+    _mm512_storeu_ps(out, acc[j]);
+    s += out[0];
+  }
+  return s;
+}
+
+double l2_gbytes_per_s() {
+  static double bw = 0;
+  if (bw > 0 || !__builtin_cpu_supports("avx512f")) return bw;
+  const size_t n = (512 << 10) / sizeof(float);
+  std::vector<float> buf(n, 1.0f);
+  l2_read_avx512(buf.data(), n, 10);
+  for (int rep = 0; rep < 5; rep++) {
+    const double t0 = thread_seconds();
+    benchmark::DoNotOptimize(l2_read_avx512(buf.data(), n, 400));
+    const double s = thread_seconds() - t0;
+    bw = std::max(bw, 400.0 * n * sizeof(float) / s * 1e-9);
+  }
+  std::fprintf(stderr, "rnn-bench: measured L2 read bandwidth %.1f GB/s per core (512 KiB buffer)\n", bw);
+  return bw;
 }
 
 struct Model {
@@ -198,6 +238,9 @@ void BM_rnn(benchmark::State &state) {
     // every step streams the packed W_hh of its direction once
     const double whh = D * wl.T * wl.H * G * ((wl.H + 15) / 16 * 16) * 4.0;
     state.counters["Whh_GB/s"] = benchmark::Counter(whh * iters * 1e-9, benchmark::Counter::kIsRate);
+    if (l2_gbytes_per_s() > 0)
+      state.counters["L2_frac"] = benchmark::Counter(whh * iters * 1e-9 / (l2_gbytes_per_s() * std::min(threads, 2)),
+                                                     benchmark::Counter::kIsRate);
   }
   state.SetLabel(std::string(wl.name) + (folded ? " folded" : "") + " " + arnn_kernel_name("lstm_step"));
 }
