@@ -9,7 +9,8 @@
  *    in [-1, 1]; float accumulation and <= 2 ULP activations stay far below).
  *  - CuDNN layouts: weights built from Keras-layout ones by applying Keras'
  *    conversion backwards (written independently of the library) give the same
- *    bits as the Keras-layout layer.
+ *    bits as the Keras-layout layer; and a fixture computed by numpy with
+ *    Keras' formulas (rnn-cudnn-fixture.h).
  *  - Token ids: folded and unfolded embedding give the same bits, and the same
  *    bits as the dense forward on the gathered rows; mask_zero; out-of-range
  *    ids rejected with nothing written.
@@ -27,6 +28,7 @@
 #endif
 
 #include "arnn/arnn.h"
+#include "rnn-cudnn-fixture.h"
 #include "rnn-ref.h"
 #include "test-util.h"
 
@@ -248,6 +250,39 @@ static void check_cudnn(int lstm) {
   free_weights(&w);
 }
 
+/* The conversion against numbers numpy computed with Keras' own formulas
+ * (rnn-cudnn-fixture.h): the CuDNN-layout layer and the Keras-layout layer
+ * built from numpy's result give the same bits. E = 3 != H = 2, so a
+ * transposed-instead-of-reshaped input kernel would show. */
+static void check_cudnn_fixture(int lstm) {
+  const size_t E = 3, H = 2, B = 2, T = 5;
+  arnn_rnn_layer_desc desc;
+  arnn_rnn_layer_desc_init(&desc);
+  desc.cell = lstm ? ARNN_RNN_LSTM : ARNN_RNN_GRU;
+  desc.input_size = E;
+  desc.units = H;
+  desc.reset_after = 1;
+  desc.kernel[0] = lstm ? fx_lstm_k : fx_gru_k;
+  desc.recurrent_kernel[0] = lstm ? fx_lstm_r : fx_gru_r;
+  desc.bias[0] = lstm ? fx_lstm_b : fx_gru_b;
+  arnn_rnn_layer *keras = NULL, *cudnn = NULL;
+  CHECK(arnn_rnn_layer_create(&desc, &keras) == ARNN_OK, "fixture keras");
+  desc.layout = ARNN_RNN_WEIGHTS_CUDNN;
+  desc.kernel[0] = lstm ? fx_lstm_ck : fx_gru_ck;
+  desc.recurrent_kernel[0] = lstm ? fx_lstm_cr : fx_gru_cr;
+  desc.bias[0] = lstm ? fx_lstm_cb : fx_gru_cb;
+  CHECK(arnn_rnn_layer_create(&desc, &cudnn) == ARNN_OK, "fixture cudnn");
+  float *x = rnd(B * T * E, 2.0f), y1[2 * 5 * 2], y2[2 * 5 * 2];
+  if (keras && cudnn) {
+    CHECK(arnn_rnn_layer_forward(keras, NULL, B, T, x, NULL, y1) == ARNN_OK, "fixture forward");
+    CHECK(arnn_rnn_layer_forward(cudnn, NULL, B, T, x, NULL, y2) == ARNN_OK, "fixture forward");
+    CHECK(memcmp(y1, y2, sizeof y1) == 0, "%s: CuDNN conversion differs from numpy's", lstm ? "LSTM" : "GRU");
+  }
+  arnn_rnn_layer_destroy(keras);
+  arnn_rnn_layer_destroy(cudnn);
+  free(x);
+}
+
 static void check_ids(int lstm, int reset_after) {
   const size_t E = 13, H = 37, V = 23, B = 4, T = 17, DH = 2 * H;
   weights w;
@@ -458,6 +493,8 @@ int main(void) {
     }
   check_cudnn(1);
   check_cudnn(0);
+  check_cudnn_fixture(1);
+  check_cudnn_fixture(0);
   check_ids(1, 0);
   check_ids(0, 1);
   check_ids(0, 0);
