@@ -16,6 +16,7 @@
  * left out of that step's kernel call (state untouched), and its output is
  * written from the unchanged h (or zeros). */
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,25 @@ struct arnn_rnn_layer {
   arnn_f32_gemm_fn gemm;
   arnn_f32_lstm_step_fn lstm_step;
   arnn_f32_gru_step_fn gru_step;
+  /* One-entry cache of per-call scratch: a call takes it (atomic exchange)
+   * or allocates its own, and puts it back if the slot is empty. Not part of
+   * the layer's value: concurrent calls never share a block. It saves the
+   * page faults of a fresh multi-MB allocation on every call. */
+  _Atomic(struct scratch_block *) cache;
 };
+
+typedef struct scratch_block {
+  size_t floats, ptrs;
+  float *f;
+  void **p;
+} scratch_block;
+
+static void scratch_free(scratch_block *b) {
+  if (b == NULL) return;
+  free(b->f);
+  free(b->p);
+  free(b);
+}
 
 /* a * b, 0 on overflow (callers reject 0 for sizes that must be nonzero). */
 static int mul_ok(size_t a, size_t b, size_t *out) {
@@ -87,6 +106,7 @@ void arnn_rnn_layer_destroy(arnn_rnn_layer *l) {
   }
   free(l->table);
   free(l->folded);
+  scratch_free(atomic_load(&l->cache));
   free(l);
 }
 
@@ -187,6 +207,7 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *desc, arnn_rnn_laye
 
   arnn_rnn_layer *l = calloc(1, sizeof *l);
   if (l == NULL) return ARNN_ERR_OUT_OF_MEMORY;
+  atomic_init(&l->cache, NULL);
   const arnn_dispatch_table *dt = arnn_dispatch();
   l->cell = desc->cell;
   l->G = G;
@@ -433,16 +454,28 @@ static arnn_status forward(const arnn_rnn_layer *l, arnn_threadpool *pool, size_
   size_t total;
   if (!mul_ok(cx.item_floats, items, &total)) return ARNN_ERR_INVALID_ARGUMENT;
   cx.item_ptrs = 7 * gs + 1;
-  cx.scratch = alloc_floats_maybe_zeroed(total, 0);
-  cx.ptr_scratch = calloc(items * cx.item_ptrs, sizeof(void *));
-  if (cx.scratch == NULL || cx.ptr_scratch == NULL) {
-    free(cx.scratch);
-    free(cx.ptr_scratch);
-    return ARNN_ERR_OUT_OF_MEMORY;
+  const size_t nptrs = items * cx.item_ptrs;
+  arnn_rnn_layer *mut = (arnn_rnn_layer *)l; /* only the cache slot is touched */
+  scratch_block *blk = atomic_exchange(&mut->cache, NULL);
+  if (blk == NULL || blk->floats < total || blk->ptrs < nptrs) {
+    scratch_free(blk);
+    blk = calloc(1, sizeof *blk);
+    if (blk != NULL) {
+      blk->floats = total;
+      blk->ptrs = nptrs;
+      blk->f = alloc_floats_maybe_zeroed(total, 0);
+      blk->p = calloc(nptrs, sizeof(void *));
+    }
+    if (blk == NULL || blk->f == NULL || blk->p == NULL) {
+      scratch_free(blk);
+      return ARNN_ERR_OUT_OF_MEMORY;
+    }
   }
+  cx.scratch = blk->f;
+  cx.ptr_scratch = blk->p;
   arnn_threadpool_run(pool, items, run_item, &cx);
-  free(cx.scratch);
-  free(cx.ptr_scratch);
+  scratch_block *empty = NULL;
+  if (!atomic_compare_exchange_strong(&mut->cache, &empty, blk)) scratch_free(blk);
   return ARNN_OK;
 }
 

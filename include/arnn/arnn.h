@@ -204,9 +204,13 @@ ARNN_API int arnn_rnn_layer_is_folded(const arnn_rnn_layer *layer);
  *   the two directions run concurrently; larger batches: directions and
  *   groups of sequences are spread over the threads).
  * - Thread safety: the layer is immutable; any number of threads may call
- *   forward on one layer at once. Each call allocates its own scratch memory
- *   (once per call, outside the time loop; about B*T*G*H*4 bytes per
- *   direction for the input projection plus a few H-sized state vectors).
+ *   forward on one layer at once. Each call uses its own scratch memory
+ *   (about B*T*G*H*4 bytes per direction for the input projection plus a few
+ *   H-sized state vectors), obtained once per call, outside the time loop:
+ *   the layer keeps the last call's block in a one-entry cache (so repeated
+ *   calls do not page-fault a fresh allocation) and a concurrent call that
+ *   finds the cache taken allocates its own. The cached block is freed by
+ *   arnn_rnn_layer_destroy().
  * - FTZ/DAZ are set on every thread working on the call and restored.
  * - Results do not depend on the ISA, the pool, the batch composition or
  *   folding: same bits everywhere.
