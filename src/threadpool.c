@@ -2,7 +2,8 @@
  * arnn_threadpool_run() is the last thread. A run publishes (fn, ctx, items)
  * under the mutex and bumps a generation counter; workers wake, take items
  * from an atomic counter, and the last one to finish signals the caller. One
- * run at a time per pool (run_lock), so concurrent callers queue up.
+ * run at a time per pool (run_lock), so concurrent callers queue up. Both
+ * sides spin briefly before sleeping (SPIN_ITERATIONS).
  * Pinning (hwloc, issue 5) would go in worker_main() before the loop. */
 #include "threadpool.h"
 
@@ -18,14 +19,27 @@ struct arnn_threadpool {
   pthread_mutex_t run_lock; /* serialises runs */
   pthread_mutex_t lock;
   pthread_cond_t wake, done;
-  unsigned long generation;
-  int stop;
+  atomic_ulong generation; /* written under lock; also read by spinning workers */
+  atomic_int stop;
   arnn_parallel_fn fn;
   void *ctx;
   size_t items;
   atomic_size_t next;
-  size_t busy; /* workers still inside the current run */
+  atomic_size_t busy; /* workers still inside the current run (written under lock) */
 };
+
+/* Before sleeping on a condition variable, a thread spins this many times
+ * with a CPU pause hint: back-to-back runs (a model's layers, a batch-1
+ * loop) then start without a futex wake-up on each side. */
+#define SPIN_ITERATIONS 4000
+
+static inline void cpu_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
 
 static void take_items(arnn_threadpool *p) {
   for (;;) {
@@ -38,17 +52,22 @@ static void take_items(arnn_threadpool *p) {
 static void *worker_main(void *arg) {
   arnn_threadpool *p = arg;
   unsigned long seen = 0;
-  pthread_mutex_lock(&p->lock);
   for (;;) {
-    while (!p->stop && p->generation == seen) pthread_cond_wait(&p->wake, &p->lock);
-    if (p->stop) break;
-    seen = p->generation;
+    for (int i = 0; i < SPIN_ITERATIONS && atomic_load(&p->generation) == seen && !atomic_load(&p->stop); i++)
+      cpu_pause();
+    pthread_mutex_lock(&p->lock);
+    while (!atomic_load(&p->stop) && atomic_load(&p->generation) == seen) pthread_cond_wait(&p->wake, &p->lock);
+    if (atomic_load(&p->stop)) {
+      pthread_mutex_unlock(&p->lock);
+      break;
+    }
+    seen = atomic_load(&p->generation);
     pthread_mutex_unlock(&p->lock);
     take_items(p);
     pthread_mutex_lock(&p->lock);
-    if (--p->busy == 0) pthread_cond_signal(&p->done);
+    if (atomic_fetch_sub(&p->busy, 1) == 1) pthread_cond_signal(&p->done);
+    pthread_mutex_unlock(&p->lock);
   }
-  pthread_mutex_unlock(&p->lock);
   return NULL;
 }
 
@@ -64,6 +83,9 @@ arnn_status arnn_threadpool_create(size_t threads, arnn_threadpool **pool) {
   if (p == NULL) return ARNN_ERR_OUT_OF_MEMORY;
   p->threads = threads;
   atomic_init(&p->next, 0);
+  atomic_init(&p->busy, 0);
+  atomic_init(&p->generation, 0);
+  atomic_init(&p->stop, 0);
   pthread_mutex_init(&p->run_lock, NULL);
   pthread_mutex_init(&p->lock, NULL);
   pthread_cond_init(&p->wake, NULL);
@@ -87,7 +109,7 @@ arnn_status arnn_threadpool_create(size_t threads, arnn_threadpool **pool) {
 void arnn_threadpool_destroy(arnn_threadpool *p) {
   if (p == NULL) return;
   pthread_mutex_lock(&p->lock);
-  p->stop = 1;
+  atomic_store(&p->stop, 1);
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->lock);
   for (size_t i = 0; i < p->started; i++) pthread_join(p->workers[i], NULL);
@@ -113,13 +135,14 @@ void arnn_threadpool_run(arnn_threadpool *p, size_t items, arnn_parallel_fn fn, 
   p->ctx = ctx;
   p->items = items;
   atomic_store_explicit(&p->next, 0, memory_order_relaxed);
-  p->busy = p->threads - 1;
-  p->generation++;
+  atomic_store(&p->busy, p->threads - 1);
+  atomic_fetch_add(&p->generation, 1);
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->lock);
   take_items(p);
+  for (int i = 0; i < SPIN_ITERATIONS && atomic_load(&p->busy) != 0; i++) cpu_pause();
   pthread_mutex_lock(&p->lock);
-  while (p->busy != 0) pthread_cond_wait(&p->done, &p->lock);
+  while (atomic_load(&p->busy) != 0) pthread_cond_wait(&p->done, &p->lock);
   pthread_mutex_unlock(&p->lock);
   pthread_mutex_unlock(&p->run_lock);
 }
