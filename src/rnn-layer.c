@@ -14,7 +14,11 @@
  * time loop. At batch 1 with 2 threads the two directions run side by side.
  * Masked steps are handled here: a sequence whose step is masked is simply
  * left out of that step's kernel call (state untouched), and its output is
- * written from the unchanged h (or zeros). */
+ * written from the unchanged h (or zeros).
+ *
+ * Scratch. A call needs one block (projection rows, h/c/scratch vectors,
+ * pointer lists), obtained before any work starts (so an allocation failure
+ * writes nothing): it takes the layer's one-entry cache or allocates. */
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdint.h>

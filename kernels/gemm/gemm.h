@@ -2,7 +2,7 @@
  *
  *   C[m][n] = bias[n] + sum_{k=0}^{K-1} A[m][k] * B[k][n],  m < M, n < N
  *
- * - N is a multiple of 16. B is packed once (arnn_gemm_pack_b-style, see
+ * - N is a multiple of 16. B is packed once (by the layer at creation, see
  *   src/rnn-layer.c) into N/16 column panels; panel p holds columns
  *   16p..16p+15, K-major: element (k, 16p + l) at Bp[p*K*16 + k*16 + l].
  *   The layout is the same for every ISA.
