@@ -61,6 +61,46 @@ static const struct {
       }                                                                                 \
   } while (0)
 /* ---- end attention pooling and dense head ---- */
+/* ---- recurrent layers: GEMM and fused step lists (best first, scalar last) ---- */
+#define ARNN_RNN_CANDIDATES(family, fntype)                                                               \
+  typedef struct {                                                                                       \
+    arnn_isa_level isa;                                                                                  \
+    fntype fn;                                                                                           \
+    const char *name;                                                                                    \
+  } family##_candidate;
+ARNN_RNN_CANDIDATES(gemm, arnn_f32_gemm_fn)
+ARNN_RNN_CANDIDATES(lstm_step, arnn_f32_lstm_step_fn)
+ARNN_RNN_CANDIDATES(gru_step, arnn_f32_gru_step_fn)
+#undef ARNN_RNN_CANDIDATES
+#define ARNN_GEMM_KERNEL(isa_name, arch) {ARNN_ISA_##isa_name##_LEVEL, arnn_f32_gemm__##isa_name, "arnn_f32_gemm__" #isa_name},
+static const gemm_candidate gemm_candidates[] = {
+#include "../kernels/gemm/f32-gemm.inc"
+};
+#undef ARNN_GEMM_KERNEL
+#define ARNN_LSTM_STEP_KERNEL(isa_name, arch) \
+  {ARNN_ISA_##isa_name##_LEVEL, arnn_f32_lstm_step__##isa_name, "arnn_f32_lstm_step__" #isa_name},
+static const lstm_step_candidate lstm_step_candidates[] = {
+#include "../kernels/lstm/f32-lstm-step.inc"
+};
+#undef ARNN_LSTM_STEP_KERNEL
+#define ARNN_GRU_STEP_KERNEL(isa_name, arch) \
+  {ARNN_ISA_##isa_name##_LEVEL, arnn_f32_gru_step__##isa_name, "arnn_f32_gru_step__" #isa_name},
+static const gru_step_candidate gru_step_candidates[] = {
+#include "../kernels/gru/f32-gru-step.inc"
+};
+#undef ARNN_GRU_STEP_KERNEL
+#define ARNN_PICK_RNN(family, level)                                                               \
+  do {                                                                                             \
+    for (size_t i = 0; i < sizeof family##_candidates / sizeof family##_candidates[0]; i++) {      \
+      const family##_candidate *c = &family##_candidates[i];                                       \
+      if (c->isa <= (level) && arnn_isa_level_on_this_arch(c->isa)) {                              \
+        table.family.fn = c->fn;                                                                   \
+        table.family.name = c->name;                                                               \
+        break;                                                                                     \
+      }                                                                                            \
+    }                                                                                              \
+  } while (0)
+/* ---- end recurrent layers ---- */
 
 static arnn_dispatch_table table;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -105,6 +145,11 @@ static void fill_table(void) {
   ARNN_PICK_FIRST(attention_pool_candidates, table.isa, table.attention_pool);
   ARNN_PICK_FIRST(dense_head_candidates, table.isa, table.dense_head);
   /* ---- end attention pooling and dense head ---- */
+  /* ---- recurrent layers ---- */
+  ARNN_PICK_RNN(gemm, table.isa);
+  ARNN_PICK_RNN(lstm_step, table.isa);
+  ARNN_PICK_RNN(gru_step, table.isa);
+  /* ---- end recurrent layers ---- */
 }
 
 const arnn_dispatch_table *arnn_dispatch(void) {
@@ -126,5 +171,10 @@ const char *arnn_kernel_name(const char *op) {
   if (strcmp(op, "attention_pool") == 0) return t->attention_pool.name;
   if (strcmp(op, "dense_head") == 0) return t->dense_head.name;
   /* ---- end attention pooling and dense head ---- */
+  /* ---- recurrent layers ---- */
+  if (strcmp(op, "gemm") == 0) return t->gemm.name;
+  if (strcmp(op, "lstm_step") == 0) return t->lstm_step.name;
+  if (strcmp(op, "gru_step") == 0) return t->gru_step.name;
+  /* ---- end recurrent layers ---- */
   return NULL;
 }

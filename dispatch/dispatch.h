@@ -8,6 +8,10 @@
 #include "../kernels/attention/attention.h"
 #include "../kernels/dense/dense.h"
 /* ---- end attention pooling and dense head ---- */
+/* ---- recurrent layers ---- */
+#include "../kernels/gemm/gemm.h"
+#include "../kernels/lstm/rnn-step.h"
+/* ---- end recurrent layers ---- */
 
 typedef struct {
   arnn_f32_vunary_fn fn;
@@ -35,6 +39,11 @@ typedef struct {
   arnn_attention_pool_entry attention_pool;
   arnn_dense_head_entry dense_head;
   /* ---- end attention pooling and dense head ---- */
+  /* ---- recurrent layers ---- */
+  struct { arnn_f32_gemm_fn fn; const char *name; } gemm;
+  struct { arnn_f32_lstm_step_fn fn; const char *name; } lstm_step;
+  struct { arnn_f32_gru_step_fn fn; const char *name; } gru_step;
+  /* ---- end recurrent layers ---- */
 } arnn_dispatch_table;
 
 /* The table, resolved on first use (thread-safe, never fails). */

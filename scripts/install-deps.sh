@@ -7,7 +7,7 @@ set -eu
 what=${1:-test}
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
-pkgs="build-essential cmake pkg-config"
+pkgs="build-essential cmake pkg-config libhwloc-dev"
 # The AArch64 cross toolchain and qemu-user: the test command also builds for
 # AArch64 and runs the suite under emulation (NEON kernels).
 if [ "$what" = test ]; then

@@ -625,12 +625,12 @@ static int read_architecture(const header_doc *h, err_ctx *e, arnn_model_info *m
     }
   }
   if (meta_enum(h, e, "cell", w_cell, 2, NULL, &x) != 0) return -1;
-  m->cell = (arnn_cell_kind)x;
+  m->cell = (arnn_rnn_cell)x;
   m->gru_reset_after = 0;
-  if (m->cell == ARNN_CELL_GRU && meta_enum(h, e, "gru_reset_after", w_bool, 2, NULL, &m->gru_reset_after) != 0)
+  if (m->cell == ARNN_RNN_GRU && meta_enum(h, e, "gru_reset_after", w_bool, 2, NULL, &m->gru_reset_after) != 0)
     return -1;
   if (meta_enum(h, e, "recurrent_activation", w_ract, 3, NULL, &x) != 0) return -1;
-  m->recurrent_activation = (arnn_recurrent_activation)x;
+  m->recurrent_activation = (arnn_rnn_activation)x;
   if (meta_enum(h, e, "padding", w_pad, 3, "unknown", &x) != 0) return -1;
   m->padding = (arnn_padding)x;
   if (meta_enum(h, e, "attention", w_att, 2, NULL, &x) != 0) return -1;
@@ -658,7 +658,7 @@ static void expected_specs(const arnn_model_info *m, size_t gates, tensor_spec s
     int base = d ? TS_BW_KERNEL : TS_FW_KERNEL;
     s[base] = (tensor_spec){1, 2, {m->E, gates * m->H}, {"E", gh}};
     s[base + 1] = (tensor_spec){1, 2, {m->H, gates * m->H}, {"H", gh}};
-    if (m->cell == ARNN_CELL_GRU && m->gru_reset_after)
+    if (m->cell == ARNN_RNN_GRU && m->gru_reset_after)
       s[base + 2] = (tensor_spec){1, 2, {2, gates * m->H}, {NULL, gh}};
     else
       s[base + 2] = (tensor_spec){1, 1, {gates * m->H, 0}, {gh, NULL}};
@@ -913,6 +913,7 @@ static int copy_weights(const header_doc *h, err_ctx *e, arnn_model *model, cons
 
 void arnn_model_free(arnn_model *model) {
   if (!model) return;
+  arnn_model_free_runtime(model);
   free(model->weights_block);
   free(model->labels);
   free(model->label_block);
@@ -954,10 +955,17 @@ arnn_status arnn_model_load_memory(const void *data, size_t size, arnn_model **m
   const uint64_t data_size = (uint64_t)(size - 8 - hlen);
   m->info.struct_size = sizeof m->info;
   if (parse_header(&j, h) != 0 || read_architecture(h, &e, &m->info) != 0) goto fail;
-  m->gates = m->info.cell == ARNN_CELL_LSTM ? 4 : 3;
+  m->gates = m->info.cell == ARNN_RNN_LSTM ? 4 : 3;
   if (check_tensors(h, &e, &m->info, m->gates, data_size) != 0) goto fail;
   if (read_labels(h, &e, m) != 0) goto fail;
   if (copy_weights(h, &e, m, bytes + 8 + hlen) != 0) goto fail;
+  {
+    const arnn_status st = arnn_model_build_runtime(m);
+    if (st != ARNN_OK) {
+      fail(&e, st, "cannot build the layers: %s", arnn_status_str(st));
+      goto fail;
+    }
+  }
   header_free(h);
   free(h);
   *model = m;

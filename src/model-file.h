@@ -39,9 +39,16 @@ struct arnn_model {
   const float *dense_kernel;     /* [2H, C] */
   const float *dense_bias;       /* [C] */
   char **labels;                 /* C NUL-terminated strings */
+  /* built once at load from the weights above (model-predict.c) */
+  arnn_rnn_layer *rnn_layer;     /* bidirectional, embedding folded when it fits */
+  arnn_dense_head *head;
   /* owned storage */
   void *weights_block;           /* one allocation holding every tensor */
   char *label_block;
 };
+
+/* Creates / frees rnn_layer and head (model-predict.c). */
+arnn_status arnn_model_build_runtime(arnn_model *model);
+void arnn_model_free_runtime(arnn_model *model);
 
 #endif

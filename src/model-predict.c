@@ -25,14 +25,12 @@ arnn_status arnn_model_build_runtime(arnn_model *m) {
   const arnn_model_info *in = &m->info;
   arnn_rnn_layer_desc d;
   arnn_rnn_layer_desc_init(&d);
-  d.cell = in->cell == ARNN_CELL_LSTM ? ARNN_RNN_LSTM : ARNN_RNN_GRU;
+  d.cell = in->cell;
   d.input_size = in->E;
   d.units = in->H;
   d.bidirectional = 1;
-  d.recurrent_activation = in->recurrent_activation == ARNN_RECURRENT_SIGMOID            ? ARNN_RNN_SIGMOID
-                           : in->recurrent_activation == ARNN_RECURRENT_HARD_SIGMOID_KERAS2 ? ARNN_RNN_HARD_SIGMOID_KERAS2
-                                                                                             : ARNN_RNN_HARD_SIGMOID_KERAS3;
-  d.reset_after = in->cell == ARNN_CELL_GRU ? in->gru_reset_after : 1;
+  d.recurrent_activation = in->recurrent_activation;
+  d.reset_after = in->cell == ARNN_RNN_GRU ? in->gru_reset_after : 1;
   d.layout = ARNN_RNN_WEIGHTS_KERAS; /* the converter already converted CuDNN layouts */
   d.masked_output = ARNN_RNN_MASKED_ZERO;
   for (int dir = 0; dir < 2; dir++) {

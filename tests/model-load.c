@@ -214,7 +214,7 @@ static void test_valid(void) {
     CHECK(arnn_model_get_info(m, &info) == ARNN_OK, "get_info");
     CHECK(info.input == ARNN_INPUT_IDS && info.T == T && info.E == E && info.V == V && info.H == H && info.C == C,
           "dims %zu %zu %zu %zu %zu", info.T, info.E, info.V, info.H, info.C);
-    CHECK(info.cell == ARNN_CELL_LSTM && info.recurrent_activation == ARNN_RECURRENT_HARD_SIGMOID_KERAS2 &&
+    CHECK(info.cell == ARNN_RNN_LSTM && info.recurrent_activation == ARNN_RNN_HARD_SIGMOID_KERAS2 &&
               info.mask_zero == 1 && info.padding == ARNN_PADDING_PRE && info.attention == ARNN_ATTENTION_EPSILON &&
               info.attention_bias == 1 && info.head == ARNN_DENSE_SOFTMAX && info.format_version == 1,
           "architecture fields");
@@ -305,7 +305,7 @@ static void test_valid(void) {
   if (st == ARNN_OK) {
     arnn_model_info info = {.struct_size = sizeof info};
     arnn_model_get_info(m, &info);
-    CHECK(info.input == ARNN_INPUT_DENSE && info.V == 0 && info.cell == ARNN_CELL_GRU && info.gru_reset_after == 1 &&
+    CHECK(info.input == ARNN_INPUT_DENSE && info.V == 0 && info.cell == ARNN_RNN_GRU && info.gru_reset_after == 1 &&
               info.attention_bias == 0 && info.padding == ARNN_PADDING_UNKNOWN && info.mask_zero == 0,
           "dense GRU fields");
     CHECK(m->embedding == NULL && m->attention_bias == NULL && m->gates == 3, "dense GRU pointers");

@@ -215,6 +215,17 @@ static void print_result(const arnn_model *model, const arnn_model_info *mi, con
   fputs("}\n", stdout);
 }
 
+arnn_status cli_make_pool(size_t threads, int pin, arnn_threadpool **pool) {
+  *pool = NULL;
+  if (threads == 1) return ARNN_OK;
+  const arnn_status st = arnn_threadpool_create_ex(threads, pin ? 0u : ARNN_THREADPOOL_NO_PIN, pool);
+  if (st == ARNN_OK && arnn_threadpool_size(*pool) == 1) {
+    arnn_threadpool_destroy(*pool);
+    *pool = NULL;
+  }
+  return st;
+}
+
 int cli_predict(int argc, char **argv) {
   const char *model_path = NULL, *ids_path = NULL, *dense_path = NULL;
   size_t threads = 0, batch = 32;

@@ -134,12 +134,12 @@ int cli_error(const char *fmt, ...) {
 /* ---- info ---- */
 
 static const char *input_str(arnn_input_kind k) { return k == ARNN_INPUT_IDS ? "ids" : "dense"; }
-static const char *cell_str(arnn_cell_kind c) { return c == ARNN_CELL_LSTM ? "lstm" : "gru"; }
-static const char *ract_str(arnn_recurrent_activation a) {
+static const char *cell_str(arnn_rnn_cell c) { return c == ARNN_RNN_LSTM ? "lstm" : "gru"; }
+static const char *ract_str(arnn_rnn_activation a) {
   switch (a) {
-    case ARNN_RECURRENT_SIGMOID: return "sigmoid";
-    case ARNN_RECURRENT_HARD_SIGMOID_KERAS2: return "hard_sigmoid_keras2";
-    case ARNN_RECURRENT_HARD_SIGMOID_KERAS3: return "hard_sigmoid_keras3";
+    case ARNN_RNN_SIGMOID: return "sigmoid";
+    case ARNN_RNN_HARD_SIGMOID_KERAS2: return "hard_sigmoid_keras2";
+    case ARNN_RNN_HARD_SIGMOID_KERAS3: return "hard_sigmoid_keras3";
   }
   return "?";
 }
@@ -198,8 +198,8 @@ static int cmd_info(int argc, char **argv) {
       printf("%s\"%s\":\"%s\"", k ? "," : "", ops[k], arnn_kernel_name(ops[k]));
     printf("}}\n");
   } else {
-    const size_t G = mi.cell == ARNN_CELL_LSTM ? 4 : 3;
-    const size_t params = mi.V * mi.E + 2 * (mi.E + mi.H + (mi.cell == ARNN_CELL_GRU && mi.gru_reset_after ? 2 : 1)) * G * mi.H +
+    const size_t G = mi.cell == ARNN_RNN_LSTM ? 4 : 3;
+    const size_t params = mi.V * mi.E + 2 * (mi.E + mi.H + (mi.cell == ARNN_RNN_GRU && mi.gru_reset_after ? 2 : 1)) * G * mi.H +
                           2 * mi.H + (mi.attention_bias ? mi.T : 0) + 2 * mi.H * mi.C + mi.C;
     printf("model          %s (format version %u)\n", path, mi.format_version);
     if (mi.input == ARNN_INPUT_IDS)
@@ -208,9 +208,9 @@ static int cmd_info(int argc, char **argv) {
     else
       printf("input          dense vectors [T=%zu, E=%zu]\n", mi.T, mi.E);
     printf("padding        %s\n", pad_str(mi.padding));
-    printf("recurrent      Bidirectional %s, H=%zu per direction (output 2H=%zu)", mi.cell == ARNN_CELL_LSTM ? "LSTM" : "GRU",
+    printf("recurrent      Bidirectional %s, H=%zu per direction (output 2H=%zu)", mi.cell == ARNN_RNN_LSTM ? "LSTM" : "GRU",
            mi.H, 2 * mi.H);
-    if (mi.cell == ARNN_CELL_GRU) printf(", reset_after=%s", mi.gru_reset_after ? "true" : "false");
+    if (mi.cell == ARNN_RNN_GRU) printf(", reset_after=%s", mi.gru_reset_after ? "true" : "false");
     printf(", recurrent activation %s\n", ract_str(mi.recurrent_activation));
     printf("attention      %s%s\n",
            mi.attention == ARNN_ATTENTION_EPSILON ? "exp(e) / (sum + 1e-7) (TextAttBiRNN)" : "softmax(e)",

@@ -21,7 +21,7 @@ int main(int argc, char **argv) {
   arnn_model_info info = {.struct_size = sizeof info};
   arnn_model_get_info(model, &info);
   printf("arnn %s, ISA %s: %s model, T=%zu E=%zu H=%zu C=%zu\n", arnn_version(), arnn_isa(),
-         info.cell == ARNN_CELL_LSTM ? "LSTM" : "GRU", info.T, info.E, info.H, info.C);
+         info.cell == ARNN_RNN_LSTM ? "LSTM" : "GRU", info.T, info.E, info.H, info.C);
   arnn_model_free(model);
   return 0;
 }

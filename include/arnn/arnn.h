@@ -96,6 +96,147 @@ ARNN_API void arnn_vexp_f32(const float *x, float *y, size_t n);
 /* y[i] = 1 / (1 + e^-x[i]). */
 ARNN_API void arnn_vsigmoid_f32(const float *x, float *y, size_t n);
 
+
+/* ---- recurrent layers (LSTM / GRU, uni- or bidirectional) ---- */
+
+/* Threads. A thread pool is created once and passed to the forward calls;
+ * no thread is ever created per call. arnn_threadpool_create(n, &pool) starts
+ * n - 1 worker threads (the calling thread of a forward call is the n-th);
+ * n == 0 chooses the number of physical cores (hwloc; the online logical
+ * CPUs when the library was built without hwloc).
+ * Passing pool == NULL to a forward call runs it on the calling thread only:
+ * that is the default, and how a caller asks for one thread. Several threads
+ * may call forward with the same pool at once: their runs are serialised
+ * (use one pool per calling thread to run them side by side). Worker k is
+ * pinned to core (k + 1) mod cores (one hardware thread of it, with hwloc);
+ * the calling thread is never re-pinned. threads may be at most 1024.
+ *
+ * arnn_kernel_name() also reports the recurrent kernels: "gemm" (input
+ * projection), "lstm_step", "gru_step" (fused recurrent steps). */
+typedef struct arnn_threadpool arnn_threadpool;
+ARNN_API arnn_status arnn_threadpool_create(size_t threads, arnn_threadpool **pool);
+/* The same with flags: ARNN_THREADPOOL_NO_PIN leaves the workers unpinned
+ * (for callers that manage affinity themselves). Unknown flags:
+ * ARNN_ERR_INVALID_ARGUMENT. */
+#define ARNN_THREADPOOL_NO_PIN 1u
+ARNN_API arnn_status arnn_threadpool_create_ex(size_t threads, unsigned flags, arnn_threadpool **pool);
+/* Joins the workers and frees the pool; NULL is ignored. No forward call may
+ * be using it. */
+ARNN_API void arnn_threadpool_destroy(arnn_threadpool *pool);
+/* Number of threads a run uses, the caller included (1 for NULL). */
+ARNN_API size_t arnn_threadpool_size(const arnn_threadpool *pool);
+
+typedef enum { ARNN_RNN_LSTM = 0, ARNN_RNN_GRU = 1 } arnn_rnn_cell;
+
+/* The gates' activation (Keras `recurrent_activation`). */
+typedef enum {
+  ARNN_RNN_SIGMOID = 0,             /* 1 / (1 + e^-x) (tf.keras 2.x default) */
+  ARNN_RNN_HARD_SIGMOID_KERAS2 = 1, /* clip(0.2 x + 0.5, 0, 1) (Keras <= 2.x hard_sigmoid) */
+  ARNN_RNN_HARD_SIGMOID_KERAS3 = 2  /* clip(x / 6 + 0.5, 0, 1) (Keras 3 hard_sigmoid) */
+} arnn_rnn_activation;
+
+/* How the weights are stored. */
+typedef enum {
+  /* LSTM / GRU: kernel [E, G*H], recurrent_kernel [H, G*H] (row-major, gate
+   * blocks i,f,c,o or z,r,h along the columns), bias [G*H], or for GRU with
+   * reset_after = 1 bias [2, G*H] (input bias row, then recurrent bias row). */
+  ARNN_RNN_WEIGHTS_KERAS = 0,
+  /* CuDNNLSTM / CuDNNGRU as Keras 2.x saves them: kernel [E, G*H] whose gate
+   * blocks hold CuDNN's [H, E] matrices in row-major order, recurrent_kernel
+   * [H, G*H] whose gate blocks are transposed, bias [2*G*H] (input biases,
+   * then recurrent biases). Converted at creation exactly as Keras'
+   * preprocess_weights_for_loading() does. CuDNNGRU implies reset_after = 1. */
+  ARNN_RNN_WEIGHTS_CUDNN = 1
+} arnn_rnn_weights_layout;
+
+/* Output at a masked timestep (the state is never changed by one). */
+typedef enum {
+  /* the previous output, i.e. the current h (Keras 2.2 K.rnn; a plain
+   * tf.keras RNN layer); zeros before the first unmasked step */
+  ARNN_RNN_MASKED_PREVIOUS = 0,
+  /* zeros (tf.keras 2.x and Keras 3 Bidirectional with return_sequences,
+   * which force zero_output_for_mask) */
+  ARNN_RNN_MASKED_ZERO = 1
+} arnn_rnn_masked_output;
+
+/* Everything a layer is made from. Call arnn_rnn_layer_desc_init() first,
+ * then set the fields; pointers are only read during arnn_rnn_layer_create()
+ * (the weights are copied and packed). */
+typedef struct {
+  arnn_rnn_cell cell;
+  size_t input_size; /* E */
+  size_t units;      /* H */
+  int bidirectional; /* 0: output [B,T,H]; 1: [B,T,2H] = concat(forward, backward) */
+  arnn_rnn_activation recurrent_activation; /* default ARNN_RNN_SIGMOID */
+  int reset_after;                          /* GRU only; default 1 */
+  arnn_rnn_weights_layout layout;           /* default ARNN_RNN_WEIGHTS_KERAS */
+  arnn_rnn_masked_output masked_output;     /* default ARNN_RNN_MASKED_PREVIOUS */
+  /* Per direction ([0] forward, [1] backward, only [0] when unidirectional).
+   * bias may be NULL (use_bias = False). */
+  const float *kernel[2];
+  const float *recurrent_kernel[2];
+  const float *bias[2];
+  /* Optional embedding [vocab_size, input_size] for arnn_rnn_layer_forward_ids.
+   * When vocab_size * G*H(padded) * directions * 4 bytes <= fold_budget, the
+   * layer precomputes embedding x kernel + bias once and a timestep becomes a
+   * row lookup ("folding"); otherwise it keeps a copy of the table. Folding
+   * gives the same bits as not folding. fold_budget: default 64 MiB; 0 never
+   * folds. */
+  const float *embedding;
+  size_t vocab_size;
+  size_t fold_budget;
+  int mask_zero; /* forward_ids with mask == NULL: id 0 is a masked step (Keras mask_zero) */
+} arnn_rnn_layer_desc;
+
+typedef struct arnn_rnn_layer arnn_rnn_layer;
+
+/* Fills *desc with the defaults above (LSTM, sigmoid, reset_after 1, Keras
+ * layout, previous-output masking, 64 MiB fold budget, everything else 0). */
+ARNN_API void arnn_rnn_layer_desc_init(arnn_rnn_layer_desc *desc);
+
+/* Creates an immutable layer. Errors: ARNN_ERR_INVALID_ARGUMENT (NULL
+ * pointers, zero sizes, unknown enum values, sizes whose byte count
+ * overflows), ARNN_ERR_UNSUPPORTED (CuDNN GRU with reset_after = 0),
+ * ARNN_ERR_OUT_OF_MEMORY. On error *layer is NULL. */
+ARNN_API arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *desc, arnn_rnn_layer **layer);
+ARNN_API void arnn_rnn_layer_destroy(arnn_rnn_layer *layer);
+/* H or 2H: the last dimension of the output. 0 for NULL. */
+ARNN_API size_t arnn_rnn_layer_output_size(const arnn_rnn_layer *layer);
+/* 1 when the layer folded its embedding (see fold_budget), else 0. */
+ARNN_API int arnn_rnn_layer_is_folded(const arnn_rnn_layer *layer);
+
+/* y[B, T, output_size] = layer(x[B, T, E]) with an optional mask[B, T]
+ * (nonzero = keep; NULL = every step kept). A masked step leaves the state
+ * unchanged and outputs per masked_output; the backward direction reads the
+ * sequence and the mask reversed and its outputs are re-reversed (Keras
+ * Bidirectional). Initial states are zero.
+ * - pool: NULL = calling thread only; otherwise the pool's threads (batch 1:
+ *   the two directions run concurrently; larger batches: directions and
+ *   groups of sequences are spread over the threads).
+ * - Thread safety: the layer is immutable; any number of threads may call
+ *   forward on one layer at once. Each call uses its own scratch memory
+ *   (about B*T*G*H*4 bytes per direction for the input projection plus a few
+ *   H-sized state vectors), obtained once per call, outside the time loop:
+ *   the layer keeps the last call's block in a one-entry cache (so repeated
+ *   calls do not page-fault a fresh allocation) and a concurrent call that
+ *   finds the cache taken allocates its own. The cached block is freed by
+ *   arnn_rnn_layer_destroy().
+ * - FTZ/DAZ are set on every thread working on the call and restored.
+ * - Results do not depend on the ISA, the pool, the batch composition or
+ *   folding: same bits everywhere.
+ * Errors: ARNN_ERR_INVALID_ARGUMENT (NULL layer/x/y, batch or steps 0, sizes
+ * overflowing), ARNN_ERR_OUT_OF_MEMORY (nothing written then). */
+ARNN_API arnn_status arnn_rnn_layer_forward(const arnn_rnn_layer *layer, arnn_threadpool *pool, size_t batch,
+                                            size_t steps, const float *x, const unsigned char *mask, float *y);
+/* Same with token ids[B, T] (int, 32-bit on every supported platform) for a
+ * layer created with an embedding. Every id is
+ * checked first: one outside [0, vocab_size) returns ARNN_ERR_OUT_OF_RANGE and
+ * nothing is written. A layer without embedding returns
+ * ARNN_ERR_INVALID_ARGUMENT. mask == NULL with desc.mask_zero masks id 0. */
+ARNN_API arnn_status arnn_rnn_layer_forward_ids(const arnn_rnn_layer *layer, arnn_threadpool *pool, size_t batch,
+                                                size_t steps, const int *ids, const unsigned char *mask, float *y);
+/* ---- end recurrent layers ---- */
+
 /* ---- attention pooling and dense head (issue 4) ---------------------------
  * The last two layers of a TextAttBiRNN classifier (NOTES.md section 1), each
  * usable on its own on the output of any encoder. Both functions are
@@ -209,12 +350,6 @@ ARNN_API void arnn_dense_head_free(arnn_dense_head *head);
 typedef struct arnn_model arnn_model; /* opaque */
 
 typedef enum { ARNN_INPUT_IDS = 0, ARNN_INPUT_DENSE = 1 } arnn_input_kind;
-typedef enum { ARNN_CELL_LSTM = 0, ARNN_CELL_GRU = 1 } arnn_cell_kind;
-typedef enum {
-  ARNN_RECURRENT_SIGMOID = 0,            /* 1 / (1 + e^-x) */
-  ARNN_RECURRENT_HARD_SIGMOID_KERAS2 = 1, /* clip(0.2 x + 0.5, 0, 1), Keras <= 2.x */
-  ARNN_RECURRENT_HARD_SIGMOID_KERAS3 = 2  /* clip(x / 6 + 0.5, 0, 1), Keras 3 */
-} arnn_recurrent_activation;
 typedef enum {
   ARNN_PADDING_UNKNOWN = 0,
   ARNN_PADDING_PRE = 1, /* padding before the tokens (Keras pad_sequences default) */
@@ -232,9 +367,9 @@ typedef struct {
   size_t V;                /* vocabulary size (ids input; 0 for dense input) */
   size_t H;                /* hidden units per direction */
   size_t C;                /* output classes */
-  arnn_cell_kind cell;
+  arnn_rnn_cell cell;
   int gru_reset_after;     /* GRU only: 1 = reset gate after the recurrent matmul (bias [2,3H]) */
-  arnn_recurrent_activation recurrent_activation;
+  arnn_rnn_activation recurrent_activation;
   int mask_zero;           /* ids input: id 0 is padding and is masked */
   arnn_padding padding;    /* informational: where the training data was padded */
   arnn_attention_form attention; /* ARNN_ATTENTION_EPSILON (1e-7, seed 002) or ARNN_ATTENTION_SOFTMAX (seed 003) */
@@ -262,6 +397,38 @@ ARNN_API arnn_status arnn_model_get_info(const arnn_model *model, arnn_model_inf
  * the file's labels or "0", "1", ... when it has none; NULL when index >= C or
  * model is NULL. */
 ARNN_API const char *arnn_model_label(const arnn_model *model, size_t index);
+
+/* Prediction. A loaded model holds its layers ready (weights packed, the
+ * embedding folded into the first layer's input projection when the table
+ * fits 256 MiB); each call allocates its own scratch memory (about
+ * batch * T * 2H floats) once, so any number of threads may predict on one
+ * model at once. */
+typedef struct {
+  size_t struct_size;      /* sizeof(arnn_predict_options); arnn_predict_options_init sets it */
+  arnn_threadpool *pool;   /* threads to run on; NULL = the calling thread only */
+  /* [batch] number of real steps of each sequence (<= T), or NULL: every row is
+   * T real steps. The other T - lengths[b] slots of row b are padding, before
+   * the real steps unless the model says padding = post, and are replaced by
+   * what Keras' pad_sequences writes (id 0 / zero vectors) whatever they hold.
+   * With mask_zero, id 0 is masked wherever it appears. */
+  const size_t *lengths;
+  float *attention;        /* [batch, T] output: the attention weights, or NULL */
+} arnn_predict_options;
+
+/* Zeroes *options and sets struct_size. */
+ARNN_API void arnn_predict_options_init(arnn_predict_options *options);
+
+/* probs[batch, C] = model(ids[batch, T]) for a token-id model. ids are the
+ * rows of T slots; options may be NULL. Errors: ARNN_ERR_INVALID_ARGUMENT
+ * (NULL model/ids/probs, batch 0, a dense-input model, options->struct_size
+ * too small), ARNN_ERR_OUT_OF_RANGE (a real id outside [0, V), a length over
+ * T, sizes that overflow), ARNN_ERR_OUT_OF_MEMORY. Nothing is written to probs
+ * or the attention output on error. */
+ARNN_API arnn_status arnn_model_predict_ids(const arnn_model *model, size_t batch, const int *ids,
+                                            const arnn_predict_options *options, float *probs);
+/* The same for a dense-input model: x[batch, T, E]. */
+ARNN_API arnn_status arnn_model_predict_dense(const arnn_model *model, size_t batch, const float *x,
+                                              const arnn_predict_options *options, float *probs);
 
 /* ---- end of model files ---- */
 

@@ -1,0 +1,107 @@
+/* Fused GRU step, AVX-512; scalar twin gru-step-scalar.c (same equations and
+ * per-output order, bit-identical). Tiles as in lstm-step-avx512.c: two
+ * 16-unit blocks x G gates for one sequence, one block x G gates x up to 4
+ * sequences otherwise (weights loaded once per k for the whole tile).
+ * reset_after = 1: one pass, G = 3, the candidate's accumulator starts from
+ * the recurrent bias. reset_after = 0: pass 1 (G = 2, z and r; z parked in
+ * h_out, r*h in scratch), pass 2 (G = 1, R_h applied to r*h). */
+#include "../lstm/rnn-act-avx512-inl.h"
+#include "../lstm/rnn-step.h"
+
+#define MAXB 2
+#define MAXS 4
+
+enum { FULL = 0, PASS1 = 1, PASS2 = 2 };
+
+static inline __attribute__((always_inline)) void tile(const int mode, const size_t nblk, const size_t nseq,
+                                                       const arnn_rnn_step_args *a, size_t j0,
+                                                       const float *const *xp, const float *const *h,
+                                                       float *const *h_out, float *const *scratch) {
+  const size_t H = a->H;
+  const size_t G = mode == FULL ? 3 : mode == PASS1 ? 2 : 1;
+  const float *w = (mode == PASS2 ? a->w_h : a->w) + j0 * H * G * 16;
+  __m512 acc[MAXS][MAXB][3];
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t b = 0; b < nblk; b++) {
+      const float *x = xp[s] + (j0 + b) * 48;
+      if (mode == PASS2) {
+        acc[s][b][0] = _mm512_loadu_ps(x + 32);
+      } else {
+        acc[s][b][0] = _mm512_loadu_ps(x);
+        acc[s][b][1] = _mm512_loadu_ps(x + 16);
+        if (mode == FULL) acc[s][b][2] = _mm512_loadu_ps(a->b_rec_h + (j0 + b) * 16);
+      }
+    }
+  for (size_t k = 0; k < H; k++) {
+    __m512 hk[MAXS];
+    for (size_t s = 0; s < nseq; s++) hk[s] = _mm512_set1_ps(mode == PASS2 ? scratch[s][k] : h[s][k]);
+    for (size_t b = 0; b < nblk; b++)
+      for (size_t g = 0; g < G; g++) {
+        const __m512 wv = _mm512_loadu_ps(w + ((b * H + k) * G + g) * 16);
+        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]);
+      }
+  }
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t b = 0; b < nblk; b++) {
+      const size_t u = (j0 + b) * 16;
+      const __m512 hv = _mm512_loadu_ps(h[s] + u);
+      if (mode == FULL) {
+        const __m512 z = arnn_avx512_ract(acc[s][b][0], a->ract);
+        const __m512 r = arnn_avx512_ract(acc[s][b][1], a->ract);
+        const __m512 hh = arnn_avx512_tanh(_mm512_fmadd_ps(r, acc[s][b][2], _mm512_loadu_ps(xp[s] + (j0 + b) * 48 + 32)));
+        _mm512_storeu_ps(h_out[s] + u, _mm512_fmadd_ps(z, _mm512_sub_ps(hv, hh), hh));
+      } else if (mode == PASS1) {
+        _mm512_storeu_ps(h_out[s] + u, arnn_avx512_ract(acc[s][b][0], a->ract));
+        _mm512_storeu_ps(scratch[s] + u, _mm512_mul_ps(arnn_avx512_ract(acc[s][b][1], a->ract), hv));
+      } else {
+        const __m512 hh = arnn_avx512_tanh(acc[s][b][0]);
+        const __m512 z = _mm512_loadu_ps(h_out[s] + u);
+        _mm512_storeu_ps(h_out[s] + u, _mm512_fmadd_ps(z, _mm512_sub_ps(hv, hh), hh));
+      }
+    }
+}
+
+#define TILE_FN(mode, nblk, nseq)                                                                          \
+  static void tile_##mode##_##nblk##_##nseq(const arnn_rnn_step_args *a, size_t j0, const float *const *xp, \
+                                            const float *const *h, float *const *h_out,                    \
+                                            float *const *scratch) {                                       \
+    tile(mode, nblk, nseq, a, j0, xp, h, h_out, scratch);                                                  \
+  }
+#define TILE_FNS(mode) TILE_FN(mode, 2, 1) TILE_FN(mode, 1, 1) TILE_FN(mode, 1, 2) TILE_FN(mode, 1, 3) TILE_FN(mode, 1, 4)
+TILE_FNS(FULL) TILE_FNS(PASS1) TILE_FNS(PASS2)
+
+typedef void (*tile_fn)(const arnn_rnn_step_args *, size_t, const float *const *, const float *const *,
+                        float *const *, float *const *);
+static const tile_fn tiles[3][MAXS + 2] = {
+    {0, tile_FULL_1_1, tile_FULL_1_2, tile_FULL_1_3, tile_FULL_1_4, tile_FULL_2_1},
+    {0, tile_PASS1_1_1, tile_PASS1_1_2, tile_PASS1_1_3, tile_PASS1_1_4, tile_PASS1_2_1},
+    {0, tile_PASS2_1_1, tile_PASS2_1_2, tile_PASS2_1_3, tile_PASS2_1_4, tile_PASS2_2_1},
+};
+
+/* One pass over all blocks for the sequences [0, nb). */
+static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *const *xp, const float *const *h,
+                 float *const *h_out, float *const *scratch) {
+  const size_t blocks = a->Hp / 16;
+  if (nb == 1) {
+    size_t j = 0;
+    for (; j + 2 <= blocks; j += 2) tiles[mode][MAXS + 1](a, j, xp, h, h_out, scratch);
+    if (j < blocks) tiles[mode][1](a, j, xp, h, h_out, scratch);
+    return;
+  }
+  /* block outside, sequence groups inside: the block's weights stay in L1 */
+  for (size_t j = 0; j < blocks; j++)
+    for (size_t s = 0; s < nb; s += MAXS) {
+      const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
+      tiles[mode][ns](a, j, xp + s, h + s, h_out + s, scratch ? scratch + s : NULL);
+    }
+}
+
+void arnn_f32_gru_step__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
+                               const float *const *h, float *const *h_out, float *const *scratch) {
+  if (a->reset_after) {
+    pass(FULL, a, nb, xp, h, h_out, scratch);
+  } else {
+    pass(PASS1, a, nb, xp, h, h_out, scratch);
+    pass(PASS2, a, nb, xp, h, h_out, scratch);
+  }
+}

@@ -1,0 +1,75 @@
+/* Fused LSTM step, AVX-512; scalar twin lstm-step-scalar.c (same equations,
+ * same per-output order, bit-identical). Register tiles:
+ *  - one sequence (batch 1): two 16-unit blocks x 4 gates = 8 independent zmm
+ *    accumulators; per k one broadcast of h[k] and 8 weight loads streamed from
+ *    the packed W_hh (L2-bandwidth bound at H = 128);
+ *  - several sequences: one block x 4 gates x up to 4 sequences = 16
+ *    accumulators; each weight vector is loaded once per k and used for every
+ *    sequence of the tile.
+ * Epilogue per block, all in registers: gates, c' = fma(f, c, i*g),
+ * h' = o*tanh(c'), then c and h are stored once. */
+#include "rnn-act-avx512-inl.h"
+#include "rnn-step.h"
+
+#define MAXB 2
+#define MAXS 4
+
+static inline __attribute__((always_inline)) void tile(const size_t nblk, const size_t nseq, const arnn_rnn_step_args *a,
+                                                       size_t j0, const float *const *xp, const float *const *h,
+                                                       float *const *c, float *const *h_out) {
+  const size_t H = a->H;
+  const float *w = a->w + j0 * H * 64;
+  __m512 acc[MAXS][MAXB][4];
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t b = 0; b < nblk; b++)
+      for (size_t g = 0; g < 4; g++) acc[s][b][g] = _mm512_loadu_ps(xp[s] + ((j0 + b) * 4 + g) * 16);
+  for (size_t k = 0; k < H; k++) {
+    __m512 hk[MAXS];
+    for (size_t s = 0; s < nseq; s++) hk[s] = _mm512_set1_ps(h[s][k]);
+    for (size_t b = 0; b < nblk; b++)
+      for (size_t g = 0; g < 4; g++) {
+        const __m512 wv = _mm512_loadu_ps(w + (b * H + k) * 64 + g * 16);
+        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]);
+      }
+  }
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t b = 0; b < nblk; b++) {
+      const size_t u = (j0 + b) * 16;
+      const __m512 i = arnn_avx512_ract(acc[s][b][0], a->ract);
+      const __m512 f = arnn_avx512_ract(acc[s][b][1], a->ract);
+      const __m512 g = arnn_avx512_tanh(acc[s][b][2]);
+      const __m512 o = arnn_avx512_ract(acc[s][b][3], a->ract);
+      const __m512 cn = _mm512_fmadd_ps(f, _mm512_loadu_ps(c[s] + u), _mm512_mul_ps(i, g));
+      _mm512_storeu_ps(c[s] + u, cn);
+      _mm512_storeu_ps(h_out[s] + u, _mm512_mul_ps(o, arnn_avx512_tanh(cn)));
+    }
+}
+
+#define TILE_FN(nblk, nseq)                                                                                    \
+  static void tile_##nblk##_##nseq(const arnn_rnn_step_args *a, size_t j0, const float *const *xp,            \
+                                   const float *const *h, float *const *c, float *const *h_out) {             \
+    tile(nblk, nseq, a, j0, xp, h, c, h_out);                                                                  \
+  }
+TILE_FN(2, 1) TILE_FN(1, 1) TILE_FN(1, 2) TILE_FN(1, 3) TILE_FN(1, 4)
+
+typedef void (*tile_fn)(const arnn_rnn_step_args *, size_t, const float *const *, const float *const *,
+                        float *const *, float *const *);
+static const tile_fn seq_tiles[MAXS + 1] = {0, tile_1_1, tile_1_2, tile_1_3, tile_1_4};
+
+void arnn_f32_lstm_step__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
+                                const float *const *h, float *const *c, float *const *h_out) {
+  const size_t blocks = a->Hp / 16;
+  if (nb == 1) {
+    size_t j = 0;
+    for (; j + 2 <= blocks; j += 2) tile_2_1(a, j, xp, h, c, h_out);
+    if (j < blocks) tile_1_1(a, j, xp, h, c, h_out);
+    return;
+  }
+  /* block outside, sequence groups inside: the block's weights (H*256 bytes)
+   * stay in L1 while every group of sequences uses them */
+  for (size_t j = 0; j < blocks; j++)
+    for (size_t s = 0; s < nb; s += MAXS) {
+      const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
+      seq_tiles[ns](a, j, xp + s, h + s, c + s, h_out + s);
+    }
+}

@@ -1,0 +1,497 @@
+/* Recurrent layer object: weight conversion and packing at creation, and the
+ * forward pass (input projection GEMM or folded-embedding lookup, then the
+ * fused recurrent step per timestep), spread over a thread pool.
+ *
+ * Column order. The input projection of direction d has G*Hp columns in the
+ * step kernels' gate-interleaved order (kernels/lstm/rnn-step.h): column
+ * (j*G + g)*16 + l holds gate g of hidden unit 16j + l. Both directions sit
+ * side by side in one packed B (N = D*G*Hp columns), so one GEMM kernel call
+ * can serve either or both, and folding (table x kernel + bias, computed with
+ * the same GEMM kernel) gives exactly the rows the unfolded path computes.
+ *
+ * Work split. A forward call makes D x groups work items; an item runs one
+ * direction over a group of sequences: its input projection, then the whole
+ * time loop. At batch 1 with 2 threads the two directions run side by side.
+ * Masked steps are handled here: a sequence whose step is masked is simply
+ * left out of that step's kernel call (state untouched), and its output is
+ * written from the unchanged h (or zeros).
+ *
+ * Scratch. A call needs one block (projection rows, h/c/scratch vectors,
+ * pointer lists), obtained before any work starts (so an allocation failure
+ * writes nothing): it takes the layer's one-entry cache or allocates. */
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../dispatch/dispatch.h"
+#include "arnn/arnn.h"
+#include "rnn-fpenv.h"
+#include "threadpool.h"
+
+#define DEFAULT_FOLD_BUDGET ((size_t)64 << 20)
+
+struct arnn_rnn_layer {
+  int cell; /* ARNN_RNN_LSTM / ARNN_RNN_GRU */
+  size_t G, D, E, H, Hp;
+  size_t NG; /* G*Hp: projection columns per direction */
+  size_t N;  /* D*NG */
+  int masked_zero, mask_zero;
+  float *bpack; /* [N/16][E][16] */
+  float *bias;  /* [N] input biases (+ recurrent biases of LSTM and GRU z, r) */
+  float *w[2], *w_h[2], *b_rec_h[2];
+  arnn_rnn_step_args args[2];
+  size_t V;
+  float *table;  /* [V][E] copy when not folded */
+  float *folded; /* [V][N] when folded */
+  arnn_f32_gemm_fn gemm;
+  arnn_f32_lstm_step_fn lstm_step;
+  arnn_f32_gru_step_fn gru_step;
+  /* One-entry cache of per-call scratch: a call takes it (atomic exchange)
+   * or allocates its own, and puts it back if the slot is empty. Not part of
+   * the layer's value: concurrent calls never share a block. It saves the
+   * page faults of a fresh multi-MB allocation on every call. */
+  _Atomic(struct scratch_block *) cache;
+};
+
+typedef struct scratch_block {
+  size_t floats, ptrs;
+  float *f;
+  void **p;
+} scratch_block;
+
+static void scratch_free(scratch_block *b) {
+  if (b == NULL) return;
+  free(b->f);
+  free(b->p);
+  free(b);
+}
+
+/* a * b, 0 on overflow (callers reject 0 for sizes that must be nonzero). */
+static int mul_ok(size_t a, size_t b, size_t *out) {
+  if (a != 0 && b > SIZE_MAX / a) return 0;
+  *out = a * b;
+  return 1;
+}
+
+/* 64-byte aligned floats, zeroed unless for per-call scratch that the
+ * forward pass initialises itself. */
+static float *alloc_floats_maybe_zeroed(size_t n, int zero) {
+  size_t bytes;
+  if (!mul_ok(n ? n : 1, sizeof(float), &bytes) || bytes > SIZE_MAX - 63) return NULL;
+  bytes = (bytes + 63) & ~(size_t)63;
+  float *p = aligned_alloc(64, bytes);
+  if (p && zero) memset(p, 0, bytes);
+  return p;
+}
+
+static float *alloc_floats(size_t n) { return alloc_floats_maybe_zeroed(n, 1); }
+
+void arnn_rnn_layer_desc_init(arnn_rnn_layer_desc *desc) {
+  if (desc == NULL) return;
+  memset(desc, 0, sizeof *desc);
+  desc->cell = ARNN_RNN_LSTM;
+  desc->recurrent_activation = ARNN_RNN_SIGMOID;
+  desc->reset_after = 1;
+  desc->layout = ARNN_RNN_WEIGHTS_KERAS;
+  desc->masked_output = ARNN_RNN_MASKED_PREVIOUS;
+  desc->fold_budget = DEFAULT_FOLD_BUDGET;
+}
+
+void arnn_rnn_layer_destroy(arnn_rnn_layer *l) {
+  if (l == NULL) return;
+  free(l->bpack);
+  free(l->bias);
+  for (int d = 0; d < 2; d++) {
+    free(l->w[d]);
+    free(l->w_h[d]);
+    free(l->b_rec_h[d]);
+  }
+  free(l->table);
+  free(l->folded);
+  scratch_free(atomic_load(&l->cache));
+  free(l);
+}
+
+size_t arnn_rnn_layer_output_size(const arnn_rnn_layer *l) { return l ? l->D * l->H : 0; }
+
+int arnn_rnn_layer_is_folded(const arnn_rnn_layer *l) { return l && l->folded ? 1 : 0; }
+
+/* CuDNN -> Keras conversion, following Keras 2.2.x
+ * keras/engine/saving.py preprocess_weights_for_loading() ->
+ * _convert_rnn_weights() (tf.keras: saving/hdf5_format.py, same code):
+ *   kernels = transform_kernels(kernel, transpose_input(from_cudnn=True), G)
+ *     where each gate block k [E, H] becomes k.T.reshape((E, H), order='F'):
+ *     read k's elements in row-major order as a [H, E] row-major matrix M,
+ *     then the Keras block is M^T, i.e. keras[e][h] = kflat[h*E + e];
+ *   recurrent_kernels = transform_kernels(rec, lambda k: k.T, G)
+ *     (each [H, H] gate block transposed);
+ *   LSTM: biases = sum(split(bias, 2)) (input + recurrent);
+ *   GRU:  biases = bias.reshape((2, -1)) (reset_after layout).
+ * No gate reordering happens there: Keras' CuDNN layers already store the
+ * gates in the Keras order (i,f,c,o / z,r,h). */
+static void cudnn_to_keras(size_t E, size_t H, size_t G, int is_lstm, const float *kernel, const float *rec,
+                           const float *bias, float *k_out, float *r_out, float *b_out) {
+  const size_t GH = G * H;
+  for (size_t g = 0; g < G; g++) {
+    for (size_t e = 0; e < E; e++)
+      for (size_t h = 0; h < H; h++) {
+        const size_t i = h * E + e; /* flat row-major index in the [E, H] block */
+        k_out[e * GH + g * H + h] = kernel[(i / H) * GH + g * H + (i % H)];
+      }
+    for (size_t a = 0; a < H; a++)
+      for (size_t b = 0; b < H; b++) r_out[a * GH + g * H + b] = rec[b * GH + g * H + a];
+  }
+  if (bias == NULL) return;
+  if (is_lstm)
+    for (size_t i = 0; i < GH; i++) b_out[i] = bias[i] + bias[GH + i];
+  else
+    memcpy(b_out, bias, 2 * GH * sizeof(float));
+}
+
+/* Column c of the packed B (0 <= c < N) -> direction, gate, unit (unit >= H
+ * for padding). */
+static void column_of(const arnn_rnn_layer *l, size_t c, size_t *d, size_t *g, size_t *u) {
+  *d = c / l->NG;
+  const size_t r = c % l->NG;
+  const size_t blk = r / 16, lane = r % 16;
+  *g = blk % l->G;
+  *u = (blk / l->G) * 16 + lane;
+}
+
+/* Recurrent kernel R [H, Gtot*H] gates [g0, g0+ng) -> [Hp/16][H][ng][16]. */
+static void pack_recurrent(const float *R, size_t H, size_t Hp, size_t Gtot, size_t g0, size_t ng, float *w) {
+  for (size_t j = 0; j < Hp / 16; j++)
+    for (size_t k = 0; k < H; k++)
+      for (size_t g = 0; g < ng; g++)
+        for (size_t lane = 0; lane < 16; lane++) {
+          const size_t u = j * 16 + lane;
+          w[((j * H + k) * ng + g) * 16 + lane] = u < H ? R[k * Gtot * H + (g0 + g) * H + u] : 0.0f;
+        }
+}
+
+arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *desc, arnn_rnn_layer **out) {
+  if (out == NULL) return ARNN_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  if (desc == NULL) return ARNN_ERR_INVALID_ARGUMENT;
+  if (desc->cell != ARNN_RNN_LSTM && desc->cell != ARNN_RNN_GRU) return ARNN_ERR_INVALID_ARGUMENT;
+  if ((unsigned)desc->recurrent_activation > ARNN_RNN_HARD_SIGMOID_KERAS3) return ARNN_ERR_INVALID_ARGUMENT;
+  if ((unsigned)desc->layout > ARNN_RNN_WEIGHTS_CUDNN) return ARNN_ERR_INVALID_ARGUMENT;
+  if ((unsigned)desc->masked_output > ARNN_RNN_MASKED_ZERO) return ARNN_ERR_INVALID_ARGUMENT;
+  if (desc->input_size == 0 || desc->units == 0) return ARNN_ERR_INVALID_ARGUMENT;
+  if (desc->bidirectional != 0 && desc->bidirectional != 1) return ARNN_ERR_INVALID_ARGUMENT;
+  if (desc->reset_after != 0 && desc->reset_after != 1) return ARNN_ERR_INVALID_ARGUMENT;
+  const int is_lstm = desc->cell == ARNN_RNN_LSTM;
+  const int reset_after = is_lstm ? 0 : desc->reset_after;
+  const size_t D = desc->bidirectional ? 2 : 1;
+  for (size_t d = 0; d < D; d++)
+    if (desc->kernel[d] == NULL || desc->recurrent_kernel[d] == NULL) return ARNN_ERR_INVALID_ARGUMENT;
+  if (desc->embedding != NULL && desc->vocab_size == 0) return ARNN_ERR_INVALID_ARGUMENT;
+  if (desc->layout == ARNN_RNN_WEIGHTS_CUDNN && !is_lstm && !reset_after) return ARNN_ERR_UNSUPPORTED;
+  if (desc->vocab_size > (size_t)INT_MAX) return ARNN_ERR_INVALID_ARGUMENT;
+
+  const size_t G = is_lstm ? 4 : 3, E = desc->input_size, H = desc->units;
+  /* Every size below must fit in bytes: check the largest products once. */
+  size_t Hp, NG, N, t1, t2;
+  if (H > SIZE_MAX / 64 || E > SIZE_MAX / 64) return ARNN_ERR_INVALID_ARGUMENT;
+  Hp = (H + 15) / 16 * 16;
+  if (!mul_ok(G, Hp, &NG) || !mul_ok(NG, D, &N) || !mul_ok(N, E, &t1) || !mul_ok(t1, sizeof(float), &t1) ||
+      !mul_ok(NG, H, &t2) || !mul_ok(t2, sizeof(float), &t2) || !mul_ok(E, G * H, &t1) ||
+      !mul_ok(t1, sizeof(float), &t1))
+    return ARNN_ERR_INVALID_ARGUMENT;
+  size_t fold_bytes = 0;
+  int fold = 0;
+  if (desc->embedding != NULL) {
+    size_t tb;
+    if (!mul_ok(desc->vocab_size, E, &tb) || !mul_ok(tb, sizeof(float), &tb)) return ARNN_ERR_INVALID_ARGUMENT;
+    fold = mul_ok(desc->vocab_size, N, &fold_bytes) && mul_ok(fold_bytes, sizeof(float), &fold_bytes) &&
+           fold_bytes <= desc->fold_budget;
+  }
+
+  arnn_rnn_layer *l = calloc(1, sizeof *l);
+  if (l == NULL) return ARNN_ERR_OUT_OF_MEMORY;
+  atomic_init(&l->cache, NULL);
+  const arnn_dispatch_table *dt = arnn_dispatch();
+  l->cell = desc->cell;
+  l->G = G;
+  l->D = D;
+  l->E = E;
+  l->H = H;
+  l->Hp = Hp;
+  l->NG = NG;
+  l->N = N;
+  l->masked_zero = desc->masked_output == ARNN_RNN_MASKED_ZERO;
+  l->mask_zero = desc->mask_zero != 0;
+  l->gemm = dt->gemm.fn;
+  l->lstm_step = dt->lstm_step.fn;
+  l->gru_step = dt->gru_step.fn;
+  l->bpack = alloc_floats(N * E);
+  l->bias = alloc_floats(N);
+  /* Keras-layout copies (converted from CuDNN when needed) */
+  float *kk = alloc_floats(E * G * H), *rk = alloc_floats(H * G * H), *bk = alloc_floats(2 * G * H);
+  arnn_status st = ARNN_OK;
+  if (!l->bpack || !l->bias || !kk || !rk || !bk) st = ARNN_ERR_OUT_OF_MEMORY;
+  const int ract = desc->recurrent_activation == ARNN_RNN_SIGMOID              ? ARNN_RACT_SIGMOID
+                   : desc->recurrent_activation == ARNN_RNN_HARD_SIGMOID_KERAS2 ? ARNN_RACT_HARD_KERAS2
+                                                                                : ARNN_RACT_HARD_KERAS3;
+  for (size_t d = 0; d < D && st == ARNN_OK; d++) {
+    const size_t GH = G * H;
+    const size_t nbias = reset_after ? 2 * GH : GH;
+    memset(bk, 0, 2 * GH * sizeof(float));
+    if (desc->layout == ARNN_RNN_WEIGHTS_CUDNN) {
+      cudnn_to_keras(E, H, G, is_lstm, desc->kernel[d], desc->recurrent_kernel[d], desc->bias[d], kk, rk, bk);
+    } else {
+      memcpy(kk, desc->kernel[d], E * GH * sizeof(float));
+      memcpy(rk, desc->recurrent_kernel[d], H * GH * sizeof(float));
+      if (desc->bias[d]) memcpy(bk, desc->bias[d], nbias * sizeof(float));
+    }
+    /* packed B columns and biases of this direction */
+    for (size_t c = d * NG; c < (d + 1) * NG; c++) {
+      size_t dd, g, u;
+      column_of(l, c, &dd, &g, &u);
+      const size_t p = c / 16, lane = c % 16;
+      for (size_t k = 0; k < E; k++) l->bpack[(p * E + k) * 16 + lane] = u < H ? kk[k * GH + g * H + u] : 0.0f;
+      float b = 0.0f;
+      if (u < H) {
+        b = bk[g * H + u];
+        /* GRU reset_after: z and r take both biases; h keeps its recurrent
+         * bias inside r * (h R_h + b_rec_h). */
+        if (reset_after && g < 2) b += bk[GH + g * H + u];
+      }
+      l->bias[c] = b;
+    }
+    arnn_rnn_step_args *a = &l->args[d];
+    a->H = H;
+    a->Hp = Hp;
+    a->ract = ract;
+    a->reset_after = reset_after;
+    if (is_lstm || reset_after) {
+      l->w[d] = alloc_floats(Hp * H * G);
+      if (!l->w[d]) {
+        st = ARNN_ERR_OUT_OF_MEMORY;
+        break;
+      }
+      pack_recurrent(rk, H, Hp, G, 0, G, l->w[d]);
+      if (reset_after) {
+        l->b_rec_h[d] = alloc_floats(Hp);
+        if (!l->b_rec_h[d]) {
+          st = ARNN_ERR_OUT_OF_MEMORY;
+          break;
+        }
+        for (size_t u = 0; u < H; u++) l->b_rec_h[d][u] = bk[GH + 2 * H + u];
+      }
+    } else {
+      l->w[d] = alloc_floats(Hp * H * 2);
+      l->w_h[d] = alloc_floats(Hp * H);
+      if (!l->w[d] || !l->w_h[d]) {
+        st = ARNN_ERR_OUT_OF_MEMORY;
+        break;
+      }
+      pack_recurrent(rk, H, Hp, G, 0, 2, l->w[d]);
+      pack_recurrent(rk, H, Hp, G, 2, 1, l->w_h[d]);
+    }
+    a->w = l->w[d];
+    a->w_h = l->w_h[d];
+    a->b_rec_h = l->b_rec_h[d];
+  }
+  free(kk);
+  free(rk);
+  free(bk);
+  if (st == ARNN_OK && desc->embedding != NULL) {
+    l->V = desc->vocab_size;
+    if (fold) {
+      /* P = table x kernel + bias for every token, both directions, with the
+       * same GEMM kernel as the unfolded path: identical bits. */
+      l->folded = alloc_floats(l->V * N);
+      if (!l->folded)
+        st = ARNN_ERR_OUT_OF_MEMORY;
+      else {
+        /* under FTZ/DAZ like the forward pass, so subnormal products round
+         * the same way in both paths */
+        const uint64_t fpenv = arnn_fpenv_enter();
+        l->gemm(l->V, N, E, desc->embedding, E, l->bpack, l->bias, l->folded, N);
+        arnn_fpenv_leave(fpenv);
+      }
+    } else {
+      l->table = alloc_floats(l->V * E);
+      if (!l->table)
+        st = ARNN_ERR_OUT_OF_MEMORY;
+      else
+        memcpy(l->table, desc->embedding, l->V * E * sizeof(float));
+    }
+  }
+  if (st != ARNN_OK) {
+    arnn_rnn_layer_destroy(l);
+    return st;
+  }
+  *out = l;
+  return ARNN_OK;
+}
+
+/* ---- forward ---- */
+
+typedef struct {
+  const arnn_rnn_layer *l;
+  size_t B, T, groups, group_size;
+  const float *x;
+  const int *ids;
+  const unsigned char *mask;
+  float *y;
+  float *scratch;      /* all items' scratch, item i at scratch + i * item_floats */
+  size_t item_floats;  /* floats per item */
+  void **ptr_scratch;  /* all items' pointer arrays, item i at + i * item_ptrs */
+  size_t item_ptrs;
+} fwd_ctx;
+
+/* Floats of scratch one item needs for gs sequences. */
+static int item_scratch(const arnn_rnn_layer *l, size_t T, size_t gs, int gemm_rows, int gather, size_t *floats) {
+  size_t rows, xp = 0, a = 0, st;
+  if (!mul_ok(T, gs, &rows)) return 0;
+  if (gemm_rows && !mul_ok(rows, l->NG, &xp)) return 0;
+  if (gather && !mul_ok(rows, l->E, &a)) return 0;
+  if (!mul_ok(gs, 4 * l->Hp, &st)) return 0;
+  if (xp > SIZE_MAX - a || xp + a > SIZE_MAX - st - 64) return 0;
+  *floats = (xp + a + st + 15) / 16 * 16;
+  return 1;
+}
+
+static void run_item(void *arg, size_t item) {
+  const fwd_ctx *cx = arg;
+  const arnn_rnn_layer *l = cx->l;
+  const uint64_t fpenv = arnn_fpenv_enter();
+  const size_t d = item / cx->groups, grp = item % cx->groups;
+  const size_t b0 = grp * cx->group_size;
+  const size_t b1 = b0 + cx->group_size < cx->B ? b0 + cx->group_size : cx->B;
+  const size_t gs = b1 - b0, T = cx->T, H = l->H, Hp = l->Hp, NG = l->NG, DH = l->D * H;
+  const int folded = cx->ids != NULL && l->folded != NULL;
+  float *s = cx->scratch + item * cx->item_floats;
+  float *xpbuf = NULL;
+  if (!folded) {
+    xpbuf = s;
+    s += T * gs * NG;
+    const float *A;
+    if (cx->ids != NULL) { /* gather the embedding rows, then the same GEMM */
+      float *a = s;
+      s += T * gs * l->E;
+      for (size_t r = 0; r < T * gs; r++)
+        memcpy(a + r * l->E, l->table + (size_t)cx->ids[b0 * T + r] * l->E, l->E * sizeof(float));
+      A = a;
+    } else {
+      A = cx->x + b0 * T * l->E;
+    }
+    l->gemm(T * gs, NG, l->E, A, l->E, l->bpack + d * NG * l->E, l->bias + d * NG, xpbuf, NG);
+  }
+  float *hbuf = s, *cbuf = s + 2 * gs * Hp, *sbuf = s + 3 * gs * Hp;
+  memset(hbuf, 0, 4 * gs * Hp * sizeof(float));
+  void **pp = cx->ptr_scratch + item * cx->item_ptrs;
+  const float **xp = (const float **)pp;
+  const float **hin = (const float **)(pp + gs);
+  float **hout = (float **)(pp + 2 * gs);
+  float **cs = (float **)(pp + 3 * gs);
+  float **scr = (float **)(pp + 4 * gs);
+  unsigned char *cur = (unsigned char *)(pp + 5 * gs); /* which h buffer is current, per sequence */
+  size_t *act = (size_t *)(pp + 6 * gs);
+  memset(cur, 0, gs);
+  const arnn_rnn_step_args *args = &l->args[d];
+  for (size_t i = 0; i < T; i++) {
+    const size_t t = d == 0 ? i : T - 1 - i;
+    size_t na = 0;
+    for (size_t q = 0; q < gs; q++) {
+      const size_t b = b0 + q;
+      int keep = 1;
+      if (cx->mask != NULL)
+        keep = cx->mask[b * T + t] != 0;
+      else if (cx->ids != NULL && l->mask_zero)
+        keep = cx->ids[b * T + t] != 0;
+      float *hq = hbuf + (2 * q + cur[q]) * Hp;
+      if (!keep) {
+        float *yrow = cx->y + (b * T + t) * DH + d * H;
+        if (l->masked_zero)
+          memset(yrow, 0, H * sizeof(float));
+        else
+          memcpy(yrow, hq, H * sizeof(float));
+        continue;
+      }
+      xp[na] = folded ? l->folded + (size_t)cx->ids[b * T + t] * l->N + d * NG : xpbuf + (q * T + t) * NG;
+      hin[na] = hq;
+      hout[na] = hbuf + (2 * q + (cur[q] ^ 1)) * Hp;
+      cs[na] = cbuf + q * Hp;
+      scr[na] = sbuf + q * Hp;
+      act[na] = q;
+      na++;
+    }
+    if (na == 0) continue;
+    if (l->cell == ARNN_RNN_LSTM)
+      l->lstm_step(args, na, xp, hin, cs, hout);
+    else
+      l->gru_step(args, na, xp, hin, hout, scr);
+    for (size_t n = 0; n < na; n++) {
+      const size_t q = act[n];
+      cur[q] ^= 1;
+      memcpy(cx->y + ((b0 + q) * T + t) * DH + d * H, hout[n], H * sizeof(float));
+    }
+  }
+  arnn_fpenv_leave(fpenv);
+}
+
+static arnn_status forward(const arnn_rnn_layer *l, arnn_threadpool *pool, size_t B, size_t T, const float *x,
+                           const int *ids, const unsigned char *mask, float *y) {
+  size_t n, bt;
+  if (!mul_ok(B, T, &bt) || !mul_ok(bt, l->D * l->H, &n) || !mul_ok(n, sizeof(float), &n))
+    return ARNN_ERR_INVALID_ARGUMENT;
+  if (x && (!mul_ok(bt, l->E, &n) || !mul_ok(n, sizeof(float), &n))) return ARNN_ERR_INVALID_ARGUMENT;
+  if (ids) {
+    for (size_t i = 0; i < bt; i++)
+      if (ids[i] < 0 || (size_t)ids[i] >= l->V) return ARNN_ERR_OUT_OF_RANGE;
+  }
+  const size_t threads = arnn_threadpool_size(pool);
+  size_t groups = (threads + l->D - 1) / l->D;
+  if (groups > B) groups = B;
+  if (groups == 0) groups = 1;
+  const size_t gs = (B + groups - 1) / groups;
+  groups = (B + gs - 1) / gs;
+  const size_t items = l->D * groups;
+  fwd_ctx cx = {l, B, T, groups, gs, x, ids, mask, y, NULL, 0, NULL, 0};
+  const int folded = ids != NULL && l->folded != NULL;
+  if (!item_scratch(l, T, gs, !folded, ids != NULL && !folded, &cx.item_floats)) return ARNN_ERR_INVALID_ARGUMENT;
+  size_t total;
+  if (!mul_ok(cx.item_floats, items, &total)) return ARNN_ERR_INVALID_ARGUMENT;
+  cx.item_ptrs = 7 * gs + 1;
+  const size_t nptrs = items * cx.item_ptrs;
+  arnn_rnn_layer *mut = (arnn_rnn_layer *)l; /* only the cache slot is touched */
+  scratch_block *blk = atomic_exchange(&mut->cache, NULL);
+  if (blk == NULL || blk->floats < total || blk->ptrs < nptrs) {
+    scratch_free(blk);
+    blk = calloc(1, sizeof *blk);
+    if (blk != NULL) {
+      blk->floats = total;
+      blk->ptrs = nptrs;
+      blk->f = alloc_floats_maybe_zeroed(total, 0);
+      blk->p = calloc(nptrs, sizeof(void *));
+    }
+    if (blk == NULL || blk->f == NULL || blk->p == NULL) {
+      scratch_free(blk);
+      return ARNN_ERR_OUT_OF_MEMORY;
+    }
+  }
+  cx.scratch = blk->f;
+  cx.ptr_scratch = blk->p;
+  arnn_threadpool_run(pool, items, run_item, &cx);
+  scratch_block *empty = NULL;
+  if (!atomic_compare_exchange_strong(&mut->cache, &empty, blk)) scratch_free(blk);
+  return ARNN_OK;
+}
+
+arnn_status arnn_rnn_layer_forward(const arnn_rnn_layer *l, arnn_threadpool *pool, size_t batch, size_t steps,
+                                   const float *x, const unsigned char *mask, float *y) {
+  if (l == NULL || x == NULL || y == NULL || batch == 0 || steps == 0) return ARNN_ERR_INVALID_ARGUMENT;
+  return forward(l, pool, batch, steps, x, NULL, mask, y);
+}
+
+arnn_status arnn_rnn_layer_forward_ids(const arnn_rnn_layer *l, arnn_threadpool *pool, size_t batch, size_t steps,
+                                       const int *ids, const unsigned char *mask, float *y) {
+  if (l == NULL || ids == NULL || y == NULL || batch == 0 || steps == 0) return ARNN_ERR_INVALID_ARGUMENT;
+  if (l->V == 0) return ARNN_ERR_INVALID_ARGUMENT;
+  return forward(l, pool, batch, steps, NULL, ids, mask, y);
+}

@@ -1,0 +1,244 @@
+/* Recurrent-layer kernels (input-projection GEMM, fused LSTM and GRU steps)
+ * called by name on every ISA this CPU runs (under the ARNN_ISA cap):
+ *  - bit for bit against their scalar twins (the scalar kernels are the exact
+ *    oracles; the layer tests check them against the double reference);
+ *  - GEMM also against a double reference (|err| <= 1e-5 relative to the sum
+ *    of |terms|, a bound on float accumulation for K <= 300);
+ *  - sizes around the 8/16 lane widths and the register tiles: M 0..19,
+ *    K 0..37, N 16..80; H 1, 15, 16, 17, 37, 48; nb 1..7 sequences;
+ *    unaligned pointers; inputs that saturate every gate; every recurrent
+ *    activation; GRU in both reset modes. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/gemm/gemm.h"
+#include "kernels/lstm/rnn-step.h"
+#include "test-util.h"
+
+static int failures;
+#include "check.h"
+
+typedef struct {
+  const char *isa;
+  arnn_f32_gemm_fn fn;
+} gemm_kernel;
+#define ARNN_GEMM_KERNEL(isa, arch) {#isa, arnn_f32_gemm__##isa},
+static const gemm_kernel gemms[] = {
+#include "kernels/gemm/f32-gemm.inc"
+};
+#undef ARNN_GEMM_KERNEL
+
+typedef struct {
+  const char *isa;
+  arnn_f32_lstm_step_fn fn;
+} lstm_kernel;
+#define ARNN_LSTM_STEP_KERNEL(isa, arch) {#isa, arnn_f32_lstm_step__##isa},
+static const lstm_kernel lstms[] = {
+#include "kernels/lstm/f32-lstm-step.inc"
+};
+#undef ARNN_LSTM_STEP_KERNEL
+
+typedef struct {
+  const char *isa;
+  arnn_f32_gru_step_fn fn;
+} gru_kernel;
+#define ARNN_GRU_STEP_KERNEL(isa, arch) {#isa, arnn_f32_gru_step__##isa},
+static const gru_kernel grus[] = {
+#include "kernels/gru/f32-gru-step.inc"
+};
+#undef ARNN_GRU_STEP_KERNEL
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t rng = 0x5eed0003ULL;
+
+static float *rand_buf(size_t n, float lo, float hi) {
+  float *p = malloc((n + 1) * sizeof(float));
+  for (size_t i = 0; i < n + 1; i++) p[i] = test_rand_uniform(&rng, lo, hi);
+  return p;
+}
+
+static int same(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof(float)) == 0; }
+
+static void test_gemm(void) {
+  const size_t Ns[] = {16, 32, 48, 80};
+  /* small shapes, then shapes that cross the AVX-512 cache blocks (K blocks
+   * of 384, row blocks of 128) */
+  size_t shapes[20 * 4 * 8 + 4][3], ns = 0;
+  for (size_t Mi = 0; Mi < 20; Mi++)
+    for (size_t ni = 0; ni < COUNT(Ns); ni++)
+      for (size_t K = 0; K <= 37; K += (K < 3 ? 1 : 7)) {
+        shapes[ns][0] = Mi;
+        shapes[ns][1] = Ns[ni];
+        shapes[ns++][2] = K;
+      }
+  const size_t big[4][3] = {{137, 48, 800}, {9, 32, 385}, {130, 16, 384}, {3, 80, 1024}};
+  for (size_t i = 0; i < 4; i++) memcpy(shapes[ns++], big[i], sizeof big[i]);
+  for (size_t si = 0; si < ns; si++) {
+        const size_t M = shapes[si][0], N = shapes[si][1], K = shapes[si][2], lda = K + 3, ldc = N + 5;
+        /* +1 float offsets: unaligned A, B, bias and C */
+        float *A = rand_buf(M * lda + 1, -2, 2), *B = rand_buf(N * K + 1, -1, 1), *bias = rand_buf(N + 1, -1, 1);
+        float *ref = calloc(M * ldc + 1, sizeof(float)), *out = calloc(M * ldc + 1, sizeof(float));
+        gemms[COUNT(gemms) - 1].fn(M, N, K, A + 1, lda, B + 1, bias + 1, ref + 1, ldc);
+        for (size_t m = 0; m < M; m++)
+          for (size_t n = 0; n < N; n++) {
+            double s = bias[1 + n], mag = fabs(s);
+            for (size_t k = 0; k < K; k++) {
+              const double t = (double)A[1 + m * lda + k] * B[1 + (n / 16) * K * 16 + k * 16 + n % 16];
+              s += t;
+              mag += fabs(t);
+            }
+            CHECK(fabs(ref[1 + m * ldc + n] - s) <= 1e-5 * (mag + 1e-30), "gemm scalar M=%zu N=%zu K=%zu (%zu,%zu)", M, N, K,
+                  m, n);
+          }
+        for (size_t i = 0; i + 1 < COUNT(gemms); i++) {
+          if (!test_isa_available(gemms[i].isa)) continue;
+          memset(out, 0, (M * ldc + 1) * sizeof(float));
+          gemms[i].fn(M, N, K, A + 1, lda, B + 1, bias + 1, out + 1, ldc);
+          CHECK(same(out, ref, M * ldc + 1), "gemm %s != scalar: M=%zu N=%zu K=%zu", gemms[i].isa, M, N, K);
+        }
+        free(A);
+        free(B);
+        free(bias);
+        free(ref);
+        free(out);
+      }
+}
+
+/* nb sequences of state for one step call; offset 1 makes every vector unaligned. */
+typedef struct {
+  float *xp, *h, *c, *ho, *scr;
+  const float *xpp[8], *hp[8];
+  float *cp[8], *hop[8], *sp[8];
+} step_bufs;
+
+static void bufs_init(step_bufs *s, size_t nb, size_t G, size_t H, size_t Hp, float xr, float hr) {
+  s->xp = calloc(nb * G * Hp + 1, sizeof(float));
+  s->h = calloc(nb * Hp + 1, sizeof(float));
+  s->c = calloc(nb * Hp + 1, sizeof(float));
+  s->ho = calloc(nb * Hp + 1, sizeof(float));
+  s->scr = calloc(nb * Hp + 1, sizeof(float));
+  for (size_t q = 0; q < nb; q++) {
+    for (size_t j = 0; j < Hp / 16; j++)
+      for (size_t g = 0; g < G; g++)
+        for (size_t l = 0; l < 16; l++)
+          if (j * 16 + l < H) s->xp[1 + q * G * Hp + (j * G + g) * 16 + l] = test_rand_uniform(&rng, -xr, xr);
+    for (size_t u = 0; u < H; u++) {
+      s->h[1 + q * Hp + u] = test_rand_uniform(&rng, -hr, hr);
+      s->c[1 + q * Hp + u] = test_rand_uniform(&rng, -3 * hr, 3 * hr);
+    }
+    s->xpp[q] = s->xp + 1 + q * G * Hp;
+    s->hp[q] = s->h + 1 + q * Hp;
+    s->cp[q] = s->c + 1 + q * Hp;
+    s->hop[q] = s->ho + 1 + q * Hp;
+    s->sp[q] = s->scr + 1 + q * Hp;
+  }
+}
+
+static void bufs_free(step_bufs *s) {
+  free(s->xp);
+  free(s->h);
+  free(s->c);
+  free(s->ho);
+  free(s->scr);
+}
+
+static float *packed_weights(size_t H, size_t Hp, size_t G, float wr) {
+  float *w = calloc(Hp * H * G + 1, sizeof(float));
+  for (size_t j = 0; j < Hp / 16; j++)
+    for (size_t k = 0; k < H; k++)
+      for (size_t g = 0; g < G; g++)
+        for (size_t l = 0; l < 16; l++)
+          if (j * 16 + l < H) w[1 + ((j * H + k) * G + g) * 16 + l] = test_rand_uniform(&rng, -wr, wr);
+  return w;
+}
+
+static void test_steps(void) {
+  const size_t Hs[] = {1, 15, 16, 17, 37, 48};
+  /* (input range, state range, weight range): ordinary, then saturating */
+  const float ranges[2][3] = {{1.0f, 0.8f, 0.3f}, {40.0f, 1.0f, 4.0f}};
+  for (size_t hi = 0; hi < COUNT(Hs); hi++)
+    for (size_t nb = 1; nb <= 7; nb++)
+      for (int ract = 0; ract < 3; ract++)
+        for (int sat = 0; sat < 2; sat++) {
+          const size_t H = Hs[hi], Hp = (H + 15) / 16 * 16;
+          const float *rg = ranges[sat];
+          /* LSTM */
+          {
+            float *w = packed_weights(H, Hp, 4, rg[2]);
+            arnn_rnn_step_args a = {H, Hp, w + 1, NULL, NULL, 0, ract};
+            step_bufs ref, out;
+            const uint64_t saved = rng;
+            bufs_init(&ref, nb, 4, H, Hp, rg[0], rg[1]);
+            rng = saved;
+            bufs_init(&out, nb, 4, H, Hp, rg[0], rg[1]);
+            lstms[COUNT(lstms) - 1].fn(&a, nb, ref.xpp, ref.hp, ref.cp, ref.hop);
+            for (size_t q = 0; q < nb; q++)
+              for (size_t u = 0; u < Hp; u++) {
+                CHECK(fabsf(ref.hop[q][u]) <= 1.0f && !isnan(ref.hop[q][u]), "lstm scalar h out of range");
+                if (u >= H) CHECK(ref.hop[q][u] == 0.0f && ref.cp[q][u] == 0.0f, "lstm padded lane not zero");
+              }
+            for (size_t i = 0; i + 1 < COUNT(lstms); i++) {
+              if (!test_isa_available(lstms[i].isa)) continue;
+              const uint64_t s2 = rng;
+              rng = saved;
+              bufs_free(&out);
+              bufs_init(&out, nb, 4, H, Hp, rg[0], rg[1]);
+              rng = s2;
+              lstms[i].fn(&a, nb, out.xpp, out.hp, out.cp, out.hop);
+              CHECK(same(out.ho, ref.ho, nb * Hp + 1) && same(out.c, ref.c, nb * Hp + 1),
+                    "lstm_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d", lstms[i].isa, H, nb, ract, sat);
+            }
+            bufs_free(&ref);
+            bufs_free(&out);
+            free(w);
+          }
+          /* GRU, both reset modes */
+          for (int ra = 0; ra < 2; ra++) {
+            float *w = packed_weights(H, Hp, ra ? 3 : 2, rg[2]);
+            float *wh = ra ? NULL : packed_weights(H, Hp, 1, rg[2]);
+            float *brh = calloc(Hp + 1, sizeof(float));
+            for (size_t u = 0; u < H; u++) brh[1 + u] = test_rand_uniform(&rng, -1, 1);
+            arnn_rnn_step_args a = {H, Hp, w + 1, wh ? wh + 1 : NULL, ra ? brh + 1 : NULL, ra, ract};
+            step_bufs ref, out;
+            const uint64_t saved = rng;
+            bufs_init(&ref, nb, 3, H, Hp, rg[0], rg[1]);
+            grus[COUNT(grus) - 1].fn(&a, nb, ref.xpp, ref.hp, ref.hop, ref.sp);
+            for (size_t q = 0; q < nb; q++)
+              for (size_t u = 0; u < Hp; u++) {
+                CHECK(fabsf(ref.hop[q][u]) <= 1.0f && !isnan(ref.hop[q][u]), "gru scalar h out of range");
+                if (u >= H) CHECK(ref.hop[q][u] == 0.0f, "gru padded lane not zero");
+              }
+            for (size_t i = 0; i + 1 < COUNT(grus); i++) {
+              if (!test_isa_available(grus[i].isa)) continue;
+              const uint64_t s2 = rng;
+              rng = saved;
+              bufs_init(&out, nb, 3, H, Hp, rg[0], rg[1]);
+              rng = s2;
+              grus[i].fn(&a, nb, out.xpp, out.hp, out.hop, out.sp);
+              CHECK(same(out.ho, ref.ho, nb * Hp + 1), "gru_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d reset_after=%d",
+                    grus[i].isa, H, nb, ract, sat, ra);
+              bufs_free(&out);
+            }
+            bufs_free(&ref);
+            free(w);
+            free(wh);
+            free(brh);
+          }
+        }
+}
+
+int main(void) {
+  printf("rnn-kernels: seed 0x%llx\n", (unsigned long long)rng);
+  test_gemm();
+  test_steps();
+  if (failures) {
+    printf("rnn-kernels: %d failures\n", failures);
+    return 1;
+  }
+  printf("rnn-kernels: ok\n");
+  return 0;
+}

@@ -1,0 +1,55 @@
+/* The recurrent-layer API as a user sees it, through the shared library:
+ * symbols exported or hidden, kernel names reported, a small bidirectional
+ * LSTM created and run with and without a thread pool (same bits). */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arnn/arnn.h"
+
+static int failures;
+#include "check.h"
+
+int main(void) {
+  CHECK(dlsym(RTLD_DEFAULT, "arnn_rnn_layer_create") != NULL, "public symbol visible");
+  CHECK(dlsym(RTLD_DEFAULT, "arnn_threadpool_create") != NULL, "public symbol visible");
+  CHECK(dlsym(RTLD_DEFAULT, "arnn_f32_lstm_step__scalar") == NULL, "kernel symbols hidden");
+  CHECK(dlsym(RTLD_DEFAULT, "arnn_f32_gemm__scalar") == NULL, "kernel symbols hidden");
+  CHECK(dlsym(RTLD_DEFAULT, "arnn_threadpool_run") == NULL, "pool internals hidden");
+  const char *ops[] = {"gemm", "lstm_step", "gru_step"};
+  for (int i = 0; i < 3; i++) {
+    const char *name = arnn_kernel_name(ops[i]);
+    CHECK(name != NULL && strstr(name, ops[i]) != NULL && strstr(name, arnn_isa()) != NULL, "kernel name of %s: %s",
+          ops[i], name ? name : "NULL");
+  }
+  enum { E = 3, H = 20, T = 7, G = 4 };
+  static float k[2][E * G * H], r[2][H * G * H], b[2][G * H], y1[2 * T * 2 * H], y2[2 * T * 2 * H];
+  static float x[2 * T * E];
+  for (int d = 0; d < 2; d++) {
+    for (int i = 0; i < E * G * H; i++) k[d][i] = (float)((i * 7 + d) % 11) / 11.0f - 0.5f;
+    for (int i = 0; i < H * G * H; i++) r[d][i] = (float)((i * 5 + d) % 13) / 26.0f - 0.25f;
+    for (int i = 0; i < G * H; i++) b[d][i] = (float)(i % 3) * 0.1f;
+  }
+  for (int i = 0; i < 2 * T * E; i++) x[i] = (float)(i % 5) - 2.0f;
+  arnn_rnn_layer_desc desc;
+  arnn_rnn_layer_desc_init(&desc);
+  desc.input_size = E;
+  desc.units = H;
+  desc.bidirectional = 1;
+  for (int d = 0; d < 2; d++) {
+    desc.kernel[d] = k[d];
+    desc.recurrent_kernel[d] = r[d];
+    desc.bias[d] = b[d];
+  }
+  arnn_rnn_layer *layer = NULL;
+  arnn_threadpool *pool = NULL;
+  CHECK(arnn_rnn_layer_create(&desc, &layer) == ARNN_OK, "create");
+  CHECK(arnn_threadpool_create(0, &pool) == ARNN_OK && arnn_threadpool_size(pool) >= 1, "default pool");
+  CHECK(arnn_rnn_layer_forward(layer, NULL, 2, T, x, NULL, y1) == ARNN_OK, "forward");
+  CHECK(arnn_rnn_layer_forward(layer, pool, 2, T, x, NULL, y2) == ARNN_OK, "forward with pool");
+  CHECK(memcmp(y1, y2, sizeof y1) == 0, "pool changes the bits");
+  arnn_threadpool_destroy(pool);
+  arnn_rnn_layer_destroy(layer);
+  printf("rnn-public-api: lstm_step kernel %s: %s\n", arnn_kernel_name("lstm_step"), failures ? "FAIL" : "ok");
+  return failures != 0;
+}
