@@ -18,7 +18,7 @@ rm -rf build-test/install-root build-test/consumer
 cmake --install build-test --prefix "$PWD/build-test/install-root"
 cmake -S examples/consumer -B build-test/consumer -DCMAKE_PREFIX_PATH="$PWD/build-test/install-root"
 cmake --build build-test/consumer
-build-test/consumer/arnn-consumer examples/imdb-mini.safetensors
+build-test/consumer/arnn-consumer examples/imdb-mini.safetensors 189 125 137 179 116 155 166 45 12 60 57 174
 pc_flags=$(PKG_CONFIG_PATH="$PWD/build-test/install-root/lib/pkgconfig" pkg-config --cflags --libs arnn)
 cc examples/consumer/consumer.c $pc_flags -Wl,-rpath,"$PWD/build-test/install-root/lib" -o build-test/consumer/arnn-consumer-pc
 build-test/consumer/arnn-consumer-pc examples/imdb-mini.safetensors

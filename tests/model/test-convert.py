@@ -6,6 +6,9 @@ with the metadata); the converted weights compute the same probabilities and
 attention weights as the ORIGINAL Keras weights under reference.py (|diff| <=
 1e-5; CuDNN fixtures also prove the check would catch a bias-only conversion);
 and every unsupported architecture is refused with a message naming the layer.
+With --arnn, the C library also predicts every input (`arnn predict --json
+--attention` on an .npy batch) and must match the ORIGINAL model within 1e-5
+(probabilities and attention weights): the end-to-end check of issue 5.
 
 usage: test-convert.py --convert tools/arnn-convert --workdir DIR [--arnn build/arnn] [--emulator "qemu-aarch64 -L ROOT"]
 Exits 77 (ctest: skipped) with a message when numpy or h5py is missing.
@@ -121,6 +124,42 @@ def run_convert(args, convert, subprocess_run=False):
     return Result(rc, err.getvalue())
 
 
+_orig_cache = {}
+
+
+def orig_for(workdir, e):
+    if e["name"] not in _orig_cache:
+        _orig_cache[e["name"]] = reference.load_original(workdir, e)
+    return _orig_cache[e["name"]]
+
+
+def check_arnn_predict(name, sem, arnn, emulator, model, orig, seqs, workdir):
+    """arnn predict on all seqs at once; returns the largest difference."""
+    path = os.path.join(workdir, name + ".input.npy")
+    if sem["input"] == "ids":
+        np.save(path, np.stack(seqs).astype(np.int32))
+        flag = "--ids"
+    else:
+        np.save(path, np.stack(seqs).astype(np.float32))
+        flag = "--dense"
+    r = subprocess.run(emulator + [arnn, "predict", model, flag, path, "--json", "--attention", "--batch", "3"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    if not check(r.returncode == 0, "%s: arnn predict failed: %s" % (name, r.stderr.strip())):
+        return 0.0
+    lines = r.stdout.splitlines()
+    if not check(len(lines) == len(seqs), "%s: arnn predict printed %d lines for %d inputs" % (name, len(lines),
+                                                                                             len(seqs))):
+        return 0.0
+    worst = 0.0
+    for i, (x, line) in enumerate(zip(seqs, lines)):
+        got = json.loads(line)
+        p0, a0 = reference.predict_one(orig, x)
+        d = max(np.max(np.abs(np.array(got["probs"]) - p0)), np.max(np.abs(np.array(got["attention"]) - a0)))
+        worst = max(worst, d)
+        check(d <= 1e-5, "%s: input %d: arnn predict differs from the Keras reference by %.3g" % (name, i, d))
+    return worst
+
+
 def main(argv):
     convert = argv[argv.index("--convert") + 1]
     workdir = argv[argv.index("--workdir") + 1]
@@ -136,6 +175,7 @@ def main(argv):
     rng = np.random.default_rng(20261121)
     print("seed 20261121, %d fixtures, %d refused architectures" % (len(man["fixtures"]), len(man["refused"])))
     worst = 0.0
+    worst_c = 0.0
     for e in man["fixtures"]:
         name, sem = e["name"], e["semantics"]
         src = os.path.join(workdir, e["file"])
@@ -176,9 +216,14 @@ def main(argv):
                 check(info["mask_zero"] == sem["mask_zero"], "%s: arnn info mask_zero" % name)
                 check(info["labels"] == (labels or [str(c) for c in range(sem["C"])]), "%s: arnn info labels" % name)
         # numerics: original Keras weights (reference semantics) vs converted plain layout
-        orig = reference.load_original(workdir, e)
+        orig = orig_for(workdir, e)
         conv = reference.load_arnn(out)
         seqs = inputs_for(sem, rng)
+        if sem["input"] == "dense":
+            seqs = [x.astype(np.float32).astype(np.float64) for x in seqs]  # what arnn sees
+        if arnn:
+            worst_c = max(worst_c, check_arnn_predict(name, sem, arnn, emulator, out, orig_for(workdir, e), seqs,
+                                                      workdir))
         for i, x in enumerate(seqs):
             p0, a0 = reference.predict_one(orig, x)
             p1, a1 = reference.predict_one(conv, x)
@@ -198,6 +243,8 @@ def main(argv):
             check(dn > 1e-3, "%s: a bias-only CuDNN conversion would pass (diff %.3g)" % (name, dn))
         print("ok   %-26s %s" % (name, e["layout"]))
     print("largest |original - converted| over probabilities and attention: %.3g" % worst)
+    if arnn:
+        print("largest |Keras reference - arnn predict| over probabilities and attention: %.3g" % worst_c)
 
     for e in man["refused"]:
         name = e["name"]
