@@ -32,13 +32,12 @@ static void inputs_free(inputs *in) {
 /* ---- text ids: one sequence per line ---- */
 
 static int read_ids_text(FILE *f, const char *name, const arnn_model_info *mi, inputs *in) {
-  size_t cap = 0, line_no = 0;
+  size_t cap = 0, line_no = 0, line_cap = 0;
   char *line = NULL;
-  size_t line_cap = 0;
-  ssize_t got;
+  int rc = 0;
   int *tokens = malloc(mi->T * sizeof *tokens);
   if (!tokens) return cli_error("out of memory");
-  while ((got = getline(&line, &line_cap, f)) >= 0) {
+  while (rc == 0 && getline(&line, &line_cap, f) >= 0) {
     line_no++;
     size_t len = 0;
     char *p = line;
@@ -49,33 +48,31 @@ static int read_ids_text(FILE *f, const char *name, const arnn_model_info *mi, i
       errno = 0;
       const long long v = strtoll(p, &end, 10);
       if (end == p || (*end && *end != ' ' && *end != '\t' && *end != '\r' && *end != '\n')) {
-        free(tokens);
-        free(line);
-        return cli_error("%s:%zu: not a token id: \"%.20s\"", name, line_no, p);
+        rc = cli_error("%s:%zu: not a token id: \"%.20s\"", name, line_no, p);
+        break;
       }
       if (errno || v < 0 || (unsigned long long)v >= mi->V) {
-        free(tokens);
-        free(line);
-        return cli_error("%s:%zu: token id %.20s is outside the vocabulary [0, %zu)", name, line_no, p, mi->V);
+        rc = cli_error("%s:%zu: token id %.*s is outside the vocabulary [0, %zu)", name, line_no,
+                       (int)(end - p < 24 ? end - p : 24), p, mi->V);
+        break;
       }
       if (len == mi->T) {
-        free(tokens);
-        free(line);
-        return cli_error("%s:%zu: more than T=%zu token ids (the model's sequence length)", name, line_no, mi->T);
+        rc = cli_error("%s:%zu: more than T=%zu token ids (the model's sequence length)", name, line_no, mi->T);
+        break;
       }
       tokens[len++] = (int)v;
       p = end;
     }
+    if (rc) break;
     if (in->n == cap) {
       cap = cap ? 2 * cap : 64;
       int *ids = realloc(in->ids, cap * mi->T * sizeof *ids);
-      size_t *lengths = ids ? realloc(in->lengths, cap * sizeof *lengths) : NULL;
       if (ids) in->ids = ids;
+      size_t *lengths = ids ? realloc(in->lengths, cap * sizeof *lengths) : NULL;
       if (lengths) in->lengths = lengths;
       if (!ids || !lengths) {
-        free(tokens);
-        free(line);
-        return cli_error("out of memory after %zu sequences", in->n);
+        rc = cli_error("out of memory after %zu sequences", in->n);
+        break;
       }
     }
     /* the library pads: the real tokens sit where the model's padding puts them */
@@ -85,11 +82,11 @@ static int read_ids_text(FILE *f, const char *name, const arnn_model_info *mi, i
     memcpy(row + first, tokens, len * sizeof *row);
     in->lengths[in->n++] = len;
   }
+  if (rc == 0 && ferror(f)) rc = cli_error("%s: read error", name);
   free(tokens);
   free(line);
-  if (ferror(f)) return cli_error("%s: read error", name);
   in->T = mi->T;
-  return 0;
+  return rc;
 }
 
 /* ---- .npy (version 1/2/3, little-endian, C order) ---- */
