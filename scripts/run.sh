@@ -1,0 +1,35 @@
+#!/bin/sh
+# Main job: install dependencies, build (Release), then
+#  1. a real prediction with the shipped example model (examples/imdb-mini.*),
+#  2. the benchmark of the default workloads (NOTES.md section 2: imdb and elmo,
+#     batch 1 and 32, 1 and 2 threads): arnn's recurrent layer with the FMA
+#     peak and L2 bandwidth measured in the same binary, oneDNN's LSTM on the
+#     same shapes, whole-model predictions/s next to PyTorch on the same
+#     weights, and tanh/exp/sigmoid against glibc, libmvec, SLEEF, Eigen and
+#     XNNPACK.
+# A peer that is not installed is skipped. About 5 minutes.
+set -eu
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh bench
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DARNN_BUILD_TESTS=OFF
+cmake --build build-release -j"$(nproc)"
+
+echo "=== 1. prediction with the example model ==="
+build-release/arnn info examples/imdb-mini.safetensors
+echo "--- arnn predict examples/imdb-mini.safetensors --ids examples/imdb-mini.ids --json"
+build-release/arnn predict examples/imdb-mini.safetensors --ids examples/imdb-mini.ids --json
+echo "--- reference probabilities (float64 Keras semantics, examples/imdb-mini.expected):"
+tr '\n' ' ' < examples/imdb-mini.expected; echo
+
+echo "=== 2a. recurrent layer, default workloads (arnn) ==="
+reps="--benchmark_repetitions=3 --benchmark_report_aggregates_only=true"
+taskset -c 1 build-release/bench/rnn-bench --benchmark_filter='workload:[01]/.*threads:1' $reps
+build-release/bench/rnn-bench --benchmark_filter='workload:[01]/.*threads:2' $reps
+if [ -x build-release/bench/rnn-peers-bench ]; then
+  echo "=== 2b. recurrent layer, default workloads (peers: oneDNN) ==="
+  build-release/bench/rnn-peers-bench --benchmark_filter='rnn/(imdb|elmo)/.*/lstm/' $reps || true
+fi
+echo "=== 2c. whole model: predictions per second, arnn vs PyTorch (same weights) ==="
+/usr/bin/python3 bench/model-bench.py --lib build-release/libarnn.so --reps 3 || true
+echo "=== 2d. tanh / exp / sigmoid (n = 4096) ==="
+taskset -c 1 build-release/bench/vmath-bench --benchmark_filter='/4096$' --benchmark_repetitions=3 | sed -n '/^Summary/,$p'
