@@ -178,7 +178,8 @@ static int cmd_info(int argc, char **argv) {
   }
   arnn_model_info mi = {.struct_size = sizeof mi};
   arnn_model_get_info(model, &mi);
-  static const char *const ops[] = {"vtanh", "vexp", "vsigmoid"};
+  const char *const ops[] = {"gemm", mi.cell == ARNN_RNN_LSTM ? "lstm_step" : "gru_step", "attention_pool",
+                             "dense_head", "vtanh", "vexp", "vsigmoid"};
   if (json) {
     printf("{\"file\":");
     cli_json_string(stdout, path);
