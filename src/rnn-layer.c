@@ -27,7 +27,7 @@
 
 #include "../dispatch/dispatch.h"
 #include "arnn/arnn.h"
-#include "rnn-fpenv.h"
+#include "fpenv.h"
 #include "threadpool.h"
 
 #define DEFAULT_FOLD_BUDGET ((size_t)64 << 20)
@@ -309,9 +309,9 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *desc, arnn_rnn_laye
       else {
         /* under FTZ/DAZ like the forward pass, so subnormal products round
          * the same way in both paths */
-        const uint64_t fpenv = arnn_fpenv_enter();
+        const arnn_fpenv fpenv = arnn_fpenv_enter_ftz();
         l->gemm(l->V, N, E, desc->embedding, E, l->bpack, l->bias, l->folded, N);
-        arnn_fpenv_leave(fpenv);
+        arnn_fpenv_restore(fpenv);
       }
     } else {
       l->table = alloc_floats(l->V * E);
@@ -359,7 +359,7 @@ static int item_scratch(const arnn_rnn_layer *l, size_t T, size_t gs, int gemm_r
 static void run_item(void *arg, size_t item) {
   const fwd_ctx *cx = arg;
   const arnn_rnn_layer *l = cx->l;
-  const uint64_t fpenv = arnn_fpenv_enter();
+  const arnn_fpenv fpenv = arnn_fpenv_enter_ftz();
   const size_t d = item / cx->groups, grp = item % cx->groups;
   const size_t b0 = grp * cx->group_size;
   const size_t b1 = b0 + cx->group_size < cx->B ? b0 + cx->group_size : cx->B;
@@ -432,7 +432,7 @@ static void run_item(void *arg, size_t item) {
       memcpy(cx->y + ((b0 + q) * T + t) * DH + d * H, hout[n], H * sizeof(float));
     }
   }
-  arnn_fpenv_leave(fpenv);
+  arnn_fpenv_restore(fpenv);
 }
 
 static arnn_status forward(const arnn_rnn_layer *l, arnn_threadpool *pool, size_t B, size_t T, const float *x,
