@@ -221,6 +221,7 @@ struct Row {
   std::string name;
   std::string label;
   double ms;
+  double cpu_ms;
   std::map<std::string, double> counters;
 };
 
@@ -239,6 +240,7 @@ class RnnReporter : public benchmark::ConsoleReporter {
       if (rt != std::string::npos) r.name.erase(rt);
       r.label = run.report_label;
       r.ms = run.GetAdjustedRealTime();  // the benchmarks use milliseconds
+      r.cpu_ms = run.GetAdjustedCPUTime();
       for (const auto &c : run.counters) r.counters[c.first] = c.second.value;
       rows.push_back(r);
     }
@@ -330,15 +332,18 @@ int main(int argc, char **argv) {
   RnnReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   if (!reporter.rows.empty()) {
-    std::printf("\nSummary (medians):\n%-36s %10s %9s %8s %11s %8s  %s\n", "case", "ms/call", "GFLOP/s", "FMA%",
-                "L2bound_ms", "L2%", "impl");
+    // cpu% = main thread CPU time / wall time: well below 100% on a 1-thread
+    // case means the thread was preempted (a busy machine), not a slow peer.
+    std::printf("\nSummary (medians):\n%-36s %10s %9s %8s %11s %8s %6s  %s\n", "case", "ms/call", "GFLOP/s", "FMA%",
+                "L2bound_ms", "L2%", "cpu%", "impl");
     for (const Row &r : reporter.rows) {
       auto get = [&](const char *k) {
         auto it = r.counters.find(k);
         return it == r.counters.end() ? NAN : it->second;
       };
-      std::printf("%-36s %10.3f %9.1f %7.1f%% %11.3f %7.1f%%  %s\n", r.name.c_str(), r.ms, get("GFLOP/s"),
-                  100.0 * get("FMA_frac"), get("L2bound_ms"), 100.0 * get("L2_frac"), r.label.c_str());
+      std::printf("%-36s %10.3f %9.1f %7.1f%% %11.3f %7.1f%% %5.0f%%  %s\n", r.name.c_str(), r.ms, get("GFLOP/s"),
+                  100.0 * get("FMA_frac"), get("L2bound_ms"), 100.0 * get("L2_frac"), 100.0 * r.cpu_ms / r.ms,
+                  r.label.c_str());
     }
   }
   benchmark::Shutdown();
