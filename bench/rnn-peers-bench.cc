@@ -180,12 +180,15 @@ const arnn_machine_peaks *g_peaks;
 // the timed loop (the lead's arnn cases should call this too so the columns
 // agree). Plain counters, so the aggregates are medians of per-repetition
 // values.
-void set_rnn_counters(benchmark::State &st, const peer_rnn_workload &w, int batch, peer_rnn_cell cell,
+// FMA_frac is relative to `threads` cores at the one-core peak; the L2 bound
+// is the one-core bound whatever the thread count (two cores can each stream
+// half of W_hh from their own L2: half the bound).
+void set_rnn_counters(benchmark::State &st, const peer_rnn_workload &w, int batch, int threads, peer_rnn_cell cell,
                       double seconds) {
   const double per_call = seconds / (double)std::max<benchmark::IterationCount>(1, st.iterations());
   const double gflops = peer_rnn_flop(&w, batch, cell) * 1e-9 / per_call;
   st.counters["GFLOP/s"] = gflops;
-  if (g_peaks->fma_gflops > 0) st.counters["FMA_frac"] = gflops / g_peaks->fma_gflops;
+  if (g_peaks->fma_gflops > 0) st.counters["FMA_frac"] = gflops / (threads * g_peaks->fma_gflops);
   if (batch == 1 && g_peaks->bw_l2_gbs > 0) {
     // All of W_hh (both directions) streamed from L2 once per timestep, one core.
     const double bound = arnn_peaks_bound_seconds(peer_rnn_whh_bytes_per_step(&w, cell) * w.T, g_peaks->bw_l2_gbs);
@@ -211,7 +214,7 @@ void bm_onednn(benchmark::State &st, const peer_rnn_workload *w, int batch, int 
   st.SetLabel(peer_onednn_rnn_impl(p));
   const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : st) peer_onednn_rnn_run(p);
-  set_rnn_counters(st, *w, batch, cell, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  set_rnn_counters(st, *w, batch, threads, cell, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   peer_onednn_rnn_destroy(p);
 }
 #endif
@@ -293,7 +296,7 @@ int main(int argc, char **argv) {
   benchmark::AddCustomContext("read bandwidth (1 core)", buf);
   benchmark::AddCustomContext("pinned", pinned);
   benchmark::AddCustomContext("input", "dense [B,T,E] f32 for every workload (imdb: embedding lookup not timed)");
-  benchmark::AddCustomContext("counters", "GFLOP/s = B*2*(2TEGH + 2THGH)/time; FMA_frac = GFLOP/s / FMA peak; "
+  benchmark::AddCustomContext("counters", "GFLOP/s = B*2*(2TEGH + 2THGH)/time; FMA_frac = GFLOP/s / (threads x 1-core FMA peak); "
                                           "L2bound_ms (batch 1) = T * W_hh bytes (both dirs) / L2 bandwidth; "
                                           "L2_frac = L2bound / time");
 
