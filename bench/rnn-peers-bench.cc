@@ -195,6 +195,12 @@ void set_rnn_counters(benchmark::State &st, const peer_rnn_workload &w, int batc
     st.counters["L2bound_ms"] = bound * 1e3;
     st.counters["L2_frac"] = bound / per_call;
   }
+  if (batch == 1 && g_peaks->bw_l3_gbs > 0) {
+    // The same from L3: the bound that applies when W_hh does not fit in L2
+    // (large: 2 x 4 MiB for LSTM).
+    st.counters["L3bound_ms"] =
+        1e3 * arnn_peaks_bound_seconds(peer_rnn_whh_bytes_per_step(&w, cell) * w.T, g_peaks->bw_l3_gbs);
+  }
 }
 
 #if defined(ARNN_BENCH_HAVE_ONEDNN)
@@ -298,7 +304,7 @@ int main(int argc, char **argv) {
   benchmark::AddCustomContext("input", "dense [B,T,E] f32 for every workload (imdb: embedding lookup not timed)");
   benchmark::AddCustomContext("counters", "GFLOP/s = B*2*(2TEGH + 2THGH)/time; FMA_frac = GFLOP/s / (threads x 1-core FMA peak); "
                                           "L2bound_ms (batch 1) = T * W_hh bytes (both dirs) / L2 bandwidth; "
-                                          "L2_frac = L2bound / time");
+                                          "L2_frac = L2bound / time; L3bound_ms the same from L3");
 
 #if defined(ARNN_BENCH_HAVE_ONEDNN)
   benchmark::AddCustomContext("oneDNN", peer_onednn_version());
@@ -337,16 +343,16 @@ int main(int argc, char **argv) {
   if (!reporter.rows.empty()) {
     // cpu% = main thread CPU time / wall time: well below 100% on a 1-thread
     // case means the thread was preempted (a busy machine), not a slow peer.
-    std::printf("\nSummary (medians):\n%-36s %10s %9s %8s %11s %8s %6s  %s\n", "case", "ms/call", "GFLOP/s", "FMA%",
-                "L2bound_ms", "L2%", "cpu%", "impl");
+    std::printf("\nSummary (medians):\n%-36s %10s %9s %8s %11s %8s %11s %6s  %s\n", "case", "ms/call", "GFLOP/s",
+                "FMA%", "L2bound_ms", "L2%", "L3bound_ms", "cpu%", "impl");
     for (const Row &r : reporter.rows) {
       auto get = [&](const char *k) {
         auto it = r.counters.find(k);
         return it == r.counters.end() ? NAN : it->second;
       };
-      std::printf("%-36s %10.3f %9.1f %7.1f%% %11.3f %7.1f%% %5.0f%%  %s\n", r.name.c_str(), r.ms, get("GFLOP/s"),
-                  100.0 * get("FMA_frac"), get("L2bound_ms"), 100.0 * get("L2_frac"), 100.0 * r.cpu_ms / r.ms,
-                  r.label.c_str());
+      std::printf("%-36s %10.3f %9.1f %7.1f%% %11.3f %7.1f%% %11.3f %5.0f%%  %s\n", r.name.c_str(), r.ms,
+                  get("GFLOP/s"), 100.0 * get("FMA_frac"), get("L2bound_ms"), 100.0 * get("L2_frac"),
+                  get("L3bound_ms"), 100.0 * r.cpu_ms / r.ms, r.label.c_str());
     }
   }
   benchmark::Shutdown();
