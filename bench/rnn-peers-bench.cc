@@ -180,17 +180,26 @@ const arnn_machine_peaks *g_peaks;
 // the timed loop (the lead's arnn cases should call this too so the columns
 // agree). Plain counters, so the aggregates are medians of per-repetition
 // values.
-void set_rnn_counters(benchmark::State &st, const peer_rnn_workload &w, int batch, peer_rnn_cell cell,
+// FMA_frac is relative to `threads` cores at the one-core peak; the L2 bound
+// is the one-core bound whatever the thread count (two cores can each stream
+// half of W_hh from their own L2: half the bound).
+void set_rnn_counters(benchmark::State &st, const peer_rnn_workload &w, int batch, int threads, peer_rnn_cell cell,
                       double seconds) {
   const double per_call = seconds / (double)std::max<benchmark::IterationCount>(1, st.iterations());
   const double gflops = peer_rnn_flop(&w, batch, cell) * 1e-9 / per_call;
   st.counters["GFLOP/s"] = gflops;
-  if (g_peaks->fma_gflops > 0) st.counters["FMA_frac"] = gflops / g_peaks->fma_gflops;
+  if (g_peaks->fma_gflops > 0) st.counters["FMA_frac"] = gflops / (threads * g_peaks->fma_gflops);
   if (batch == 1 && g_peaks->bw_l2_gbs > 0) {
     // All of W_hh (both directions) streamed from L2 once per timestep, one core.
     const double bound = arnn_peaks_bound_seconds(peer_rnn_whh_bytes_per_step(&w, cell) * w.T, g_peaks->bw_l2_gbs);
     st.counters["L2bound_ms"] = bound * 1e3;
     st.counters["L2_frac"] = bound / per_call;
+  }
+  if (batch == 1 && g_peaks->bw_l3_gbs > 0) {
+    // The same from L3: the bound that applies when W_hh does not fit in L2
+    // (large: 2 x 4 MiB for LSTM).
+    st.counters["L3bound_ms"] =
+        1e3 * arnn_peaks_bound_seconds(peer_rnn_whh_bytes_per_step(&w, cell) * w.T, g_peaks->bw_l3_gbs);
   }
 }
 
@@ -211,7 +220,7 @@ void bm_onednn(benchmark::State &st, const peer_rnn_workload *w, int batch, int 
   st.SetLabel(peer_onednn_rnn_impl(p));
   const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : st) peer_onednn_rnn_run(p);
-  set_rnn_counters(st, *w, batch, cell, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  set_rnn_counters(st, *w, batch, threads, cell, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   peer_onednn_rnn_destroy(p);
 }
 #endif
@@ -221,6 +230,7 @@ struct Row {
   std::string name;
   std::string label;
   double ms;
+  double cpu_ms;
   std::map<std::string, double> counters;
 };
 
@@ -239,6 +249,7 @@ class RnnReporter : public benchmark::ConsoleReporter {
       if (rt != std::string::npos) r.name.erase(rt);
       r.label = run.report_label;
       r.ms = run.GetAdjustedRealTime();  // the benchmarks use milliseconds
+      r.cpu_ms = run.GetAdjustedCPUTime();
       for (const auto &c : run.counters) r.counters[c.first] = c.second.value;
       rows.push_back(r);
     }
@@ -291,9 +302,9 @@ int main(int argc, char **argv) {
   benchmark::AddCustomContext("read bandwidth (1 core)", buf);
   benchmark::AddCustomContext("pinned", pinned);
   benchmark::AddCustomContext("input", "dense [B,T,E] f32 for every workload (imdb: embedding lookup not timed)");
-  benchmark::AddCustomContext("counters", "GFLOP/s = B*2*(2TEGH + 2THGH)/time; FMA_frac = GFLOP/s / FMA peak; "
+  benchmark::AddCustomContext("counters", "GFLOP/s = B*2*(2TEGH + 2THGH)/time; FMA_frac = GFLOP/s / (threads x 1-core FMA peak); "
                                           "L2bound_ms (batch 1) = T * W_hh bytes (both dirs) / L2 bandwidth; "
-                                          "L2_frac = L2bound / time");
+                                          "L2_frac = L2bound / time; L3bound_ms the same from L3");
 
 #if defined(ARNN_BENCH_HAVE_ONEDNN)
   benchmark::AddCustomContext("oneDNN", peer_onednn_version());
@@ -330,15 +341,18 @@ int main(int argc, char **argv) {
   RnnReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   if (!reporter.rows.empty()) {
-    std::printf("\nSummary (medians):\n%-36s %10s %9s %8s %11s %8s  %s\n", "case", "ms/call", "GFLOP/s", "FMA%",
-                "L2bound_ms", "L2%", "impl");
+    // cpu% = main thread CPU time / wall time: well below 100% on a 1-thread
+    // case means the thread was preempted (a busy machine), not a slow peer.
+    std::printf("\nSummary (medians):\n%-36s %10s %9s %8s %11s %8s %11s %6s  %s\n", "case", "ms/call", "GFLOP/s",
+                "FMA%", "L2bound_ms", "L2%", "L3bound_ms", "cpu%", "impl");
     for (const Row &r : reporter.rows) {
       auto get = [&](const char *k) {
         auto it = r.counters.find(k);
         return it == r.counters.end() ? NAN : it->second;
       };
-      std::printf("%-36s %10.3f %9.1f %7.1f%% %11.3f %7.1f%%  %s\n", r.name.c_str(), r.ms, get("GFLOP/s"),
-                  100.0 * get("FMA_frac"), get("L2bound_ms"), 100.0 * get("L2_frac"), r.label.c_str());
+      std::printf("%-36s %10.3f %9.1f %7.1f%% %11.3f %7.1f%% %11.3f %5.0f%%  %s\n", r.name.c_str(), r.ms,
+                  get("GFLOP/s"), 100.0 * get("FMA_frac"), get("L2bound_ms"), 100.0 * get("L2_frac"),
+                  get("L3bound_ms"), 100.0 * r.cpu_ms / r.ms, r.label.c_str());
     }
   }
   benchmark::Shutdown();
