@@ -28,6 +28,7 @@
 #endif
 
 #include "machine-peaks.h"
+#include "arnn/arnn.h"
 #include "peers-rnn.h"
 
 namespace {
@@ -225,6 +226,51 @@ void bm_onednn(benchmark::State &st, const peer_rnn_workload *w, int batch, int 
 }
 #endif
 
+// arnn's own bidirectional layer on the same dense input and shapes, so the
+// summary table puts it next to the peers (one binary, one run, one set of
+// machine peaks). Weights uniform in [-0.1, 0.1] in Keras layout.
+void bm_arnn(benchmark::State &st, const peer_rnn_workload *w, int batch, int threads, peer_rnn_cell cell) {
+  const size_t E = (size_t)w->E, H = (size_t)w->H, T = (size_t)w->T, G = (size_t)peer_rnn_gates(cell);
+  const size_t bias_n = cell == PEER_RNN_GRU ? 2 * G * H : G * H;
+  std::vector<float> kernel(2 * E * G * H), recurrent(2 * H * G * H), bias(2 * bias_n);
+  std::vector<float> x((size_t)batch * T * E), y((size_t)batch * T * 2 * H);
+  uint64_t s = 0x9e3779b97f4a7c15ull;
+  auto next = [&s]() {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    return (float)((s >> 40) * 0x1p-24 * 0.2 - 0.1);
+  };
+  for (float &v : kernel) v = next();
+  for (float &v : recurrent) v = next();
+  for (float &v : bias) v = next();
+  for (float &v : x) v = 10.0f * next();
+  arnn_rnn_layer_desc d;
+  arnn_rnn_layer_desc_init(&d);
+  d.cell = cell == PEER_RNN_LSTM ? ARNN_RNN_LSTM : ARNN_RNN_GRU;
+  d.reset_after = cell == PEER_RNN_GRU;
+  d.input_size = E;
+  d.units = H;
+  d.bidirectional = 1;
+  for (int dir = 0; dir < 2; dir++) {
+    d.kernel[dir] = kernel.data() + dir * E * G * H;
+    d.recurrent_kernel[dir] = recurrent.data() + dir * H * G * H;
+    d.bias[dir] = bias.data() + dir * bias_n;
+  }
+  arnn_rnn_layer *layer = nullptr;
+  arnn_threadpool *pool = nullptr;
+  if (arnn_rnn_layer_create(&d, &layer) != ARNN_OK || (threads > 1 && arnn_threadpool_create(threads, &pool) != ARNN_OK)) {
+    arnn_rnn_layer_destroy(layer);
+    st.SkipWithError("arnn layer or pool creation failed");
+    return;
+  }
+  arnn_rnn_layer_forward(layer, pool, batch, T, x.data(), nullptr, y.data());  // warm-up
+  st.SetLabel(arnn_kernel_name(cell == PEER_RNN_LSTM ? "lstm_step" : "gru_step"));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto _ : st) arnn_rnn_layer_forward(layer, pool, batch, T, x.data(), nullptr, y.data());
+  set_rnn_counters(st, *w, batch, threads, cell, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  arnn_threadpool_destroy(pool);
+  arnn_rnn_layer_destroy(layer);
+}
+
 // Median rows collected for the summary table.
 struct Row {
   std::string name;
@@ -306,6 +352,18 @@ int main(int argc, char **argv) {
                                           "L2bound_ms (batch 1) = T * W_hh bytes (both dirs) / L2 bandwidth; "
                                           "L2_frac = L2bound / time; L3bound_ms the same from L3");
 
+  benchmark::AddCustomContext("arnn", std::string(arnn_version()) + ", isa " + arnn_isa());
+  for (const peer_rnn_workload &w : peer_rnn_workloads)
+    for (int batch : kBatches)
+      for (int threads : kThreads)
+        for (peer_rnn_cell cell : kCells) {
+          const std::string name = std::string("rnn/") + w.name + "/b" + std::to_string(batch) + "/t" +
+                                   std::to_string(threads) + "/" + peer_rnn_cell_name(cell) + "/arnn";
+          const peer_rnn_workload *wp = &w;
+          benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &st) { bm_arnn(st, wp, batch, threads, cell); })
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
+        }
 #if defined(ARNN_BENCH_HAVE_ONEDNN)
   benchmark::AddCustomContext("oneDNN", peer_onednn_version());
   for (peer_rnn_cell cell : {PEER_RNN_LSTM, PEER_RNN_GRU, PEER_RNN_GRU_BEFORE}) {
