@@ -35,7 +35,9 @@ static inline void dot64_row(const float *r, const float *w, size_t F64, size_t 
   if (tail) {
     float rt[64] = {0};
     memcpy(rt, r + F64, tail * sizeof(float));
-    for (int q = 0; q < 16 && (size_t)(4 * q) < tail; q++)
+    /* all 16 (a constant trip count, so GCC keeps a[] in registers; lanes
+     * past the tail keep their value) */
+    for (int q = 0; q < 16; q++)
       a[q] = arnn_neon_fmadd_masked(vld1q_f32(rt + 4 * q), vld1q_f32(wt + 4 * q), a[q],
                                     arnn_neon_lane_mask((ptrdiff_t)tail - 4 * q));
   }

@@ -1,12 +1,12 @@
 /* Dense classifier head, AArch64 NEON; scalar twin dense-head-scalar.c (same
  * operations in the same order: bit-identical results).
  *
- * Logits in tiles of 6 dot products, the 16 canonical partial sums of each in
- * four q-registers (lanes 4q .. 4q+3): 24 accumulators, plus the x and wt
- * loads, within the 32 registers. Tiles: 1 row x 6 classes when C >= 6
- * (the classes past C reuse the last one), 2 x 3 when C >= 3, 3 x 2 when
- * C = 2, 6 rows x 1 class for C = 1 (a GEMV over the batch rows); rows past
- * B reuse the last one, results discarded. The packed weight has one
+ * Logits in tiles of 4 dot products, the 16 canonical partial sums of each in
+ * four q-registers (lanes 4q .. 4q+3): 16 accumulators (GCC 12 keeps a
+ * larger accumulator array in memory, storing it back every iteration).
+ * Tiles: 1 row x 4 classes when C >= 4 (classes past C reuse the last one),
+ * 2 x 2 when C >= 2, 4 rows x 1 class for C = 1 (a GEMV over the batch
+ * rows); rows past B reuse the last one, results discarded. The packed weight has one
  * zero-padded row of ldw floats per class, so it is loaded whole; x's F % 16
  * tail comes from a zero-padded stack copy and its FMA only lands on the
  * lanes below F (as the twin skips them). arnn_neon_tree16_x4 reduces the
@@ -18,14 +18,14 @@
 #include "../attention/dot16-neon-inl.h"
 #include "../vmath/vmath-neon-inl.h"
 
-#define NDOT 6
+#define NDOT 4
 
 void arnn_f32_dense_head__neon(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw,
                                const float *bias, int activation, float *y) {
   const size_t F16 = F & ~(size_t)15, ftail = F & 15;
   uint32x4_t tm[4];
   for (int q = 0; q < 4; q++) tm[q] = arnn_neon_lane_mask((ptrdiff_t)ftail - 4 * q);
-  const size_t cb = C >= 6 ? 6 : C >= 3 ? 3 : C; /* tile: (6 / cb) rows x cb classes */
+  const size_t cb = C >= 4 ? 4 : C >= 2 ? 2 : 1; /* tile: (4 / cb) rows x cb classes */
   const size_t rb = NDOT / cb;
   for (size_t r0 = 0; r0 < B; r0 += rb)
     for (size_t c0 = 0; c0 < C; c0 += cb) {
@@ -35,7 +35,7 @@ void arnn_f32_dense_head__neon(size_t B, size_t F, size_t C, const float *x, con
         xr[i] = x + (r < B ? r : B - 1) * F;
         wr[i] = wt + (c < C ? c : C - 1) * ldw;
       }
-      float32x4_t acc[8][4];
+      float32x4_t acc[NDOT][4];
       for (int i = 0; i < NDOT; i++)
         for (int q = 0; q < 4; q++) acc[i][q] = vdupq_n_f32(0.0f);
       for (size_t k = 0; k < F16; k += 16)
@@ -43,19 +43,17 @@ void arnn_f32_dense_head__neon(size_t B, size_t F, size_t C, const float *x, con
           for (int q = 0; q < 4; q++)
             acc[i][q] = vfmaq_f32(acc[i][q], vld1q_f32(xr[i] + k + 4 * q), vld1q_f32(wr[i] + k + 4 * q));
       if (ftail) {
-        for (int i = 0; i < NDOT; i++) {
-          float xt[16] = {0};
-          memcpy(xt, xr[i] + F16, ftail * sizeof(float));
-          for (int q = 0; q < 4 && (size_t)(4 * q) < ftail; q++)
-            acc[i][q] = arnn_neon_fmadd_masked(vld1q_f32(xt + 4 * q), vld1q_f32(wr[i] + F16 + 4 * q), acc[i][q],
+        /* copies first, then loops with constant trip counts: acc indexed
+         * only in fully unrolled loops stays in registers */
+        float xt[NDOT][16] = {{0}};
+        for (int i = 0; i < NDOT; i++) memcpy(xt[i], xr[i] + F16, ftail * sizeof(float));
+        for (int i = 0; i < NDOT; i++)
+          for (int q = 0; q < 4; q++)
+            acc[i][q] = arnn_neon_fmadd_masked(vld1q_f32(xt[i] + 4 * q), vld1q_f32(wr[i] + F16 + 4 * q), acc[i][q],
                                                tm[q]);
-        }
       }
-      /* slots 6, 7 only pad the second tree of four (discarded) */
-      for (int q = 0; q < 4; q++) acc[6][q] = acc[7][q] = acc[0][q];
-      float z[8];
+      float z[NDOT];
       vst1q_f32(z, arnn_neon_tree16_x4(acc[0], acc[1], acc[2], acc[3]));
-      vst1q_f32(z + 4, arnn_neon_tree16_x4(acc[4], acc[5], acc[6], acc[7]));
       for (size_t i = 0; i < NDOT; i++) {
         const size_t r = r0 + i / cb, c = c0 + i % cb;
         if (r < B && c < C) y[r * C + c] = bias != NULL ? z[i] + bias[c] : z[i];
