@@ -47,6 +47,23 @@ static inline void dot64_row(const float *r, const float *w, size_t F64, size_t 
 /* c_f = fma(a_j, x_j[f], c_f) over the n rows in order, all features. */
 static void context_block(float *c, size_t F, const float *const *rows, const float *at, int n) {
   size_t f = 0;
+  if (n == 4) {
+    /* a full block: the four rows unrolled, so c is loaded and stored once
+     * per 16 features for 64 FMAs (the generic loop below reloads the row
+     * pointer and a_j for every 16 FMAs) */
+    const float32x4_t a0 = vdupq_n_f32(at[0]), a1 = vdupq_n_f32(at[1]);
+    const float32x4_t a2 = vdupq_n_f32(at[2]), a3 = vdupq_n_f32(at[3]);
+    const float *x0 = rows[0], *x1 = rows[1], *x2 = rows[2], *x3 = rows[3];
+    for (; f + 16 <= F; f += 16)
+      for (size_t q = 0; q < 16; q += 4) {
+        float32x4_t cv = vld1q_f32(c + f + q);
+        cv = vfmaq_f32(cv, a0, vld1q_f32(x0 + f + q));
+        cv = vfmaq_f32(cv, a1, vld1q_f32(x1 + f + q));
+        cv = vfmaq_f32(cv, a2, vld1q_f32(x2 + f + q));
+        cv = vfmaq_f32(cv, a3, vld1q_f32(x3 + f + q));
+        vst1q_f32(c + f + q, cv);
+      }
+  }
   for (; f + 16 <= F; f += 16) {
     float32x4_t c0 = vld1q_f32(c + f), c1 = vld1q_f32(c + f + 4);
     float32x4_t c2 = vld1q_f32(c + f + 8), c3 = vld1q_f32(c + f + 12);
