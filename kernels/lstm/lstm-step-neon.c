@@ -10,7 +10,8 @@
  *  - several sequences: half a block (8 units = 2 q) x 4 gates x up to 2
  *    sequences = 16 accumulators, each weight vector loaded once per k for
  *    the whole tile.
- * Epilogue in registers with the shared activations; c and h stored once. */
+ * Epilogue with the shared activations on a stack copy of the sums (see
+ * below); c and h stored once. */
 #include "rnn-act-neon-inl.h"
 #include "rnn-step.h"
 
