@@ -19,12 +19,7 @@ int main(void) {
   const char *ops[] = {"gemm", "lstm_step", "gru_step"};
   for (int i = 0; i < 3; i++) {
     const char *name = arnn_kernel_name(ops[i]);
-#if defined(__aarch64__)
-    /* no NEON recurrent kernels yet (issue 6): the scalar ones run there */
-    const char *want = strcmp(arnn_isa(), "neon") == 0 ? "scalar" : arnn_isa();
-#else
     const char *want = arnn_isa();
-#endif
     CHECK(name != NULL && strstr(name, ops[i]) != NULL && strstr(name, want) != NULL, "kernel name of %s: %s",
           ops[i], name ? name : "NULL");
   }
