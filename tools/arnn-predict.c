@@ -14,10 +14,10 @@
 
 #include "arnn/arnn.h"
 #include "arnn-cli.h"
+#include "arnn-inputs.h"
 
 typedef struct {
   size_t n;         /* sequences */
-  size_t T, E;      /* per sequence */
   int *ids;         /* [n, T] (ids input) */
   size_t *lengths;  /* [n] real tokens (ids from text), else NULL */
   float *dense;     /* [n, T, E] (dense input) */
@@ -29,155 +29,40 @@ static void inputs_free(inputs *in) {
   free(in->dense);
 }
 
-/* ---- text ids: one sequence per line ---- */
-
-static int read_ids_text(FILE *f, const char *name, const arnn_model_info *mi, inputs *in) {
-  size_t cap = 0, line_no = 0, line_cap = 0;
-  char *line = NULL;
-  int rc = 0;
-  int *tokens = malloc(mi->T * sizeof *tokens);
-  if (!tokens) return cli_error("out of memory");
-  while (rc == 0 && getline(&line, &line_cap, f) >= 0) {
-    line_no++;
-    size_t len = 0;
-    char *p = line;
-    for (;;) {
-      while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
-      if (*p == '\0') break;
-      char *end;
-      errno = 0;
-      const long long v = strtoll(p, &end, 10);
-      if (end == p || (*end && *end != ' ' && *end != '\t' && *end != '\r' && *end != '\n')) {
-        rc = cli_error("%s:%zu: not a token id: \"%.20s\"", name, line_no, p);
-        break;
-      }
-      if (errno || v < 0 || (unsigned long long)v >= mi->V) {
-        rc = cli_error("%s:%zu: token id %.*s is outside the vocabulary [0, %zu)", name, line_no,
-                       (int)(end - p < 24 ? end - p : 24), p, mi->V);
-        break;
-      }
-      if (len == mi->T) {
-        rc = cli_error("%s:%zu: more than T=%zu token ids (the model's sequence length)", name, line_no, mi->T);
-        break;
-      }
-      tokens[len++] = (int)v;
-      p = end;
-    }
-    if (rc) break;
-    if (in->n == cap) {
-      cap = cap ? 2 * cap : 64;
-      int *ids = realloc(in->ids, cap * mi->T * sizeof *ids);
-      if (ids) in->ids = ids;
-      size_t *lengths = ids ? realloc(in->lengths, cap * sizeof *lengths) : NULL;
-      if (lengths) in->lengths = lengths;
-      if (!ids || !lengths) {
-        rc = cli_error("out of memory after %zu sequences", in->n);
-        break;
-      }
-    }
-    /* the library pads: the real tokens sit where the model's padding puts them */
-    int *row = in->ids + in->n * mi->T;
-    const size_t first = mi->padding == ARNN_PADDING_POST ? 0 : mi->T - len;
-    memset(row, 0, mi->T * sizeof *row);
-    memcpy(row + first, tokens, len * sizeof *row);
-    in->lengths[in->n++] = len;
+/* The whole file (or stdin) in memory; NULL with a message on failure. */
+static unsigned char *slurp(FILE *f, const char *name, size_t *size) {
+  size_t cap = 1 << 16, n = 0;
+  unsigned char *buf = malloc(cap);
+  while (buf) {
+    n += fread(buf + n, 1, cap - n, f);
+    if (n < cap) break;
+    unsigned char *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap *= 2) : NULL;
+    if (!bigger) free(buf);
+    buf = bigger;
   }
-  if (rc == 0 && ferror(f)) rc = cli_error("%s: read error", name);
-  free(tokens);
-  free(line);
-  in->T = mi->T;
-  return rc;
+  if (!buf) {
+    cli_error("%s: out of memory", name);
+    return NULL;
+  }
+  if (ferror(f)) {
+    free(buf);
+    cli_error("%s: read error", name);
+    return NULL;
+  }
+  *size = n;
+  return buf;
 }
 
-/* ---- .npy (version 1/2/3, little-endian, C order) ---- */
-
-static int read_npy(const char *path, const char *want_descr, size_t want_ndim, size_t shape[3], void **data) {
+static unsigned char *slurp_path(const char *path, size_t *size) {
+  if (!strcmp(path, "-")) return slurp(stdin, "<stdin>", size);
   FILE *f = fopen(path, "rb");
-  if (!f) return cli_error("cannot open %s: %s", path, strerror(errno));
-  unsigned char magic[10];
-  int rc = 1;
-  char *header = NULL;
-  if (fread(magic, 1, 8, f) != 8 || memcmp(magic, "\x93NUMPY", 6) != 0) {
-    cli_error("%s: not a .npy file", path);
-    goto out;
+  if (!f) {
+    cli_error("cannot open %s: %s", path, strerror(errno));
+    return NULL;
   }
-  size_t hlen;
-  if (magic[6] == 1) {
-    unsigned char b[2];
-    if (fread(b, 1, 2, f) != 2) goto trunc;
-    hlen = (size_t)b[0] | (size_t)b[1] << 8;
-  } else {
-    unsigned char b[4];
-    if (fread(b, 1, 4, f) != 4) goto trunc;
-    hlen = (size_t)b[0] | (size_t)b[1] << 8 | (size_t)b[2] << 16 | (size_t)b[3] << 24;
-  }
-  if (hlen > (1u << 20)) {
-    cli_error("%s: .npy header of %zu bytes is too large", path, hlen);
-    goto out;
-  }
-  header = malloc(hlen + 1);
-  if (!header || fread(header, 1, hlen, f) != hlen) goto trunc;
-  header[hlen] = '\0';
-  char *d = strstr(header, "'descr':");
-  char *o = strstr(header, "'fortran_order':");
-  char *s = strstr(header, "'shape':");
-  if (!d || !o || !s) {
-    cli_error("%s: .npy header lacks descr, fortran_order or shape", path);
-    goto out;
-  }
-  d += 8;
-  while (*d == ' ') d++;
-  if (strncmp(d + 1, want_descr, strlen(want_descr)) != 0 || d[1 + strlen(want_descr)] != '\'') {
-    cli_error("%s: dtype %.8s, expected '%s'", path, d, want_descr);
-    goto out;
-  }
-  o += 16;
-  while (*o == ' ') o++;
-  if (strncmp(o, "False", 5) != 0) {
-    cli_error("%s: Fortran-order arrays are not supported (save a C-order array)", path);
-    goto out;
-  }
-  s = strchr(s, '(');
-  size_t ndim = 0, count = 1;
-  if (!s) goto bad_shape;
-  s++;
-  for (;;) {
-    while (*s == ' ' || *s == ',') s++;
-    if (*s == ')') break;
-    char *end;
-    errno = 0;
-    const unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || errno || ndim == 3 || v > (1ull << 40)) goto bad_shape;
-    shape[ndim++] = (size_t)v;
-    if (v && count > SIZE_MAX / 8 / v) goto bad_shape;
-    count *= (size_t)v;
-    s = end;
-  }
-  if (ndim != want_ndim) {
-    cli_error("%s: array has %zu dimensions, expected %zu", path, ndim, want_ndim);
-    goto out;
-  }
-  *data = malloc(count ? count * 4 : 1);
-  if (!*data) {
-    cli_error("%s: out of memory", path);
-    goto out;
-  }
-  if (fread(*data, 4, count, f) != count) {
-    free(*data);
-    *data = NULL;
-    goto trunc;
-  }
-  rc = 0;
-  goto out;
-bad_shape:
-  cli_error("%s: cannot read the shape in the .npy header", path);
-  goto out;
-trunc:
-  cli_error("%s: truncated .npy file", path);
-out:
-  free(header);
+  unsigned char *buf = slurp(f, path, size);
   fclose(f);
-  return rc;
+  return buf;
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -264,46 +149,74 @@ int cli_predict(int argc, char **argv) {
       cli_error("%s takes token ids (--ids), not --dense", model_path);
       goto out;
     }
-    if (ids_path && ends_with(ids_path, ".npy")) {
+    const char *path = ids_path ? ids_path : "-";
+    size_t size = 0;
+    unsigned char *buf = slurp_path(path, &size);
+    if (!buf) goto out;
+    int bad;
+    if (ends_with(path, ".npy")) {
       size_t shape[3];
-      void *data = NULL;
-      if (read_npy(ids_path, "<i4", 2, shape, &data)) goto out;
-      in.ids = data;
-      in.n = shape[0];
-      in.T = shape[1];
-      if (in.T != mi.T) {
-        cli_error("%s: sequences of %zu steps, the model takes T=%zu", ids_path, in.T, mi.T);
-        goto out;
+      const unsigned char *data = NULL;
+      bad = cli_parse_npy(buf, size, path, "<i4", 2, shape, &data, err, sizeof err);
+      if (!bad && shape[1] != mi.T) {
+        snprintf(err, sizeof err, "%s: sequences of %zu steps, the model takes T=%zu", path, shape[1], mi.T);
+        bad = 1;
       }
-      for (size_t i = 0; i < in.n * in.T; i++)
-        if (in.ids[i] < 0 || (size_t)in.ids[i] >= mi.V) {
-          cli_error("%s: sequence %zu: token id %d is outside the vocabulary [0, %zu)", ids_path, i / in.T, in.ids[i],
-                    mi.V);
-          goto out;
+      if (!bad) {
+        in.n = shape[0];
+        in.ids = malloc(in.n * mi.T * sizeof *in.ids + 1);
+        if (!in.ids) {
+          snprintf(err, sizeof err, "out of memory");
+          bad = 1;
+        } else {
+          memcpy(in.ids, data, in.n * mi.T * sizeof *in.ids);
+          for (size_t i = 0; i < in.n * mi.T && !bad; i++)
+            if (in.ids[i] < 0 || (size_t)in.ids[i] >= mi.V) {
+              snprintf(err, sizeof err, "%s: sequence %zu: token id %d is outside the vocabulary [0, %zu)", path,
+                       i / mi.T, in.ids[i], mi.V);
+              bad = 1;
+            }
         }
-    } else {
-      FILE *f = (!ids_path || !strcmp(ids_path, "-")) ? stdin : fopen(ids_path, "r");
-      if (!f) {
-        cli_error("cannot open %s: %s", ids_path, strerror(errno));
-        goto out;
       }
-      const int r = read_ids_text(f, f == stdin ? "<stdin>" : ids_path, &mi, &in);
-      if (f != stdin) fclose(f);
-      if (r) goto out;
+    } else {
+      cli_ids parsed;
+      bad = cli_parse_ids_text((const char *)buf, size, strcmp(path, "-") ? path : "<stdin>", mi.T, mi.V,
+                               mi.padding, &parsed, err, sizeof err);
+      if (!bad) {
+        in.n = parsed.n;
+        in.ids = parsed.ids;
+        in.lengths = parsed.lengths;
+      }
+    }
+    free(buf);
+    if (bad) {
+      cli_error("%s", err);
+      goto out;
     }
   } else {
     if (!dense_path) {
       cli_error("%s takes dense vectors: give --dense FILE.npy (float32 [N,T=%zu,E=%zu])", model_path, mi.T, mi.E);
       goto out;
     }
-    size_t shape[3];
-    void *data = NULL;
-    if (read_npy(dense_path, "<f4", 3, shape, &data)) goto out;
-    in.dense = data;
-    in.n = shape[0];
-    if (shape[1] != mi.T || shape[2] != mi.E) {
-      cli_error("%s: array [%zu,%zu,%zu], the model takes [N,T=%zu,E=%zu]", dense_path, shape[0], shape[1], shape[2],
-                mi.T, mi.E);
+    size_t size = 0, shape[3];
+    const unsigned char *data = NULL;
+    unsigned char *buf = slurp_path(dense_path, &size);
+    if (!buf) goto out;
+    int bad = cli_parse_npy(buf, size, dense_path, "<f4", 3, shape, &data, err, sizeof err);
+    if (!bad && (shape[1] != mi.T || shape[2] != mi.E)) {
+      snprintf(err, sizeof err, "%s: array [%zu,%zu,%zu], the model takes [N,T=%zu,E=%zu]", dense_path, shape[0],
+               shape[1], shape[2], mi.T, mi.E);
+      bad = 1;
+    }
+    if (!bad) {
+      in.n = shape[0];
+      in.dense = malloc(in.n * mi.T * mi.E * sizeof *in.dense + 1);
+      if (in.dense) memcpy(in.dense, data, in.n * mi.T * mi.E * sizeof *in.dense);
+      else bad = 1, snprintf(err, sizeof err, "out of memory");
+    }
+    free(buf);
+    if (bad) {
+      cli_error("%s", err);
       goto out;
     }
   }

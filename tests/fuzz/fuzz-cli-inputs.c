@@ -1,0 +1,92 @@
+/* libFuzzer target over the input parsers of `arnn predict`
+ * (tools/arnn-inputs.c): byte 0 picks the parser, bytes 1-2 its limits, the
+ * rest is the file. Every input must give a result or an error message,
+ * never a crash, a read outside the buffer, or a leak; a parsed result is
+ * checked against the limits it was given.
+ *   clang-14 build: -DARNN_BUILD_FUZZ=ON, then build-fuzz/fuzz-cli-inputs DIR
+ * Built with ARNN_FUZZ_REPLAY_MAIN (the normal build) it is a ctest that runs
+ * every file of a corpus directory through the same function. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arnn-inputs.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size < 3) return 0;
+  const unsigned kind = data[0] % 4;
+  const size_t T = 1 + data[1] % 64, V = 1 + (size_t)data[2] * 97;
+  const uint8_t *body = data + 3;
+  const size_t n = size - 3;
+  /* a private copy, so a read past the end is caught by ASan */
+  uint8_t *copy = malloc(n ? n : 1);
+  if (!copy) return 0;
+  memcpy(copy, body, n);
+  char err[256];
+  if (kind < 2) {
+    cli_ids ids;
+    const arnn_padding padding = kind == 0 ? ARNN_PADDING_PRE : ARNN_PADDING_POST;
+    if (cli_parse_ids_text((const char *)copy, n, "fuzz", T, V, padding, &ids, err, sizeof err) == 0) {
+      for (size_t s = 0; s < ids.n; s++) {
+        if (ids.lengths[s] > T) abort();
+        for (size_t t = 0; t < T; t++)
+          if (ids.ids[s * T + t] < 0 || (size_t)ids.ids[s * T + t] >= V) abort();
+      }
+      cli_ids_free(&ids);
+    } else if (strlen(err) == 0) {
+      abort(); /* an error always says why */
+    }
+  } else {
+    size_t shape[3];
+    const unsigned char *p = NULL;
+    const size_t ndim = kind == 2 ? 2 : 3;
+    if (cli_parse_npy(copy, n, "fuzz", kind == 2 ? "<i4" : "<f4", ndim, shape, &p, err, sizeof err) == 0) {
+      size_t count = 1;
+      for (size_t d = 0; d < ndim; d++) count *= shape[d];
+      if (p < copy || (size_t)(p - copy) + count * 4 > n) abort();
+      volatile unsigned char sink = 0;
+      for (size_t i = 0; i < count * 4; i++) sink ^= p[i]; /* every byte of the array is inside the buffer */
+      (void)sink;
+    } else if (strlen(err) == 0) {
+      abort();
+    }
+  }
+  free(copy);
+  return 0;
+}
+
+#if defined(ARNN_FUZZ_REPLAY_MAIN)
+#include <dirent.h>
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+    return 2;
+  }
+  DIR *d = opendir(argv[1]);
+  if (!d) {
+    fprintf(stderr, "cannot open %s\n", argv[1]);
+    return 1;
+  }
+  struct dirent *e;
+  size_t files = 0;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", argv[1], e->d_name);
+    FILE *f = fopen(path, "rb");
+    if (!f) continue;
+    static uint8_t buf[1 << 20];
+    const size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    LLVMFuzzerTestOneInput(buf, n);
+    files++;
+  }
+  closedir(d);
+  printf("%zu inputs replayed\n", files);
+  return files == 0;
+}
+#endif

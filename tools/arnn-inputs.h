@@ -1,0 +1,29 @@
+/* Parsers of `arnn predict`'s inputs (tools/arnn-inputs.c), on memory
+ * buffers; fuzzed by tests/fuzz/fuzz-cli-inputs.c. */
+#ifndef ARNN_TOOLS_ARNN_INPUTS_H
+#define ARNN_TOOLS_ARNN_INPUTS_H
+
+#include <stddef.h>
+
+#include "arnn/arnn.h"
+
+typedef struct {
+  size_t n;        /* sequences */
+  int *ids;        /* [n, T]: each line's ids placed as the model pads, other slots 0 */
+  size_t *lengths; /* [n] ids per line */
+} cli_ids;
+
+/* Text, one sequence per line of space-separated token ids in [0, V), at most
+ * T per line. 0 on success (*out owns its arrays: cli_ids_free), else 1 with a
+ * message "NAME:LINE: ..." in err. */
+int cli_parse_ids_text(const char *buf, size_t size, const char *name, size_t T, size_t V, arnn_padding padding,
+                       cli_ids *out, char *err, size_t err_size);
+void cli_ids_free(cli_ids *ids);
+
+/* A .npy array (versions 1-3, C order) of dtype `descr` ("<i4", "<f4") with
+ * `ndim` dimensions (at most 3): 0 with shape[] and *data pointing into buf
+ * (4-byte elements, possibly unaligned), else 1 with a message. */
+int cli_parse_npy(const unsigned char *buf, size_t size, const char *name, const char *descr, size_t ndim,
+                  size_t shape[3], const unsigned char **data, char *err, size_t err_size);
+
+#endif
