@@ -27,6 +27,7 @@
 #include <omp.h>
 #endif
 
+#include "bench-args.h"
 #include "machine-peaks.h"
 #include "arnn/arnn.h"
 #include "peers-rnn.h"
@@ -302,31 +303,13 @@ class RnnReporter : public benchmark::ConsoleReporter {
   }
 };
 
-bool has_flag(const std::vector<std::string> &args, const char *flag) {
-  const size_t len = std::strlen(flag);
-  for (const std::string &a : args)
-    if (a.compare(0, len, flag) == 0 && (a.size() == len || a[len] == '=')) return true;
-  return false;
-}
-
 }  // namespace
 
 int main(int argc, char **argv) {
   // Defaults the user's flags override: 5 repetitions, aggregates only (the
   // summary table shows medians), 0.3 s per measurement.
-  std::vector<std::string> user(argv + 1, argv + argc);
-  std::vector<std::string> args{argv[0]};
-  if (!has_flag(user, "--benchmark_repetitions")) args.push_back("--benchmark_repetitions=5");
-  if (!has_flag(user, "--benchmark_report_aggregates_only") && !has_flag(user, "--benchmark_display_aggregates_only"))
-    args.push_back("--benchmark_report_aggregates_only=true");
-  if (!has_flag(user, "--benchmark_min_time")) args.push_back("--benchmark_min_time=0.3");
-  args.insert(args.end(), user.begin(), user.end());
-  std::vector<char *> cargv;
-  for (std::string &a : args) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  int cargc = static_cast<int>(args.size());
-  benchmark::Initialize(&cargc, cargv.data());
-  if (benchmark::ReportUnrecognizedArguments(cargc, cargv.data())) return 1;
+  std::vector<std::string> args;
+  if (!arnn_bench_initialize(argc, argv, 5, "--benchmark_report_aggregates_only", "0.3", &args)) return 1;
 
   // Machine limits on the main thread's core, then the thread pinning.
   const std::vector<int> cpus = allowed_cpus();

@@ -24,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "bench-args.h"
 #include "arnn/arnn.h"
 extern "C" {
 #include "dispatch/dispatch.h"
@@ -557,13 +558,6 @@ std::string pin_to_cpu0() {
   return "cpu 0";
 }
 
-bool has_flag(const std::vector<std::string> &args, const char *flag) {
-  const size_t len = std::strlen(flag);
-  for (const std::string &a : args)
-    if (a.compare(0, len, flag) == 0 && (a.size() == len || a[len] == '=')) return true;
-  return false;
-}
-
 std::string flag_value(const std::vector<std::string> &args, const char *flag, const char *fallback) {
   std::string value = fallback;
   const std::string prefix = std::string(flag) + "=";
@@ -579,19 +573,8 @@ int main(int argc, char **argv) {
 
   // Defaults the user's own flags override: 5 repetitions reported as
   // aggregates (the console shows the median), 0.1 s per measurement.
-  std::vector<std::string> user(argv + 1, argv + argc);
-  std::vector<std::string> args{argv[0]};
-  if (!has_flag(user, "--benchmark_repetitions")) args.push_back("--benchmark_repetitions=5");
-  if (!has_flag(user, "--benchmark_report_aggregates_only") && !has_flag(user, "--benchmark_display_aggregates_only"))
-    args.push_back("--benchmark_report_aggregates_only=true");
-  if (!has_flag(user, "--benchmark_min_time")) args.push_back("--benchmark_min_time=0.1");
-  args.insert(args.end(), user.begin(), user.end());
-  std::vector<char *> cargv;
-  for (std::string &a : args) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  int cargc = static_cast<int>(args.size());
-  benchmark::Initialize(&cargc, cargv.data());
-  if (benchmark::ReportUnrecognizedArguments(cargc, cargv.data())) return 1;
+  std::vector<std::string> args;
+  if (!arnn_bench_initialize(argc, argv, 5, "--benchmark_report_aggregates_only", "0.1", &args)) return 1;
 
   // Implementations, per op in kernel-list order.
   std::vector<std::unique_ptr<Impl>> impls;
