@@ -1,10 +1,11 @@
 /* Input-projection GEMM, AVX2+FMA: register tile of up to 6 rows x 16 columns
- * (one panel = 2 ymm per row, 12 accumulators), cache-blocked like
- * gemm-avx512.c. Same per-output order as the
+ * (one panel = 2 ymm per row, 12 accumulators), cache-blocked by
+ * gemm-blocking-inl.h. Same per-output order as the
  * scalar twin gemm-scalar.c (bias, then fma over k in order): bit-identical. */
 #include <immintrin.h>
 
 #include "gemm.h"
+#include "gemm-blocking-inl.h"
 
 #define ARNN_GEMM_MR 6
 /* cache blocks: a panel's K block is KC*64 bytes (24 KiB, L1); a row block
@@ -48,27 +49,12 @@ TILE_FN(1) TILE_FN(2) TILE_FN(3) TILE_FN(4) TILE_FN(5) TILE_FN(6)
 typedef void (*tile_fn)(size_t, const float *, size_t, const float *, const float *, size_t, float *, size_t);
 static const tile_fn tiles[ARNN_GEMM_MR + 1] = {0, tile_1, tile_2, tile_3, tile_4, tile_5, tile_6};
 
+static void tile_any(size_t mr, size_t kc, const float *A, size_t lda, const float *B, const float *init,
+                     size_t init_ld, float *C, size_t ldc) {
+  tiles[mr](kc, A, lda, B, init, init_ld, C, ldc);
+}
+
 void arnn_f32_gemm__avx2(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *Bp,
                          const float *bias, float *C, size_t ldc) {
-  const size_t panels = N / 16;
-  if (K == 0) {
-    for (size_t m = 0; m < M; m++)
-      for (size_t n = 0; n < N; n += 8) _mm256_storeu_ps(C + m * ldc + n, _mm256_loadu_ps(bias + n));
-    return;
-  }
-  /* K blocks, row blocks, panels, rows: as in gemm-avx512.c. */
-  for (size_t k0 = 0; k0 < K; k0 += ARNN_GEMM_KC) {
-    const size_t kc = K - k0 >= ARNN_GEMM_KC ? ARNN_GEMM_KC : K - k0;
-    for (size_t m0 = 0; m0 < M; m0 += ARNN_GEMM_MC) {
-      const size_t m1 = M - m0 >= ARNN_GEMM_MC ? m0 + ARNN_GEMM_MC : M;
-      for (size_t p = 0; p < panels; p++) {
-        const float *B = Bp + p * K * 16 + k0 * 16;
-        for (size_t m = m0; m < m1; m += ARNN_GEMM_MR) {
-          const size_t mr = m1 - m >= ARNN_GEMM_MR ? ARNN_GEMM_MR : m1 - m;
-          float *c = C + m * ldc + p * 16;
-          tiles[mr](kc, A + m * lda + k0, lda, B, k0 == 0 ? bias + p * 16 : c, k0 == 0 ? 0 : ldc, c, ldc);
-        }
-      }
-    }
-  }
+  arnn_gemm_blocked(M, N, K, A, lda, Bp, bias, C, ldc, ARNN_GEMM_MR, ARNN_GEMM_KC, ARNN_GEMM_MC, tile_any);
 }

@@ -1,7 +1,7 @@
 /* Input-projection GEMM, AArch64 NEON: register tile of 6 rows x 16 columns
  * (one panel = 4 q-registers per row, 24 accumulators; with 6 q-registers of
- * A and the panel vector that is 31 of the 32 registers), cache-blocked like
- * gemm-avx2.c. The main loop takes 4 k at a time: A[m][k..k+3] is one load
+ * A and the panel vector that is 31 of the 32 registers), cache-blocked by
+ * gemm-blocking-inl.h. The main loop takes 4 k at a time: A[m][k..k+3] is one load
  * per row, used by lane (FMLA by element), and each panel vector B[k][4q..]
  * is loaded once for the 6 rows. Same per-output order as the scalar twin
  * gemm-scalar.c (acc = bias, then acc + A[m][k] B[k][n] with one rounding
@@ -14,6 +14,7 @@
 #include <arm_neon.h>
 
 #include "gemm.h"
+#include "gemm-blocking-inl.h"
 
 #define ARNN_GEMM_MR 6
 /* cache blocks as in gemm-avx2.c: a panel's K block is KC*64 bytes (24 KiB),
@@ -84,25 +85,5 @@ static ARNN_GEMM_TILE_ATTR void tile(size_t mr, size_t K, const float *A, size_t
 
 void arnn_f32_gemm__neon(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *Bp,
                          const float *bias, float *C, size_t ldc) {
-  const size_t panels = N / 16;
-  if (K == 0) {
-    for (size_t m = 0; m < M; m++)
-      for (size_t n = 0; n < N; n += 4) vst1q_f32(C + m * ldc + n, vld1q_f32(bias + n));
-    return;
-  }
-  /* K blocks, row blocks, panels, rows: as in gemm-avx2.c. */
-  for (size_t k0 = 0; k0 < K; k0 += ARNN_GEMM_KC) {
-    const size_t kc = K - k0 >= ARNN_GEMM_KC ? ARNN_GEMM_KC : K - k0;
-    for (size_t m0 = 0; m0 < M; m0 += ARNN_GEMM_MC) {
-      const size_t m1 = M - m0 >= ARNN_GEMM_MC ? m0 + ARNN_GEMM_MC : M;
-      for (size_t p = 0; p < panels; p++) {
-        const float *B = Bp + p * K * 16 + k0 * 16;
-        for (size_t m = m0; m < m1; m += ARNN_GEMM_MR) {
-          const size_t mr = m1 - m >= ARNN_GEMM_MR ? ARNN_GEMM_MR : m1 - m;
-          float *c = C + m * ldc + p * 16;
-          tile(mr, kc, A + m * lda + k0, lda, B, k0 == 0 ? bias + p * 16 : c, k0 == 0 ? 0 : ldc, c, ldc);
-        }
-      }
-    }
-  }
+  arnn_gemm_blocked(M, N, K, A, lda, Bp, bias, C, ldc, ARNN_GEMM_MR, ARNN_GEMM_KC, ARNN_GEMM_MC, tile);
 }
