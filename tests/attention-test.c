@@ -2,7 +2,8 @@
  * this CPU runs (under the ARNN_ISA cap), against its scalar twin (bit for
  * bit) and a float64 reference, then the public API and its argument checks.
  *
- * Attention cases: T in {1, 2, 400, 1000} x F in {1, 2, 15, 16, 17, 256, 1000},
+ * Attention cases: T in {1, 2, 400, 1000} x F in {1, 2, 15, 16, 17, 64, 128,
+ * 192, 256, 1000} (64..256: the AVX-512 register path),
  * B = 1..5 (cycling), each batch row with its own mask pattern (none masked,
  * holes, all masked, front padded, end padded; masked rows of x hold NaN,
  * which must never reach the outputs), both forms (eps = 1e-7 and exact
@@ -229,7 +230,7 @@ static void pool_case(size_t T, size_t F, size_t B, int use_mask, int softmax, i
 
 static void test_pool_kernels(void) {
   static const size_t Ts[] = {1, 2, 400, 1000};
-  static const size_t Fs[] = {1, 2, 15, 16, 17, 256, 1000};
+  static const size_t Fs[] = {1, 2, 15, 16, 17, 64, 128, 192, 256, 1000};
   uint64_t seed = 1;
   size_t batch = 0;
   for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++)
@@ -245,6 +246,12 @@ static void test_pool_kernels(void) {
       }
   /* T around the 8-step block: 3..17 with holes and all-masked rows */
   for (size_t T = 3; T <= 17; T++) pool_case(T, 33, 5, 1, (int)(T & 1), 1, 0, (int)(T & 1), 1000 + T);
+  /* the register path (F = 64 NK) defers each entirely kept 16-step block
+   * and applies it in two halves over the next two blocks: T = 1..56 covers
+   * every state (nothing, one or two blocks pending) at the end and at the
+   * blocks with holes, all-masked blocks and partial last blocks */
+  for (size_t T = 1; T <= 56; T++)
+    pool_case(T, 64 * (T % 4 + 1), 5, 1, (int)(T & 1), (int)(T >> 1 & 1), 0, (int)(T >> 2 & 1), 2000 + T);
 }
 
 static float *pack_dense(size_t F, size_t C, const float *K, size_t *ldw);
@@ -268,7 +275,7 @@ static void *guard_place(guarded *g, size_t bytes, int at_end) {
 }
 
 static void test_guard_pages(void) {
-  static const size_t shapes[][2] = {{1, 1}, {3, 17}, {17, 15}, {9, 65}, {33, 63}, {20, 256}};
+  static const size_t shapes[][2] = {{1, 1}, {3, 17}, {17, 15}, {9, 65}, {33, 63}, {20, 256}, {33, 64}, {32, 128}};
   for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
     for (int at_end = 0; at_end < 2; at_end++) {
       const size_t T = shapes[si][0], F = shapes[si][1];

@@ -210,10 +210,191 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
   }
 }
 
+/* Fast path for F = 64 NK, NK = 1..4 (F = 2H for H = 32, 64, 96, 128).
+ * Limits: per 64-byte line of x the score pass needs one load from L2 and
+ * the context update one from L1; anything more (w from L1, c from L1)
+ * competes with the L2 stream for the load ports. So:
+ *  - w stays in 4 NK zmm for the whole call, c in up to 8 zmm (half of it at
+ *    a time when F > 128: the features split into two groups);
+ *  - the context update is interleaved row by row with the score pass, so
+ *    the L2 stream never stops (pool_blocks runs it as a separate pass);
+ *  - it runs well behind the scores: the weights a_t of a block are known
+ *    only after its tanh/exp chain (about 100-150 cycles), and with the
+ *    update exactly one block late the first rows of each block stalled on
+ *    that chain.
+ * Each entirely kept block's update is cut into two groups: F > 128, group
+ * 0 = features [0, F/2) of rows 0..15 and group 1 = features [F/2, F);
+ * F <= 128, group 0 = rows 0..7 and group 1 = rows 8..15 (all features).
+ * The loop of block k scores rows 0..15 of k; at positions 0..7 it applies
+ * group 1 of block k-2, at 8..15 group 0 of block k-1. L1 then holds at
+ * most 2.5 blocks (40 KiB at F = 256). A block with masked rows, or the
+ * last partial one, is applied right after its scores, with what is pending
+ * before it. The order of operations is the twin's: each row's dot product
+ * in the arnn_scalar_dot64 order, each c_f updated by the kept rows in
+ * increasing t. */
+static inline __attribute__((always_inline)) __m512 dot64_row(const float *r, const __m512 *wv, const int NK) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+#pragma GCC unroll 16
+  for (int k = 0; k < NK; k++) {
+    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r + 64 * k), wv[4 * k], a0);
+    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(r + 64 * k + 16), wv[4 * k + 1], a1);
+    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(r + 64 * k + 32), wv[4 * k + 2], a2);
+    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(r + 64 * k + 48), wv[4 * k + 3], a3);
+  }
+  return _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
+}
+
+/* c[16 q0 ..) += a_j x_j[16 q0 ..) for NC chunks of 16 features held in cr;
+ * a_j is lane j of av */
+static inline __attribute__((always_inline)) void accumulate_row(__m512 *cr, const float *xj, __m512 av, int j,
+                                                                 const int NC) {
+  const __m512 aj = _mm512_permutexvar_ps(_mm512_set1_epi32(j), av);
+#pragma GCC unroll 16
+  for (int q = 0; q < NC; q++) cr[q] = _mm512_fmadd_ps(aj, _mm512_loadu_ps(xj + 16 * q), cr[q]);
+}
+
+/* Group g of an entirely kept block (rows at xb, weights av) applied to c in
+ * memory. */
+static inline __attribute__((always_inline)) void apply_group(float *c, const float *xb, __m512 av, int g,
+                                                              const int NK) {
+  const size_t F = 64 * (size_t)NK;
+  const int split_rows = NK <= 2, NC = split_rows ? 4 * NK : 2 * NK;
+  float *cg = split_rows ? c : c + g * 16 * NC;
+  const float *xg = split_rows ? xb + (size_t)(8 * g) * F : xb + g * 16 * NC;
+  __m512 cr[8];
+#pragma GCC unroll 16
+  for (int q = 0; q < NC; q++) cr[q] = _mm512_loadu_ps(cg + 16 * q);
+  for (int j = 0; j < (split_rows ? 8 : 16); j++)
+    accumulate_row(cr, xg + (size_t)j * F, av, split_rows ? 8 * g + j : j, NC);
+#pragma GCC unroll 16
+  for (int q = 0; q < NC; q++) _mm512_storeu_ps(cg + 16 * q, cr[q]);
+}
+
+static inline __attribute__((always_inline)) void pool_in_registers(size_t T, const float *x, const float *w,
+                                                                    const float *bias, const uint8_t *mask,
+                                                                    float eps, float *c, float *a, const int NK) {
+  const size_t F = 64 * (size_t)NK;
+  const int split_rows = NK <= 2, NC = split_rows ? 4 * NK : 2 * NK;
+  __m512 wv[16];
+#pragma GCC unroll 16
+  for (int q = 0; q < 4 * NK; q++) {
+    wv[q] = _mm512_loadu_ps(w + 16 * q);
+    _mm512_storeu_ps(c + 16 * q, _mm512_setzero_ps());
+  }
+  float sum = 0.0f;
+  /* pending entirely kept blocks: group 1 of p2 and both groups of p1
+   * (weights p2av, p1av), oldest first; NULL when none */
+  const float *p2 = NULL, *p1 = NULL;
+  __m512 p2av = _mm512_setzero_ps(), p1av = p2av;
+  for (size_t t0 = 0; t0 < T; t0 += 16) {
+    const size_t tb = T - t0 < 16 ? T - t0 : 16;
+    const __mmask16 tmask = tb == 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(tb);
+    unsigned keep = 0;
+    for (size_t i = 0; i < tb; i++) keep |= (unsigned)(mask == NULL || mask[t0 + i] != 0) << i;
+    if (keep == 0) { /* all masked: nothing to score, the pending rows wait */
+      if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, _mm512_setzero_ps());
+      continue;
+    }
+    const float *xb = x + t0 * F;
+    /* the group being applied: 1 of p2 at positions 0..7, 0 of p1 at 8..15 */
+    float *cg1 = split_rows ? c : c + 16 * NC;
+    __m512 cr[8];
+    if (p2 != NULL)
+#pragma GCC unroll 16
+      for (int q = 0; q < NC; q++) cr[q] = _mm512_loadu_ps(cg1 + 16 * q);
+    __m512 h0 = _mm512_setzero_ps(), pairs[8];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) {
+      if (i == 8) {
+        if (p2 != NULL)
+#pragma GCC unroll 16
+          for (int q = 0; q < NC; q++) _mm512_storeu_ps(cg1 + 16 * q, cr[q]);
+        if (p1 != NULL)
+#pragma GCC unroll 16
+          for (int q = 0; q < NC; q++) cr[q] = _mm512_loadu_ps(c + 16 * q);
+      }
+      /* rows past T repeat row T-1: their scores are discarded */
+      const __m512 h = dot64_row(xb + ((size_t)i < tb ? (size_t)i : tb - 1) * F, wv, NK);
+      if (i & 1)
+        pairs[i / 2] = arnn_avx512_tree16_pair(h0, h);
+      else
+        h0 = h;
+      const float *pb = i < 8 ? p2 : p1;
+      const __m512 pav = i < 8 ? p2av : p1av;
+      const int g = i < 8;
+      if (pb != NULL) {
+        if (split_rows) { /* one row of the group per position */
+          const int j = 8 * g + (i & 7);
+          accumulate_row(cr, pb + (size_t)j * F, pav, j, NC);
+        } else { /* two rows of the group per position */
+          const int j = 2 * (i & 7);
+          accumulate_row(cr, pb + (size_t)j * F + g * 16 * NC, pav, j, NC);
+          accumulate_row(cr, pb + (size_t)(j + 1) * F + g * 16 * NC, pav, j + 1, NC);
+        }
+      }
+    }
+    if (p1 != NULL)
+#pragma GCC unroll 16
+      for (int q = 0; q < NC; q++) _mm512_storeu_ps(c + 16 * q, cr[q]);
+    p2 = p1; /* its group 1 is still pending */
+    p2av = p1av;
+    /* lanes 0-7 from the first tree, 8-15 from the second */
+    __m512 s = _mm512_shuffle_f32x4(arnn_avx512_tree16_finish(pairs[0], pairs[1], pairs[2], pairs[3]),
+                                    arnn_avx512_tree16_finish(pairs[4], pairs[5], pairs[6], pairs[7]), 0x44);
+    if (bias != NULL) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tmask, bias + t0));
+    const __m512 av = _mm512_maskz_mov_ps(_cvtu32_mask16(keep), arnn_avx512_exp(arnn_avx512_tanh(s)));
+    if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, av);
+    float at[16];
+    _mm512_storeu_ps(at, av);
+    for (size_t i = 0; i < tb; i++)
+      if (keep >> i & 1) sum = sum + at[i];
+    if (tb == 16 && keep == 0xFFFF) {
+      p1 = xb;
+      p1av = av;
+    } else { /* apply everything now, in order */
+      if (p2 != NULL) apply_group(c, p2, p2av, 1, NK);
+      for (size_t i = 0; i < tb; i++)
+        if (keep >> i & 1) {
+          const __m512 ai = _mm512_set1_ps(at[i]);
+          for (int q = 0; q < 4 * NK; q++)
+            _mm512_storeu_ps(c + 16 * q, _mm512_fmadd_ps(ai, _mm512_loadu_ps(xb + i * F + 16 * q),
+                                                         _mm512_loadu_ps(c + 16 * q)));
+        }
+      p2 = p1 = NULL;
+    }
+  }
+  if (p2 != NULL) apply_group(c, p2, p2av, 1, NK);
+  if (p1 != NULL) {
+    apply_group(c, p1, p1av, 0, NK);
+    apply_group(c, p1, p1av, 1, NK);
+  }
+
+  const float d = sum + eps;
+  if (d == 0.0f) return; /* every step masked, eps == 0: c and a are already 0 */
+  const __m512 dv = _mm512_set1_ps(d);
+#pragma GCC unroll 16
+  for (int q = 0; q < 4 * NK; q++) _mm512_storeu_ps(c + 16 * q, _mm512_div_ps(_mm512_loadu_ps(c + 16 * q), dv));
+  if (a != NULL) {
+    size_t t = 0;
+    for (; t + 16 <= T; t += 16) _mm512_storeu_ps(a + t, _mm512_div_ps(_mm512_loadu_ps(a + t), dv));
+    if (t < T) {
+      const __mmask16 m = arnn_avx512_tail_mask(T - t);
+      _mm512_mask_storeu_ps(a + t, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, a + t), dv));
+    }
+  }
+}
+
 void arnn_f32_attention_pool__avx512(size_t T, size_t F, const float *x, const float *w, const float *bias,
                                      const uint8_t *mask, float eps, float *c, float *a) {
   /* two blocks (the pending one and the current one) must stay in L1 (32 KiB
    * or more): 2 x 16 rows of F <= 256 floats are 32 KiB */
+  switch (F) {
+    case 64: pool_in_registers(T, x, w, bias, mask, eps, c, a, 1); return;
+    case 128: pool_in_registers(T, x, w, bias, mask, eps, c, a, 2); return;
+    case 192: pool_in_registers(T, x, w, bias, mask, eps, c, a, 3); return;
+    case 256: pool_in_registers(T, x, w, bias, mask, eps, c, a, 4); return;
+    default: break;
+  }
   if (F <= 256)
     pool_blocks(T, F, x, w, bias, mask, eps, c, a, 16);
   else
