@@ -18,6 +18,7 @@
  * Finally c and a are divided by d = S + eps (true division). */
 #include "attention.h"
 #include "dot16-avx2-inl.h"
+#include "dot16-scalar-inl.h"
 #include "../vmath/vmath-avx2-inl.h"
 
 /* Row r dotted with w in the order of arnn_scalar_dot64: 64 partial sums in
@@ -106,7 +107,7 @@ void arnn_f32_attention_pool__avx2(size_t T, size_t F, const float *x, const flo
   for (size_t f = 0; f < F8; f += 8) _mm256_storeu_ps(c + f, _mm256_setzero_ps());
   if (F & 7) _mm256_maskstore_ps(c + F8, cmask, _mm256_setzero_ps());
 
-  float sum = 0.0f;
+  __m256 sv[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}; /* S_j, j = t mod 16 */
   pending_rows pending;
   pending.n = 0;
   for (size_t t0 = 0; t0 < T; t0 += 8) {
@@ -134,6 +135,8 @@ void arnn_f32_attention_pool__avx2(size_t T, size_t F, const float *x, const flo
         _mm256_setzero_si256());
     const __m256 av = _mm256_and_ps(_mm256_castsi256_ps(keepv), arnn_avx2_exp(arnn_avx2_tanh(s)));
     if (a != NULL) _mm256_maskstore_ps(a + t0, tmask, av);
+    /* masked lanes of av are +0: adding them leaves S_j unchanged */
+    sv[t0 >> 3 & 1] = _mm256_add_ps(sv[t0 >> 3 & 1], av);
     float at[8];
     _mm256_storeu_ps(at, av);
 
@@ -144,14 +147,16 @@ void arnn_f32_attention_pool__avx2(size_t T, size_t F, const float *x, const flo
     pending.n = 0;
     for (size_t i = 0; i < tb; i++)
       if (keep >> i & 1) {
-        sum = sum + at[i];
         pending.rows[pending.n] = r[i];
         pending.a[pending.n++] = _mm256_set1_ps(at[i]);
       }
   }
   if (pending.n) context_block(c, F8, (F & 7) != 0, cmask, &pending);
 
-  const float d = sum + eps;
+  float S[16];
+  _mm256_storeu_ps(S, sv[0]);
+  _mm256_storeu_ps(S + 8, sv[1]);
+  const float d = arnn_scalar_tree16(S) + eps;
   if (d == 0.0f) return; /* every step masked, eps == 0: c and a are already 0 */
   const __m256 dv = _mm256_set1_ps(d);
   for (size_t f = 0; f < F8; f += 8) _mm256_storeu_ps(c + f, _mm256_div_ps(_mm256_loadu_ps(c + f), dv));

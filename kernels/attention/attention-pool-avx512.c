@@ -26,6 +26,7 @@
  * discarded. Finally c and a are divided by d = S + eps (true division). */
 #include "attention.h"
 #include "dot16-avx512-inl.h"
+#include "dot16-scalar-inl.h"
 #include "../vmath/vmath-avx512-inl.h"
 
 /* The kept rows of one block whose context update is pending, with a_t. */
@@ -146,7 +147,7 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
   for (size_t f = 0; f < F16; f += 16) _mm512_storeu_ps(c + f, _mm512_setzero_ps());
   if (ftail) _mm512_mask_storeu_ps(c + F16, ftail, _mm512_setzero_ps());
 
-  float sum = 0.0f;
+  __m512 sv = _mm512_setzero_ps(); /* S_j, j = t mod 16 */
   pending_rows pending;
   pending.n = 0;
   for (size_t t0 = 0; t0 < T; t0 += (size_t)R) {
@@ -176,10 +177,12 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
     /* 3. the previous block's context update (independent of this block's
      * tanh/exp chain), then this block's kept rows become pending */
     if (pending.n) context_block(c, F, F16, ftail, &pending, R);
+    /* masked lanes of av are +0: adding them leaves S_j unchanged; R = 8
+     * blocks starting at t = 8 mod 16 go to lanes 8..15 */
+    sv = _mm512_add_ps(sv, R == 8 && (t0 & 8) ? _mm512_shuffle_f32x4(av, av, 0x4E) : av);
     float at[16];
     _mm512_storeu_ps(at, av);
     if (tb == (size_t)R && keep == (1u << R) - 1) {
-      for (int i = 0; i < R; i++) sum = sum + at[i];
       pending.n = R;
       pending.base = r[0];
       pending.av = av;
@@ -187,7 +190,6 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
       pending.n = 0;
       for (size_t i = 0; i < tb; i++)
         if (keep >> i & 1) {
-          sum = sum + at[i];
           pending.rows[pending.n] = r[i];
           pending.a[pending.n++] = _mm512_set1_ps(at[i]);
         }
@@ -195,7 +197,9 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
   }
   if (pending.n) context_block(c, F, F16, ftail, &pending, R);
 
-  const float d = sum + eps;
+  float S[16];
+  _mm512_storeu_ps(S, sv);
+  const float d = arnn_scalar_tree16(S) + eps;
   if (d == 0.0f) return; /* every step masked, eps == 0: c and a are already 0 */
   const __m512 dv = _mm512_set1_ps(d);
   for (size_t f = 0; f < F16; f += 16) _mm512_storeu_ps(c + f, _mm512_div_ps(_mm512_loadu_ps(c + f), dv));
@@ -281,7 +285,7 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
     wv[q] = _mm512_loadu_ps(w + 16 * q);
     _mm512_storeu_ps(c + 16 * q, _mm512_setzero_ps());
   }
-  float sum = 0.0f;
+  __m512 sv = _mm512_setzero_ps(); /* S_j, j = t mod 16 (masked lanes add +0) */
   /* pending entirely kept blocks: group 1 of p2 and both groups of p1
    * (weights p2av, p1av), oldest first; NULL when none */
   const float *p2 = NULL, *p1 = NULL;
@@ -344,10 +348,7 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
     if (bias != NULL) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tmask, bias + t0));
     const __m512 av = _mm512_maskz_mov_ps(_cvtu32_mask16(keep), arnn_avx512_exp(arnn_avx512_tanh(s)));
     if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, av);
-    float at[16];
-    _mm512_storeu_ps(at, av);
-    for (size_t i = 0; i < tb; i++)
-      if (keep >> i & 1) sum = sum + at[i];
+    sv = _mm512_add_ps(sv, av);
     if (tb == 16 && keep == 0xFFFF) {
       p1 = xb;
       p1av = av;
@@ -355,7 +356,7 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
       if (p2 != NULL) apply_group(c, p2, p2av, 1, NK);
       for (size_t i = 0; i < tb; i++)
         if (keep >> i & 1) {
-          const __m512 ai = _mm512_set1_ps(at[i]);
+          const __m512 ai = _mm512_permutexvar_ps(_mm512_set1_epi32((int)i), av);
           for (int q = 0; q < 4 * NK; q++)
             _mm512_storeu_ps(c + 16 * q, _mm512_fmadd_ps(ai, _mm512_loadu_ps(xb + i * F + 16 * q),
                                                          _mm512_loadu_ps(c + 16 * q)));
@@ -369,7 +370,9 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
     apply_group(c, p1, p1av, 1, NK);
   }
 
-  const float d = sum + eps;
+  float S[16];
+  _mm512_storeu_ps(S, sv);
+  const float d = arnn_scalar_tree16(S) + eps;
   if (d == 0.0f) return; /* every step masked, eps == 0: c and a are already 0 */
   const __m512 dv = _mm512_set1_ps(d);
 #pragma GCC unroll 16

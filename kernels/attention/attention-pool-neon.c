@@ -20,6 +20,7 @@
 
 #include "attention.h"
 #include "dot16-neon-inl.h"
+#include "dot16-scalar-inl.h"
 #include "../vmath/vmath-neon-inl.h"
 
 /* Row r dotted with w in the order of arnn_scalar_dot64: acc[q] holds lanes
@@ -99,7 +100,8 @@ void arnn_f32_attention_pool__neon(size_t T, size_t F, const float *x, const flo
   memcpy(wt, w + F64, tail * sizeof(float));
   for (size_t f = 0; f < F; f++) c[f] = 0.0f;
 
-  float sum = 0.0f;
+  float32x4_t sv[4]; /* S_j, j = t mod 16 */
+  for (int q = 0; q < 4; q++) sv[q] = vdupq_n_f32(0.0f);
   for (size_t t0 = 0; t0 < T; t0 += 4) {
     const size_t tb = T - t0 < 4 ? T - t0 : 4;
     unsigned keep = 0;
@@ -128,7 +130,6 @@ void arnn_f32_attention_pool__neon(size_t T, size_t F, const float *x, const flo
     int n = 0;
     for (size_t i = 0; i < tb; i++) {
       if (keep >> i & 1) {
-        sum = sum + at[i];
         rows[n] = r[i];
         ak[n++] = at[i];
       } else {
@@ -136,10 +137,15 @@ void arnn_f32_attention_pool__neon(size_t T, size_t F, const float *x, const flo
       }
       if (a != NULL) a[t0 + i] = at[i];
     }
+    /* masked steps and lanes past T are +0: adding them leaves S_j unchanged */
+    for (size_t i = tb; i < 4; i++) at[i] = 0.0f;
+    sv[t0 >> 2 & 3] = vaddq_f32(sv[t0 >> 2 & 3], vld1q_f32(at));
     context_block(c, F, rows, ak, n);
   }
 
-  const float d = sum + eps;
+  float S[16];
+  for (int q = 0; q < 4; q++) vst1q_f32(S + 4 * q, sv[q]);
+  const float d = arnn_scalar_tree16(S) + eps;
   if (d == 0.0f) return; /* every step masked, eps == 0: c and a are already 0 */
   const float32x4_t dv = vdupq_n_f32(d);
   size_t f = 0;

@@ -2,7 +2,8 @@
  * (kernels/README.md, "Attention pooling"):
  *   s_t = x_t . w (+ bias[t]),  e_t = tanh(s_t),
  *   a_t = exp(e_t) if mask == NULL or mask[t] != 0, else 0,
- *   S = sum_t a_t (increasing t),  d = S + eps,
+ *   S = sum_t a_t (16 lane sums S_{t mod 16}, increasing t, then the
+ *       canonical 16-lane tree),  d = S + eps,
  *   c[f] = (sum_t a_t x[t][f]) / d,  a[t] = a_t / d (if a != NULL);
  *   d == 0 (all steps masked and eps == 0): c = 0 and a = 0.
  * x is [T][F] row-major; T >= 1, F >= 1, eps >= 0 finite; bias, mask, a may
