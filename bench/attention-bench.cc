@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "bench-args.h"
+#include "bench-pin.h"
 #include "arnn/arnn.h"
 extern "C" {
 #include "dispatch/dispatch.h"
@@ -317,18 +318,10 @@ void print_summary(std::FILE *out, const Capture &cap, const std::vector<std::st
   std::fflush(out);
 }
 
-std::string pin_to_cpu0() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(0, &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) return std::string("not pinned (") + std::strerror(errno) + ")";
-  return "cpu 0";
-}
-
 }  // namespace
 
 int main(int argc, char **argv) {
-  const std::string pinned = pin_to_cpu0();
+  const std::string pinned = arnn_bench_pin_to_first_allowed_cpu();
   std::vector<std::string> args;
   if (!arnn_bench_initialize(argc, argv, 5, "--benchmark_display_aggregates_only", "0.1", &args)) return 1;
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench-args.h"
+#include "bench-pin.h"
 #include "arnn/arnn.h"
 extern "C" {
 #include "dispatch/dispatch.h"
@@ -550,14 +551,6 @@ void print_summary(std::FILE *out, const Results &results, const std::vector<std
 
 // ---------------------------------------------------------------------------
 
-std::string pin_to_cpu0() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(0, &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) return std::string("not pinned (") + std::strerror(errno) + ")";
-  return "cpu 0";
-}
-
 std::string flag_value(const std::vector<std::string> &args, const char *flag, const char *fallback) {
   std::string value = fallback;
   const std::string prefix = std::string(flag) + "=";
@@ -569,7 +562,7 @@ std::string flag_value(const std::vector<std::string> &args, const char *flag, c
 }  // namespace
 
 int main(int argc, char **argv) {
-  const std::string pinned = pin_to_cpu0();
+  const std::string pinned = arnn_bench_pin_to_first_allowed_cpu();
 
   // Defaults the user's own flags override: 5 repetitions reported as
   // aggregates (the console shows the median), 0.1 s per measurement.
