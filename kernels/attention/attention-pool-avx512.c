@@ -248,18 +248,19 @@ static inline __attribute__((always_inline)) __m512 dot64_row(const float *r, co
   return _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
 }
 
-/* c[16 q0 ..) += a_j x_j[16 q0 ..) for NC chunks of 16 features held in cr;
- * a_j is lane j of av */
-static inline __attribute__((always_inline)) void accumulate_row(__m512 *cr, const float *xj, __m512 av, int j,
+/* c[16 q0 ..) += a_j x_j[16 q0 ..) for NC chunks of 16 features held in cr.
+ * a_j is broadcast from memory (at[j]): a load, where a lane permute would
+ * take a slot of the two vector ports this kernel saturates. */
+static inline __attribute__((always_inline)) void accumulate_row(__m512 *cr, const float *xj, const float *at, int j,
                                                                  const int NC) {
-  const __m512 aj = _mm512_permutexvar_ps(_mm512_set1_epi32(j), av);
+  const __m512 aj = _mm512_set1_ps(at[j]);
 #pragma GCC unroll 16
   for (int q = 0; q < NC; q++) cr[q] = _mm512_fmadd_ps(aj, _mm512_loadu_ps(xj + 16 * q), cr[q]);
 }
 
-/* Group g of an entirely kept block (rows at xb, weights av) applied to c in
+/* Group g of an entirely kept block (rows at xb, weights at) applied to c in
  * memory. */
-static inline __attribute__((always_inline)) void apply_group(float *c, const float *xb, __m512 av, int g,
+static inline __attribute__((always_inline)) void apply_group(float *c, const float *xb, const float *at, int g,
                                                               const int NK) {
   const size_t F = 64 * (size_t)NK;
   const int split_rows = NK <= 2, NC = split_rows ? 4 * NK : 2 * NK;
@@ -269,7 +270,7 @@ static inline __attribute__((always_inline)) void apply_group(float *c, const fl
 #pragma GCC unroll 16
   for (int q = 0; q < NC; q++) cr[q] = _mm512_loadu_ps(cg + 16 * q);
   for (int j = 0; j < (split_rows ? 8 : 16); j++)
-    accumulate_row(cr, xg + (size_t)j * F, av, split_rows ? 8 * g + j : j, NC);
+    accumulate_row(cr, xg + (size_t)j * F, at, split_rows ? 8 * g + j : j, NC);
 #pragma GCC unroll 16
   for (int q = 0; q < NC; q++) _mm512_storeu_ps(cg + 16 * q, cr[q]);
 }
@@ -287,9 +288,10 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
   }
   __m512 sv = _mm512_setzero_ps(); /* S_j, j = t mod 16 (masked lanes add +0) */
   /* pending entirely kept blocks: group 1 of p2 and both groups of p1
-   * (weights p2av, p1av), oldest first; NULL when none */
+   * (weights p2at, p1at: slots of atbuf), oldest first; NULL when none */
   const float *p2 = NULL, *p1 = NULL;
-  __m512 p2av = _mm512_setzero_ps(), p1av = p2av;
+  float atbuf[2][16];
+  float *p2at = atbuf[0], *p1at = atbuf[1];
   for (size_t t0 = 0; t0 < T; t0 += 16) {
     const size_t tb = T - t0 < 16 ? T - t0 : 16;
     const __mmask16 tmask = tb == 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(tb);
@@ -324,16 +326,16 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
       else
         h0 = h;
       const float *pb = i < 8 ? p2 : p1;
-      const __m512 pav = i < 8 ? p2av : p1av;
+      const float *pat = i < 8 ? p2at : p1at;
       const int g = i < 8;
       if (pb != NULL) {
         if (split_rows) { /* one row of the group per position */
           const int j = 8 * g + (i & 7);
-          accumulate_row(cr, pb + (size_t)j * F, pav, j, NC);
+          accumulate_row(cr, pb + (size_t)j * F, pat, j, NC);
         } else { /* two rows of the group per position */
           const int j = 2 * (i & 7);
-          accumulate_row(cr, pb + (size_t)j * F + g * 16 * NC, pav, j, NC);
-          accumulate_row(cr, pb + (size_t)(j + 1) * F + g * 16 * NC, pav, j + 1, NC);
+          accumulate_row(cr, pb + (size_t)j * F + g * 16 * NC, pat, j, NC);
+          accumulate_row(cr, pb + (size_t)(j + 1) * F + g * 16 * NC, pat, j + 1, NC);
         }
       }
     }
@@ -341,7 +343,11 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
 #pragma GCC unroll 16
       for (int q = 0; q < NC; q++) _mm512_storeu_ps(c + 16 * q, cr[q]);
     p2 = p1; /* its group 1 is still pending */
-    p2av = p1av;
+    { /* p1's slot passes to p2; the new p1 (if any) takes the other one */
+      float *freed = p2at;
+      p2at = p1at;
+      p1at = freed;
+    }
     /* lanes 0-7 from the first tree, 8-15 from the second */
     __m512 s = _mm512_shuffle_f32x4(arnn_avx512_tree16_finish(pairs[0], pairs[1], pairs[2], pairs[3]),
                                     arnn_avx512_tree16_finish(pairs[4], pairs[5], pairs[6], pairs[7]), 0x44);
@@ -351,9 +357,9 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
     sv = _mm512_add_ps(sv, av);
     if (tb == 16 && keep == 0xFFFF) {
       p1 = xb;
-      p1av = av;
+      _mm512_storeu_ps(p1at, av);
     } else { /* apply everything now, in order */
-      if (p2 != NULL) apply_group(c, p2, p2av, 1, NK);
+      if (p2 != NULL) apply_group(c, p2, p2at, 1, NK);
       for (size_t i = 0; i < tb; i++)
         if (keep >> i & 1) {
           const __m512 ai = _mm512_permutexvar_ps(_mm512_set1_epi32((int)i), av);
@@ -364,10 +370,10 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
       p2 = p1 = NULL;
     }
   }
-  if (p2 != NULL) apply_group(c, p2, p2av, 1, NK);
+  if (p2 != NULL) apply_group(c, p2, p2at, 1, NK);
   if (p1 != NULL) {
-    apply_group(c, p1, p1av, 0, NK);
-    apply_group(c, p1, p1av, 1, NK);
+    apply_group(c, p1, p1at, 0, NK);
+    apply_group(c, p1, p1at, 1, NK);
   }
 
   float S[16];
