@@ -133,6 +133,30 @@ static inline __attribute__((always_inline)) void dot64_pair(const float *r0, co
   *o1 = _mm512_add_ps(_mm512_add_ps(b0, b2), _mm512_add_ps(b1, b3));
 }
 
+/* d = S + eps with S the canonical tree of the 16 lane sums sv; c and a
+ * (unnormalized in place) divided by d. */
+static void normalize(size_t T, size_t F, __m512 sv, float eps, float *c, float *a) {
+  float S[16];
+  _mm512_storeu_ps(S, sv);
+  const float d = arnn_scalar_tree16(S) + eps;
+  if (d == 0.0f) return; /* every step masked, eps == 0: c and a are already 0 */
+  const __m512 dv = _mm512_set1_ps(d);
+  const size_t F16 = F & ~(size_t)15;
+  for (size_t f = 0; f < F16; f += 16) _mm512_storeu_ps(c + f, _mm512_div_ps(_mm512_loadu_ps(c + f), dv));
+  if (F & 15) {
+    const __mmask16 m = arnn_avx512_tail_mask(F & 15);
+    _mm512_mask_storeu_ps(c + F16, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, c + F16), dv));
+  }
+  if (a != NULL) {
+    size_t t = 0;
+    for (; t + 16 <= T; t += 16) _mm512_storeu_ps(a + t, _mm512_div_ps(_mm512_loadu_ps(a + t), dv));
+    if (t < T) {
+      const __mmask16 m = arnn_avx512_tail_mask(T - t);
+      _mm512_mask_storeu_ps(a + t, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, a + t), dv));
+    }
+  }
+}
+
 /* The whole kernel for block size R (8 or 16; a constant after inlining). */
 static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F, const float *x, const float *w,
                                                               const float *bias, const uint8_t *mask, float eps,
@@ -197,21 +221,7 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
   }
   if (pending.n) context_block(c, F, F16, ftail, &pending, R);
 
-  float S[16];
-  _mm512_storeu_ps(S, sv);
-  const float d = arnn_scalar_tree16(S) + eps;
-  if (d == 0.0f) return; /* every step masked, eps == 0: c and a are already 0 */
-  const __m512 dv = _mm512_set1_ps(d);
-  for (size_t f = 0; f < F16; f += 16) _mm512_storeu_ps(c + f, _mm512_div_ps(_mm512_loadu_ps(c + f), dv));
-  if (ftail) _mm512_mask_storeu_ps(c + F16, ftail, _mm512_div_ps(_mm512_maskz_loadu_ps(ftail, c + F16), dv));
-  if (a != NULL) {
-    size_t t = 0;
-    for (; t + 16 <= T; t += 16) _mm512_storeu_ps(a + t, _mm512_div_ps(_mm512_loadu_ps(a + t), dv));
-    if (t < T) {
-      const __mmask16 m = arnn_avx512_tail_mask(T - t);
-      _mm512_mask_storeu_ps(a + t, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, a + t), dv));
-    }
-  }
+  normalize(T, F, sv, eps, c, a);
 }
 
 /* Fast path for F = 64 NK, NK = 1..4 (F = 2H for H = 32, 64, 96, 128).
@@ -376,21 +386,7 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
     apply_group(c, p1, p1at, 1, NK);
   }
 
-  float S[16];
-  _mm512_storeu_ps(S, sv);
-  const float d = arnn_scalar_tree16(S) + eps;
-  if (d == 0.0f) return; /* every step masked, eps == 0: c and a are already 0 */
-  const __m512 dv = _mm512_set1_ps(d);
-#pragma GCC unroll 16
-  for (int q = 0; q < 4 * NK; q++) _mm512_storeu_ps(c + 16 * q, _mm512_div_ps(_mm512_loadu_ps(c + 16 * q), dv));
-  if (a != NULL) {
-    size_t t = 0;
-    for (; t + 16 <= T; t += 16) _mm512_storeu_ps(a + t, _mm512_div_ps(_mm512_loadu_ps(a + t), dv));
-    if (t < T) {
-      const __mmask16 m = arnn_avx512_tail_mask(T - t);
-      _mm512_mask_storeu_ps(a + t, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, a + t), dv));
-    }
-  }
+  normalize(T, F, sv, eps, c, a);
 }
 
 void arnn_f32_attention_pool__avx512(size_t T, size_t F, const float *x, const float *w, const float *bias,
