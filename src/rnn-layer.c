@@ -390,9 +390,15 @@ static void run_item(void *arg, size_t item) {
   float **hout = (float **)(pp + 2 * gs);
   float **cs = (float **)(pp + 3 * gs);
   float **scr = (float **)(pp + 4 * gs);
-  unsigned char *cur = (unsigned char *)(pp + 5 * gs); /* which h buffer is current, per sequence */
+  const float **hcur = (const float **)(pp + 5 * gs); /* current h per sequence */
   size_t *act = (size_t *)(pp + 6 * gs);
-  memset(cur, 0, gs);
+  /* With H == Hp the step writes h straight into its output row, which is
+   * then the next step's input (an h row has no padding lanes to keep at
+   * zero): no copy per step (measured 0.26 ms of a 20 ms elmo batch-32
+   * call). Otherwise h alternates between two Hp-float buffers per sequence
+   * and is copied out. Either way hcur[q] is the state a masked step keeps. */
+  const int direct = H == Hp;
+  for (size_t q = 0; q < gs; q++) hcur[q] = hbuf + 2 * q * Hp; /* zeros */
   const arnn_rnn_step_args *args = &l->args[d];
   for (size_t i = 0; i < T; i++) {
     const size_t t = d == 0 ? i : T - 1 - i;
@@ -404,18 +410,18 @@ static void run_item(void *arg, size_t item) {
         keep = cx->mask[b * T + t] != 0;
       else if (cx->ids != NULL && l->mask_zero)
         keep = cx->ids[b * T + t] != 0;
-      float *hq = hbuf + (2 * q + cur[q]) * Hp;
+      float *yrow = cx->y + (b * T + t) * DH + d * H;
       if (!keep) {
-        float *yrow = cx->y + (b * T + t) * DH + d * H;
         if (l->masked_zero)
           memset(yrow, 0, H * sizeof(float));
         else
-          memcpy(yrow, hq, H * sizeof(float));
+          memcpy(yrow, hcur[q], H * sizeof(float));
         continue;
       }
+      float *pair = hbuf + 2 * q * Hp;
       xp[na] = folded ? l->folded + (size_t)cx->ids[b * T + t] * l->N + d * NG : xpbuf + (q * T + t) * NG;
-      hin[na] = hq;
-      hout[na] = hbuf + (2 * q + (cur[q] ^ 1)) * Hp;
+      hin[na] = hcur[q];
+      hout[na] = direct ? yrow : hcur[q] == pair ? pair + Hp : pair;
       cs[na] = cbuf + q * Hp;
       scr[na] = sbuf + q * Hp;
       act[na] = q;
@@ -428,8 +434,8 @@ static void run_item(void *arg, size_t item) {
       l->gru_step(args, na, xp, hin, hout, scr);
     for (size_t n = 0; n < na; n++) {
       const size_t q = act[n];
-      cur[q] ^= 1;
-      memcpy(cx->y + ((b0 + q) * T + t) * DH + d * H, hout[n], H * sizeof(float));
+      hcur[q] = hout[n];
+      if (!direct) memcpy(cx->y + ((b0 + q) * T + t) * DH + d * H, hout[n], H * sizeof(float));
     }
   }
   arnn_fpenv_restore(fpenv);

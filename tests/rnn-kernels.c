@@ -66,7 +66,7 @@ static int same(const float *a, const float *b, size_t n) { return memcmp(a, b, 
 static void test_gemm(void) {
   const size_t Ns[] = {16, 32, 48, 80};
   /* small shapes, then shapes that cross the AVX-512 cache blocks (K blocks
-   * of 384, row blocks of 128) */
+   * of 512, row blocks of 32, tiles of 8 rows x 3 panels) */
   size_t shapes[20 * 4 * 8 + 4][3], ns = 0;
   for (size_t Mi = 0; Mi < 20; Mi++)
     for (size_t ni = 0; ni < COUNT(Ns); ni++)

@@ -467,6 +467,8 @@ int main(void) {
   const unsigned csr_before = _mm_getcsr() & 0xffc0u; /* control bits only: the status flags are sticky */
 #endif
   /* (E, H, B, T) shapes: odd, tiny, tile boundaries, imdb-like */
+  /* {E, H, B, T}. H = 16 and 128 (multiples of 16) take the layer's path that
+   * writes h straight into the output rows, the others the copy path. */
   const size_t shapes[][4] = {{13, 37, 3, 29}, {1, 1, 1, 1}, {1, 16, 7, 5}, {5, 17, 2, 1}, {50, 128, 2, 6}};
   int variant = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)

@@ -41,22 +41,37 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]);
       }
   }
+  /* Epilogue phase by phase over the whole tile (every gate activation, then
+   * every candidate tanh, then the outputs), so that independent activation
+   * chains sit next to each other in program order and overlap in the
+   * out-of-order window, as in lstm-step-avx512.c. Same operations per
+   * output. */
+  __m512 v0[MAXS][MAXB], v1[MAXS][MAXB];
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t b = 0; b < nblk; b++) {
+      if (mode == PASS2) {
+        v0[s][b] = arnn_avx512_tanh(acc[s][b][0]); /* hh */
+      } else {
+        v0[s][b] = arnn_avx512_ract(acc[s][b][0], a->ract); /* z */
+        v1[s][b] = arnn_avx512_ract(acc[s][b][1], a->ract); /* r */
+      }
+    }
+  if (mode == FULL)
+    for (size_t s = 0; s < nseq; s++)
+      for (size_t b = 0; b < nblk; b++)
+        v1[s][b] = arnn_avx512_tanh(_mm512_fmadd_ps(v1[s][b], acc[s][b][2], _mm512_loadu_ps(xp[s] + (j0 + b) * 48 + 32)));
   for (size_t s = 0; s < nseq; s++)
     for (size_t b = 0; b < nblk; b++) {
       const size_t u = (j0 + b) * 16;
       const __m512 hv = _mm512_loadu_ps(h[s] + u);
       if (mode == FULL) {
-        const __m512 z = arnn_avx512_ract(acc[s][b][0], a->ract);
-        const __m512 r = arnn_avx512_ract(acc[s][b][1], a->ract);
-        const __m512 hh = arnn_avx512_tanh(_mm512_fmadd_ps(r, acc[s][b][2], _mm512_loadu_ps(xp[s] + (j0 + b) * 48 + 32)));
-        _mm512_storeu_ps(h_out[s] + u, _mm512_fmadd_ps(z, _mm512_sub_ps(hv, hh), hh));
+        _mm512_storeu_ps(h_out[s] + u, _mm512_fmadd_ps(v0[s][b], _mm512_sub_ps(hv, v1[s][b]), v1[s][b]));
       } else if (mode == PASS1) {
-        _mm512_storeu_ps(h_out[s] + u, arnn_avx512_ract(acc[s][b][0], a->ract));
-        _mm512_storeu_ps(scratch[s] + u, _mm512_mul_ps(arnn_avx512_ract(acc[s][b][1], a->ract), hv));
+        _mm512_storeu_ps(h_out[s] + u, v0[s][b]);
+        _mm512_storeu_ps(scratch[s] + u, _mm512_mul_ps(v1[s][b], hv));
       } else {
-        const __m512 hh = arnn_avx512_tanh(acc[s][b][0]);
         const __m512 z = _mm512_loadu_ps(h_out[s] + u);
-        _mm512_storeu_ps(h_out[s] + u, _mm512_fmadd_ps(z, _mm512_sub_ps(hv, hh), hh));
+        _mm512_storeu_ps(h_out[s] + u, _mm512_fmadd_ps(z, _mm512_sub_ps(hv, v0[s][b]), v0[s][b]));
       }
     }
 }

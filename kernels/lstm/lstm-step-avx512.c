@@ -6,7 +6,7 @@
  *  - several sequences: one block x 4 gates x up to 4 sequences = 16
  *    accumulators; each weight vector is loaded once per k and used for every
  *    sequence of the tile.
- * Epilogue per block, all in registers: gates, c' = fma(f, c, i*g),
+ * Epilogue per tile, in registers: gates, c' = fma(f, c, i*g),
  * h' = o*tanh(c'), then c and h are stored once. */
 #include "rnn-act-avx512-inl.h"
 #include "rnn-step.h"
@@ -32,17 +32,29 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]);
       }
   }
+  /* Epilogue, written phase by phase over the whole tile (all gates of all
+   * sequences, then every c', then every tanh(c')) so that the independent
+   * activation chains sit next to each other in program order and overlap in
+   * the out-of-order window: measured ~4% faster at batch 32 than one
+   * sequence at a time (the step is bound by the FMA ports, which the
+   * activations share with the k loop). Same operations per output. */
+  __m512 gi[MAXS][MAXB], gf[MAXS][MAXB], gg[MAXS][MAXB], go[MAXS][MAXB], cn[MAXS][MAXB];
   for (size_t s = 0; s < nseq; s++)
     for (size_t b = 0; b < nblk; b++) {
-      const size_t u = (j0 + b) * 16;
-      const __m512 i = arnn_avx512_ract(acc[s][b][0], a->ract);
-      const __m512 f = arnn_avx512_ract(acc[s][b][1], a->ract);
-      const __m512 g = arnn_avx512_tanh(acc[s][b][2]);
-      const __m512 o = arnn_avx512_ract(acc[s][b][3], a->ract);
-      const __m512 cn = _mm512_fmadd_ps(f, _mm512_loadu_ps(c[s] + u), _mm512_mul_ps(i, g));
-      _mm512_storeu_ps(c[s] + u, cn);
-      _mm512_storeu_ps(h_out[s] + u, _mm512_mul_ps(o, arnn_avx512_tanh(cn)));
+      gi[s][b] = arnn_avx512_ract(acc[s][b][0], a->ract);
+      gf[s][b] = arnn_avx512_ract(acc[s][b][1], a->ract);
+      gg[s][b] = arnn_avx512_tanh(acc[s][b][2]);
+      go[s][b] = arnn_avx512_ract(acc[s][b][3], a->ract);
     }
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t b = 0; b < nblk; b++) {
+      float *cp = c[s] + (j0 + b) * 16;
+      cn[s][b] = _mm512_fmadd_ps(gf[s][b], _mm512_loadu_ps(cp), _mm512_mul_ps(gi[s][b], gg[s][b]));
+      _mm512_storeu_ps(cp, cn[s][b]);
+    }
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t b = 0; b < nblk; b++)
+      _mm512_storeu_ps(h_out[s] + (j0 + b) * 16, _mm512_mul_ps(go[s][b], arnn_avx512_tanh(cn[s][b])));
 }
 
 #define TILE_FN(nblk, nseq)                                                                                    \
