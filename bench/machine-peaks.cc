@@ -52,7 +52,7 @@ bool cpu_has_avx512f() { return false; }
 
 // FMA peak of one chain kernel: calibrate the iteration count so a block
 // takes about kBlockSeconds, then the median over `reps` blocks.
-double fma_gflops(float (*chains)(long, float, float), double flop_per_iter, int reps) {
+std::vector<double> fma_rates(float (*chains)(long, float, float), double flop_per_iter, int reps) {
   if (reps < 1) reps = kDefaultReps;
   // a < 1 and b > 0: every chain converges to b / (1 - a) = 1, no overflow,
   // no subnormals; the operands are volatile reads so nothing is folded.
@@ -76,7 +76,11 @@ double fma_gflops(float (*chains)(long, float, float), double flop_per_iter, int
     const double s = seconds_since(t0);
     rates.push_back((double)iters * flop_per_iter / s * 1e-9);
   }
-  return median(rates);
+  return rates;
+}
+
+double fma_gflops(float (*chains)(long, float, float), double flop_per_iter, int reps) {
+  return median(fma_rates(chains, flop_per_iter, reps));
 }
 
 float read_sum_portable(const float *x, size_t n) {
@@ -121,6 +125,18 @@ double arnn_peaks_fma_gflops_avx512(int repetitions) {
 #endif
   (void)repetitions;
   return 0.0;
+}
+
+double arnn_peaks_fma_gflops_best(int repetitions) {
+  if (repetitions < 1) repetitions = kDefaultReps;
+  std::vector<double> rates;
+#if defined(__x86_64__) || defined(__i386__)
+  if (cpu_has_avx512f())
+    rates = fma_rates(peaks::fma_chains_avx512, peaks::kAvx512FlopPerIter, repetitions);
+  else if (cpu_has_avx2_fma())
+    rates = fma_rates(peaks::fma_chains_avx2, peaks::kAvx2FlopPerIter, repetitions);
+#endif
+  return rates.empty() ? 0.0 : *std::max_element(rates.begin(), rates.end());
 }
 
 double arnn_peaks_read_gbs(size_t bytes, int repetitions) {

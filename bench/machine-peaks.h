@@ -50,6 +50,11 @@ const arnn_machine_peaks *arnn_machine_peaks_get(void);
 /* Fresh measurements, not cached. repetitions < 1 means 5. */
 double arnn_peaks_fma_gflops_avx2(int repetitions);
 double arnn_peaks_fma_gflops_avx512(int repetitions);
+/* The widest FMA loop this CPU has, best (not median) of `repetitions`
+ * blocks of ~15 ms: the yardstick a benchmark measures right next to a timed
+ * loop, on a machine whose clock and load move from minute to minute (the
+ * best block is the least disturbed one). repetitions < 1 means 5. */
+double arnn_peaks_fma_gflops_best(int repetitions);
 /* Streaming read bandwidth over a buffer of `bytes` (rounded up to 1 KiB),
  * GB/s; 0 when the buffer cannot be allocated. */
 double arnn_peaks_read_gbs(size_t bytes, int repetitions);
