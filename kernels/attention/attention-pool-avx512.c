@@ -1,6 +1,11 @@
 /* Fused attention pooling, AVX-512; scalar twin attention-pool-scalar.c (same
  * operations in the same order: bit-identical results).
  *
+ * Two paths. F = 64, 128, 192, 256 (2H for the usual H) take the register
+ * path, pool_in_registers() below: w and c stay in registers and the context
+ * update runs interleaved with the score pass. Every other F takes
+ * pool_blocks():
+ *
  * The sequence is walked once, in blocks of R timesteps (R = 16 when two
  * blocks, 2 R F floats, fit in L1 with room to spare, else 8):
  *   1. Scores: the rows of the block two at a time, each row with the 64
@@ -14,7 +19,7 @@
  *      +16) and the canonical 16-lane trees run 8 rows at a time
  *      (arnn_avx512_tree16_x8), leaving the block's scores in one vector.
  *   2. + b_t, tanh, exp on that vector (shared vmath functions), masked steps
- *      set to 0; S += a_t in increasing t (scalar adds, as in the twin).
+ *      set to 0; the 16 lane sums S_{t mod 16} += a_t (one vector add).
  *   3. c_f = fma(a_t, x_t[f], c_f) for the kept rows, increasing t, 8 chunks
  *      of 16 features side by side (8 independent chains). This update is
  *      issued one block late (after the next block's scores), while the rows
