@@ -230,17 +230,20 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
 }
 
 /* Fast path for F = 64 NK, NK = 1..4 (F = 2H for H = 32, 64, 96, 128).
- * Limits: per 64-byte line of x the score pass needs one load from L2 and
- * the context update one from L1; anything more (w from L1, c from L1)
- * competes with the L2 stream for the load ports. So:
+ * What limits it (measured, bench/README.md "attention-bench"): the two
+ * 512-bit vector ports. Each element of x takes one FMA for its score and
+ * one for the context; with x made L1-resident the kernel is only ~25% faster
+ * than with x streamed from L2. So nothing else may take a port or a load
+ * slot:
  *  - w stays in 4 NK zmm for the whole call, c in up to 8 zmm (half of it at
- *    a time when F > 128: the features split into two groups);
+ *    a time when F > 128: the features split into two groups): per 64-byte
+ *    line of x one load from L2 (score) and one from L1 (context), nothing
+ *    else (w from L1 measured ~8% slower);
  *  - the context update is interleaved row by row with the score pass, so
  *    the L2 stream never stops (pool_blocks runs it as a separate pass);
- *  - it runs well behind the scores: the weights a_t of a block are known
- *    only after its tanh/exp chain (about 100-150 cycles), and with the
- *    update exactly one block late the first rows of each block stalled on
- *    that chain.
+ *  - it runs 1.5 blocks behind the scores, so the weights a_t, known only
+ *    after a block's tanh/exp chain (about 100-150 cycles), are always ready
+ *    (a few % better than one block behind).
  * Each entirely kept block's update is cut into two groups: F > 128, group
  * 0 = features [0, F/2) of rows 0..15 and group 1 = features [F/2, F);
  * F <= 128, group 0 = rows 0..7 and group 1 = rows 8..15 (all features).
