@@ -241,7 +241,7 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
  *    else (w from L1 measured ~8% slower);
  *  - the context update is interleaved row by row with the score pass, so
  *    the L2 stream never stops (pool_blocks runs it as a separate pass);
- *  - it runs 1.5 blocks behind the scores, so the weights a_t, known only
+ *  - it runs 16 to 32 rows behind the scores, so the weights a_t, known only
  *    after a block's tanh/exp chain (about 100-150 cycles), are always ready
  *    (a few % better than one block behind).
  * Each entirely kept block's update is cut into two groups: F > 128, group
