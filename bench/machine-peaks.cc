@@ -139,7 +139,9 @@ double arnn_peaks_fma_gflops_best(int repetitions) {
   return rates.empty() ? 0.0 : *std::max_element(rates.begin(), rates.end());
 }
 
-double arnn_peaks_read_gbs(size_t bytes, int repetitions) {
+// GB/s of each of `repetitions` blocks of ~15 ms reading `bytes` again and
+// again; empty when the buffer cannot be allocated.
+std::vector<double> read_rates(size_t bytes, int repetitions) {
   if (repetitions < 1) repetitions = kDefaultReps;
   bytes = (std::max(bytes, (size_t)1024) + 1023) & ~(size_t)1023;  // multiple of 512 B kernels
   // Large buffers: 2 MiB aligned and transparent huge pages, so the DRAM
@@ -147,7 +149,7 @@ double arnn_peaks_read_gbs(size_t bytes, int repetitions) {
   const size_t align = bytes >= ((size_t)4 << 20) ? ((size_t)2 << 20) : 4096;
   const size_t alloc = (bytes + align - 1) / align * align;
   float *x = static_cast<float *>(std::aligned_alloc(align, alloc));
-  if (!x) return 0.0;
+  if (!x) return {};
 #if defined(MADV_HUGEPAGE)
   if (align > 4096) madvise(x, alloc, MADV_HUGEPAGE);
 #endif
@@ -171,7 +173,17 @@ double arnn_peaks_read_gbs(size_t bytes, int repetitions) {
     rates.push_back((double)bytes * (double)passes / sec * 1e-9);
   }
   std::free(x);
-  return median(rates);
+  return rates;
+}
+
+double arnn_peaks_read_gbs(size_t bytes, int repetitions) {
+  const std::vector<double> rates = read_rates(bytes, repetitions);
+  return rates.empty() ? 0.0 : median(rates);
+}
+
+double arnn_peaks_read_gbs_best(size_t bytes, int repetitions) {
+  const std::vector<double> rates = read_rates(bytes, repetitions);
+  return rates.empty() ? 0.0 : *std::max_element(rates.begin(), rates.end());
 }
 
 const arnn_machine_peaks *arnn_machine_peaks_get(void) {

@@ -58,6 +58,9 @@ double arnn_peaks_fma_gflops_best(int repetitions);
 /* Streaming read bandwidth over a buffer of `bytes` (rounded up to 1 KiB),
  * GB/s; 0 when the buffer cannot be allocated. */
 double arnn_peaks_read_gbs(size_t bytes, int repetitions);
+/* The same, best (not median) of the blocks: the yardstick a benchmark
+ * divides by when a lower figure would flatter its fraction. */
+double arnn_peaks_read_gbs_best(size_t bytes, int repetitions);
 
 /* One line per figure, prefixed with `prefix` (may be NULL). */
 void arnn_machine_peaks_print(FILE *out, const arnn_machine_peaks *p, const char *prefix);

@@ -9,7 +9,6 @@
 // on a shared machine compare the CPU column too (1-thread runs). Peers (oneDNN, PyTorch)
 // live in their own benchmark.
 #include <benchmark/benchmark.h>
-#include <immintrin.h>
 
 #include <ctime>
 #include <cstdint>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "arnn/arnn.h"
+#include "machine-peaks.h"
 
 namespace {
 
@@ -36,109 +36,31 @@ const Workload kWorkloads[] = {
     {"large", true, 20000, 300, 100, 512},
 };
 
-// Peak FMA rate of one core: 16 independent accumulator chains, long enough
-// to amortise the timer; AVX-512 if the CPU has it, else AVX2.
-__attribute__((target("avx512f"), noinline)) double fma_loop_avx512(int64_t iters) {
-  __m512 acc[16];
-  for (int i = 0; i < 16; i++) acc[i] = _mm512_set1_ps(1.0f + i * 1e-3f);
-  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-  for (int64_t n = 0; n < iters; n++)
-    for (int i = 0; i < 16; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-  float buf[16], s = 0;
-  for (int i = 0; i < 16; i++) {
-    _mm512_storeu_ps(buf, acc[i]);
-    s += buf[0];
-  }
-  benchmark::DoNotOptimize(s);
-  return 16.0 * 16 * 2 * iters;
-}
-__attribute__((target("avx2,fma"), noinline)) double fma_loop_avx2(int64_t iters) {
-  __m256 acc[12];
-  for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps(1.0f + i * 1e-3f);
-  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-  for (int64_t n = 0; n < iters; n++)
-    for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
-  float buf[8], s = 0;
-  for (int i = 0; i < 12; i++) {
-    _mm256_storeu_ps(buf, acc[i]);
-    s += buf[0];
-  }
-  benchmark::DoNotOptimize(s);
-  return 12.0 * 8 * 2 * iters;
-}
-
-double thread_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
 double process_seconds() {
   timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-// FMA peak of this core now: best of `reps` runs of `iters` iterations of
-// the independent-chain loop, thread CPU time (so a machine shared with other
-// jobs does not lower it).
-double fma_peak_now(int reps, long iters) {
-  const bool avx512 = __builtin_cpu_supports("avx512f");
-  double best = 0;
-  for (int rep = 0; rep < reps; rep++) {
-    const double t0 = thread_seconds();
-    const double flop = avx512 ? fma_loop_avx512(iters) : fma_loop_avx2(iters);
-    const double s = thread_seconds() - t0;
-    if (flop / s > best) best = flop / s;
-  }
-  return best * 1e-9;
-}
-
-// The figure printed at start-up, for reference. The clock of this VM moves
-// by up to 25% from one minute to the next (175-238 GFLOP/s measured), so
-// peak_frac does not use it: each repetition measures the peak right before
-// and right after its timed loop (fma_peak_now, ~30 ms each) and divides by
-// the mean of the two.
+// The FMA peak (machine-peaks: widest FMA loop, best of a few ~15 ms blocks)
+// printed at start-up, for reference. The clock of this VM moves by up to
+// 25% from one minute to the next (175-238 GFLOP/s measured), so peak_frac
+// does not use it: each repetition measures the peak right before and right
+// after its timed loop and divides by the mean of the two.
 double fma_peak_gflops() {
   static double peak = 0;
   if (peak > 0) return peak;
-  peak = fma_peak_now(5, 20000000);
-  std::fprintf(stderr, "rnn-bench: measured FMA peak %.1f GFLOP/s per core at start-up (%s)\n", peak,
-               __builtin_cpu_supports("avx512f") ? "AVX-512" : "AVX2");
+  peak = arnn_peaks_fma_gflops_best(5);
+  std::fprintf(stderr, "rnn-bench: measured FMA peak %.1f GFLOP/s per core at start-up\n", peak);
   return peak;
 }
 
-// L2 read bandwidth of one core: a 512 KiB buffer (in L2, not in L1) summed
-// with 8 independent accumulators, repeatedly; thread CPU time, so compare
-// it with the CPU-time column on a shared machine.
-__attribute__((target("avx512f"), noinline)) float l2_read_avx512(const float *buf, size_t n, int reps) {
-  __m512 acc[8];
-  for (int i = 0; i < 8; i++) acc[i] = _mm512_setzero_ps();
-  for (int r = 0; r < reps; r++)
-    for (size_t i = 0; i < n; i += 128)
-      for (int j = 0; j < 8; j++) acc[j] = _mm512_add_ps(acc[j], _mm512_load_ps(buf + i + 16 * j));
-  float out[16], s = 0;
-  for (int j = 0; j < 8; j++) {
-    _mm512_storeu_ps(out, acc[j]);
-    s += out[0];
-  }
-  return s;
-}
-
+// L2 read bandwidth of one core: a 512 KiB buffer (in L2, not in L1), best
+// of 5 blocks (machine-peaks' read loop), measured once.
 double l2_gbytes_per_s() {
-  static double bw = 0;
-  if (bw > 0 || !__builtin_cpu_supports("avx512f")) return bw;
-  const size_t n = (512 << 10) / sizeof(float);
-  // 64-byte aligned: an unaligned 64-byte load touches two cache lines
-  std::unique_ptr<float, void (*)(void *)> buf(static_cast<float *>(std::aligned_alloc(64, n * sizeof(float))), std::free);
-  for (size_t i = 0; i < n; i++) buf.get()[i] = 1.0f;
-  l2_read_avx512(buf.get(), n, 10);
-  for (int rep = 0; rep < 5; rep++) {
-    const double t0 = thread_seconds();
-    benchmark::DoNotOptimize(l2_read_avx512(buf.get(), n, 400));
-    const double s = thread_seconds() - t0;
-    bw = std::max(bw, 400.0 * n * sizeof(float) / s * 1e-9);
-  }
+  static double bw = -1;
+  if (bw >= 0) return bw;
+  bw = arnn_peaks_read_gbs_best((size_t)512 << 10, 5);
   std::fprintf(stderr, "rnn-bench: measured L2 read bandwidth %.1f GB/s per core (512 KiB buffer)\n", bw);
   return bw;
 }
@@ -218,7 +140,7 @@ void BM_rnn(benchmark::State &state) {
   arnn_threadpool *pool = get_pool(threads);
   const bool folded = arnn_rnn_layer_is_folded(m->layer);
   fma_peak_gflops();
-  const double peak_before = fma_peak_now(3, 4000000);
+  const double peak_before = arnn_peaks_fma_gflops_best(3);
   const double proc0 = process_seconds();
   for (auto _ : state) {
     const arnn_status st = wl.ids ? arnn_rnn_layer_forward_ids(m->layer, pool, B, wl.T, m->ids.data(), nullptr, m->y.data())
@@ -230,7 +152,7 @@ void BM_rnn(benchmark::State &state) {
     benchmark::ClobberMemory();
   }
   const double proc_s = process_seconds() - proc0;
-  const double peak = 0.5 * (peak_before + fma_peak_now(3, 4000000));
+  const double peak = 0.5 * (peak_before + arnn_peaks_fma_gflops_best(3));
   const double G = 4, D = 2;
   const double proj = folded ? 0.0 : 2.0 * B * wl.T * wl.E * G * wl.H * D;
   const double rec = 2.0 * B * wl.T * wl.H * G * wl.H * D;

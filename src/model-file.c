@@ -141,6 +141,17 @@ static int peek(json_in *j) {
   return j->p < j->end ? *j->p : -1;
 }
 
+/* After an element of an array or object: 1 when a ',' follows (consumed:
+ * another element comes), 0 when the closing character does (consumed), -1
+ * (reported) otherwise. */
+static int next_element(json_in *j, char close) {
+  if (peek(j) == ',') {
+    j->p++;
+    return 1;
+  }
+  return expect_char(j, close) != 0 ? -1 : 0;
+}
+
 static int hex4(const unsigned char *s, unsigned *out) {
   unsigned v = 0;
   for (int i = 0; i < 4; i++) {
@@ -326,13 +337,9 @@ static int parse_uint_array(json_in *j, const char *field, uint64_t *vals, size_
     }
     if (parse_uint(j, field, &vals[n]) != 0) return -1;
     n++;
-    int c = peek(j);
-    if (c == ',') {
-      j->p++;
-      continue;
-    }
-    if (expect_char(j, ']') != 0) return -1;
-    break;
+    const int more = next_element(j, ']');
+    if (more < 0) return -1;
+    if (!more) break;
   }
   *count = n;
   return 0;
@@ -394,13 +401,9 @@ static int parse_tensor(json_in *j, const char *name, tensor_rec *t) {
     }
     free(key);
     if (rc != 0) return -1;
-    int c = peek(j);
-    if (c == ',') {
-      j->p++;
-      continue;
-    }
-    if (expect_char(j, '}') != 0) return -1;
-    break;
+    const int more = next_element(j, '}');
+    if (more < 0) return -1;
+    if (!more) break;
   }
   if (!t->have_dtype || !t->have_shape || !t->have_offsets) {
     fail(j->e, ARNN_ERR_MALFORMED_MODEL, "tensor %s: missing %s", name,
@@ -449,12 +452,8 @@ static int parse_metadata(json_in *j, header_doc *h) {
     h->meta[h->n_meta].value = value;
     h->meta[h->n_meta].value_len = vlen;
     h->n_meta++;
-    int c = peek(j);
-    if (c == ',') {
-      j->p++;
-      continue;
-    }
-    return expect_char(j, '}');
+    const int more = next_element(j, '}');
+    if (more <= 0) return more;
   }
 }
 
@@ -494,13 +493,9 @@ static int parse_header(json_in *j, header_doc *h) {
       }
       free(key);
       if (rc != 0) return -1;
-      int c = peek(j);
-      if (c == ',') {
-        j->p++;
-        continue;
-      }
-      if (expect_char(j, '}') != 0) return -1;
-      break;
+      const int more = next_element(j, '}');
+      if (more < 0) return -1;
+      if (!more) break;
     }
   }
   skip_ws(j);

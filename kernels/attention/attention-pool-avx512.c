@@ -378,13 +378,16 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
       _mm512_storeu_ps(p1at, av);
     } else { /* apply everything now, in order */
       if (p2 != NULL) apply_group(c, p2, p2at, 1, NK);
+      pending_rows kept; /* fewer than 16 rows: context_block's row list */
+      kept.n = 0;
+      kept.base = xb;
+      kept.av = av;
       for (size_t i = 0; i < tb; i++)
         if (keep >> i & 1) {
-          const __m512 ai = _mm512_permutexvar_ps(_mm512_set1_epi32((int)i), av);
-          for (int q = 0; q < 4 * NK; q++)
-            _mm512_storeu_ps(c + 16 * q, _mm512_fmadd_ps(ai, _mm512_loadu_ps(xb + i * F + 16 * q),
-                                                         _mm512_loadu_ps(c + 16 * q)));
+          kept.rows[kept.n] = xb + i * F;
+          kept.a[kept.n++] = _mm512_permutexvar_ps(_mm512_set1_epi32((int)i), av);
         }
+      context_block(c, F, F, 0, &kept, 16);
       p2 = p1 = NULL;
     }
   }
