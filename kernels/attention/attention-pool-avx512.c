@@ -2,9 +2,9 @@
  * operations in the same order: bit-identical results).
  *
  * Two paths. F = 64, 128, 192, 256 (2H for the usual H) take the register
- * path, pool_in_registers() below: w and c stay in registers and the context
- * update runs interleaved with the score pass. Every other F takes
- * pool_blocks():
+ * path, pool_two_behind() and pool_one_behind() below: w and c stay in
+ * registers and the context update runs interleaved with the score pass.
+ * Every other F takes pool_blocks():
  *
  * The sequence is walked once, in blocks of R timesteps (R = 16 when two
  * blocks, 2 R F floats, fit in L1 with room to spare, else 8):
@@ -231,29 +231,36 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
 
 /* Fast path for F = 64 NK, NK = 1..4 (F = 2H for H = 32, 64, 96, 128).
  * What limits it (measured, bench/README.md "attention-bench"): the two
- * 512-bit vector ports. Each element of x takes one FMA for its score and
- * one for the context; with x made L1-resident the kernel is only ~25% faster
- * than with x streamed from L2. So nothing else may take a port or a load
- * slot:
+ * 512-bit vector ports and the load ports. Each element of x takes one FMA
+ * for its score and one for the context; with x made L1-resident the kernel
+ * is only ~25% faster than with x streamed from L2. So nothing else may take
+ * a port or a load slot:
  *  - w stays in 4 NK zmm for the whole call, c in up to 8 zmm (half of it at
  *    a time when F > 128: the features split into two groups): per 64-byte
  *    line of x one load from L2 (score) and one from L1 (context), nothing
  *    else (w from L1 measured ~8% slower);
  *  - the context update is interleaved row by row with the score pass, so
  *    the L2 stream never stops (pool_blocks runs it as a separate pass);
- *  - it runs 16 to 32 rows behind the scores, so the weights a_t, known only
- *    after a block's tanh/exp chain (about 100-150 cycles), are always ready
- *    (a few % better than one block behind).
+ *  - the weights a_t of a block are known only after its tanh/exp chain
+ *    (about 100-150 cycles), so the update of a block runs during the
+ *    second half of the next block's score loop or later.
  * Each entirely kept block's update is cut into two groups: F > 128, group
  * 0 = features [0, F/2) of rows 0..15 and group 1 = features [F/2, F);
  * F <= 128, group 0 = rows 0..7 and group 1 = rows 8..15 (all features).
- * The loop of block k scores rows 0..15 of k; at positions 0..7 it applies
- * group 1 of block k-2, at 8..15 group 0 of block k-1. L1 then holds at
- * most 2.5 blocks (40 KiB at F = 256). A block with masked rows, or the
- * last partial one, is applied right after its scores, with what is pending
- * before it. The order of operations is the twin's: each row's dot product
- * in the arnn_scalar_dot64 order, each c_f updated by the kept rows in
- * increasing t. */
+ * Two schedules, by how much of x the pending rows keep in L1:
+ *  - F <= 128, pool_two_behind: the loop of block k applies group 1 of
+ *    block k-2 at positions 0..7 and group 0 of block k-1 at 8..15; a_t is
+ *    always ready (a few % better than one_behind at F = 64 and 128, where
+ *    2.5 blocks are at most 20 KiB);
+ *  - F = 192, 256, pool_one_behind: the loop of block k applies all of
+ *    block k-1 at positions 8..15 (group 0 at 8..11, group 1 at 12..15).
+ *    L1 then holds 2 blocks (32 KiB at F = 256) instead of 2.5 (40 KiB of
+ *    the 48 KiB L1): the context loads stop missing L1, measured 8-9%
+ *    faster at F = 256 and 3.5% at F = 192.
+ * A block with masked rows, or the last partial one, is applied right after
+ * its scores, with what is pending before it. The order of operations is
+ * the twin's: each row's dot product in the arnn_scalar_dot64 order, each
+ * c_f updated by the kept rows in increasing t. */
 static inline __attribute__((always_inline)) __m512 dot64_row(const float *r, const __m512 *wv, const int NK) {
   __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
 #pragma GCC unroll 16
@@ -293,11 +300,26 @@ static inline __attribute__((always_inline)) void apply_group(float *c, const fl
   for (int q = 0; q < NC; q++) _mm512_storeu_ps(cg + 16 * q, cr[q]);
 }
 
-static inline __attribute__((always_inline)) void pool_in_registers(size_t T, const float *x, const float *w,
-                                                                    const float *bias, const uint8_t *mask,
-                                                                    float eps, float *c, float *a, const int NK) {
+/* The kept rows (bits of keep) among the tb rows at xb, weights in the
+ * lanes of av, applied to c in memory, in order. */
+static void apply_kept_rows(float *c, size_t F, const float *xb, size_t tb, unsigned keep, __m512 av) {
+  pending_rows kept; /* context_block's row list */
+  kept.n = 0;
+  kept.base = xb;
+  kept.av = av;
+  for (size_t i = 0; i < tb; i++)
+    if (keep >> i & 1) {
+      kept.rows[kept.n] = xb + i * F;
+      kept.a[kept.n++] = _mm512_permutexvar_ps(_mm512_set1_epi32((int)i), av);
+    }
+  context_block(c, F, F, 0, &kept, 16);
+}
+
+static inline __attribute__((always_inline)) void pool_two_behind(size_t T, const float *x, const float *w,
+                                                                  const float *bias, const uint8_t *mask,
+                                                                  float eps, float *c, float *a, const int NK) {
   const size_t F = 64 * (size_t)NK;
-  const int split_rows = NK <= 2, NC = split_rows ? 4 * NK : 2 * NK;
+  const int NC = 4 * NK; /* groups are row halves */
   __m512 wv[16];
 #pragma GCC unroll 16
   for (int q = 0; q < 4 * NK; q++) {
@@ -321,18 +343,17 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
     }
     const float *xb = x + t0 * F;
     /* the group being applied: 1 of p2 at positions 0..7, 0 of p1 at 8..15 */
-    float *cg1 = split_rows ? c : c + 16 * NC;
     __m512 cr[8];
     if (p2 != NULL)
 #pragma GCC unroll 16
-      for (int q = 0; q < NC; q++) cr[q] = _mm512_loadu_ps(cg1 + 16 * q);
+      for (int q = 0; q < NC; q++) cr[q] = _mm512_loadu_ps(c + 16 * q);
     __m512 h0 = _mm512_setzero_ps(), pairs[8];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; i++) {
       if (i == 8) {
         if (p2 != NULL)
 #pragma GCC unroll 16
-          for (int q = 0; q < NC; q++) _mm512_storeu_ps(cg1 + 16 * q, cr[q]);
+          for (int q = 0; q < NC; q++) _mm512_storeu_ps(c + 16 * q, cr[q]);
         if (p1 != NULL)
 #pragma GCC unroll 16
           for (int q = 0; q < NC; q++) cr[q] = _mm512_loadu_ps(c + 16 * q);
@@ -346,15 +367,9 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
       const float *pb = i < 8 ? p2 : p1;
       const float *pat = i < 8 ? p2at : p1at;
       const int g = i < 8;
-      if (pb != NULL) {
-        if (split_rows) { /* one row of the group per position */
-          const int j = 8 * g + (i & 7);
-          accumulate_row(cr, pb + (size_t)j * F, pat, j, NC);
-        } else { /* two rows of the group per position */
-          const int j = 2 * (i & 7);
-          accumulate_row(cr, pb + (size_t)j * F + g * 16 * NC, pat, j, NC);
-          accumulate_row(cr, pb + (size_t)(j + 1) * F + g * 16 * NC, pat, j + 1, NC);
-        }
+      if (pb != NULL) { /* one row of the group per position */
+        const int j = 8 * g + (i & 7);
+        accumulate_row(cr, pb + (size_t)j * F, pat, j, NC);
       }
     }
     if (p1 != NULL)
@@ -378,20 +393,88 @@ static inline __attribute__((always_inline)) void pool_in_registers(size_t T, co
       _mm512_storeu_ps(p1at, av);
     } else { /* apply everything now, in order */
       if (p2 != NULL) apply_group(c, p2, p2at, 1, NK);
-      pending_rows kept; /* fewer than 16 rows: context_block's row list */
-      kept.n = 0;
-      kept.base = xb;
-      kept.av = av;
-      for (size_t i = 0; i < tb; i++)
-        if (keep >> i & 1) {
-          kept.rows[kept.n] = xb + i * F;
-          kept.a[kept.n++] = _mm512_permutexvar_ps(_mm512_set1_epi32((int)i), av);
-        }
-      context_block(c, F, F, 0, &kept, 16);
+      apply_kept_rows(c, F, xb, tb, keep, av);
       p2 = p1 = NULL;
     }
   }
   if (p2 != NULL) apply_group(c, p2, p2at, 1, NK);
+  if (p1 != NULL) {
+    apply_group(c, p1, p1at, 0, NK);
+    apply_group(c, p1, p1at, 1, NK);
+  }
+
+  normalize(T, F, sv, eps, c, a);
+}
+
+static inline __attribute__((always_inline)) void pool_one_behind(size_t T, const float *x, const float *w,
+                                                                  const float *bias, const uint8_t *mask,
+                                                                  float eps, float *c, float *a, const int NK) {
+  const size_t F = 64 * (size_t)NK;
+  const int NC = 2 * NK; /* groups are feature halves */
+  __m512 wv[16];
+#pragma GCC unroll 16
+  for (int q = 0; q < 4 * NK; q++) {
+    wv[q] = _mm512_loadu_ps(w + 16 * q);
+    _mm512_storeu_ps(c + 16 * q, _mm512_setzero_ps());
+  }
+  __m512 sv = _mm512_setzero_ps(); /* S_j, j = t mod 16 (masked lanes add +0) */
+  const float *p1 = NULL; /* the pending entirely kept block, or NULL */
+  float p1at[16];         /* its weights */
+  for (size_t t0 = 0; t0 < T; t0 += 16) {
+    const size_t tb = T - t0 < 16 ? T - t0 : 16;
+    const __mmask16 tmask = tb == 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(tb);
+    unsigned keep = 0;
+    for (size_t i = 0; i < tb; i++) keep |= (unsigned)(mask == NULL || mask[t0 + i] != 0) << i;
+    if (keep == 0) { /* all masked: nothing to score, the pending block waits */
+      if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, _mm512_setzero_ps());
+      continue;
+    }
+    const float *xb = x + t0 * F;
+    __m512 cr[8];
+    /* the first tree half is finished at position 7, so at most four pair
+     * vectors are live while the context accumulators are */
+    __m512 h0 = _mm512_setzero_ps(), pairs[4], lo = h0;
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) {
+      if (p1 != NULL && i == 8)
+#pragma GCC unroll 16
+        for (int q = 0; q < NC; q++) cr[q] = _mm512_loadu_ps(c + 16 * q);
+      if (p1 != NULL && i == 12)
+#pragma GCC unroll 16
+        for (int q = 0; q < NC; q++) {
+          _mm512_storeu_ps(c + 16 * q, cr[q]);
+          cr[q] = _mm512_loadu_ps(c + 16 * NC + 16 * q);
+        }
+      /* rows past T repeat row T-1: their scores are discarded */
+      const __m512 h = dot64_row(xb + ((size_t)i < tb ? (size_t)i : tb - 1) * F, wv, NK);
+      if (i & 1) {
+        pairs[(i / 2) & 3] = arnn_avx512_tree16_pair(h0, h);
+        if (i == 7) lo = arnn_avx512_tree16_finish(pairs[0], pairs[1], pairs[2], pairs[3]);
+      } else {
+        h0 = h;
+      }
+      if (p1 != NULL && i >= 8) { /* feature half g of rows j0 .. j0+3 */
+        const int g = i >= 12, j0 = 4 * (i & 3);
+        for (int j = j0; j < j0 + 4; j++) accumulate_row(cr, p1 + (size_t)j * F + g * 16 * NC, p1at, j, NC);
+      }
+    }
+    if (p1 != NULL)
+#pragma GCC unroll 16
+      for (int q = 0; q < NC; q++) _mm512_storeu_ps(c + 16 * NC + 16 * q, cr[q]);
+    p1 = NULL;
+    /* lanes 0-7 from the first tree, 8-15 from the second */
+    __m512 s = _mm512_shuffle_f32x4(lo, arnn_avx512_tree16_finish(pairs[0], pairs[1], pairs[2], pairs[3]), 0x44);
+    if (bias != NULL) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tmask, bias + t0));
+    const __m512 av = _mm512_maskz_mov_ps(_cvtu32_mask16(keep), arnn_avx512_exp(arnn_avx512_tanh(s)));
+    if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, av);
+    sv = _mm512_add_ps(sv, av);
+    if (tb == 16 && keep == 0xFFFF) {
+      p1 = xb;
+      _mm512_storeu_ps(p1at, av);
+    } else { /* apply it now (what was pending is already applied) */
+      apply_kept_rows(c, F, xb, tb, keep, av);
+    }
+  }
   if (p1 != NULL) {
     apply_group(c, p1, p1at, 0, NK);
     apply_group(c, p1, p1at, 1, NK);
@@ -405,10 +488,10 @@ void arnn_f32_attention_pool__avx512(size_t T, size_t F, const float *x, const f
   /* two blocks (the pending one and the current one) must stay in L1 (32 KiB
    * or more): 2 x 16 rows of F <= 256 floats are 32 KiB */
   switch (F) {
-    case 64: pool_in_registers(T, x, w, bias, mask, eps, c, a, 1); return;
-    case 128: pool_in_registers(T, x, w, bias, mask, eps, c, a, 2); return;
-    case 192: pool_in_registers(T, x, w, bias, mask, eps, c, a, 3); return;
-    case 256: pool_in_registers(T, x, w, bias, mask, eps, c, a, 4); return;
+    case 64: pool_two_behind(T, x, w, bias, mask, eps, c, a, 1); return;
+    case 128: pool_two_behind(T, x, w, bias, mask, eps, c, a, 2); return;
+    case 192: pool_one_behind(T, x, w, bias, mask, eps, c, a, 3); return;
+    case 256: pool_one_behind(T, x, w, bias, mask, eps, c, a, 4); return;
     default: break;
   }
   if (F <= 256)
