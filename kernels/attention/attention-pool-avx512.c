@@ -90,6 +90,24 @@ static inline __attribute__((always_inline)) void context_block(float *c, size_t
   }
 }
 
+/* Bit i of the result: step t0 + i (i < tb) is kept. */
+static inline unsigned kept_steps(const uint8_t *mask, size_t t0, size_t tb) {
+  unsigned keep = 0;
+  for (size_t i = 0; i < tb; i++) keep |= (unsigned)(mask == NULL || mask[t0 + i] != 0) << i;
+  return keep;
+}
+
+/* A block's scores s (lane i: step t0 + i) -> unnormalized weights
+ * a_t = exp(tanh(s + b_t)), masked steps (and lanes >= tb) 0; stored to a
+ * when the caller wants the weights. */
+static inline __attribute__((always_inline)) __m512 block_weights(__m512 s, const float *bias, size_t t0,
+                                                                  __mmask16 tmask, unsigned keep, float *a) {
+  if (bias != NULL) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tmask, bias + t0));
+  const __m512 av = _mm512_maskz_mov_ps(_cvtu32_mask16(keep), arnn_avx512_exp(arnn_avx512_tanh(s)));
+  if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, av);
+  return av;
+}
+
 /* Rows r0 and r1 dotted with w in the order of arnn_scalar_dot64: 64 partial
  * sums per row in 4 zmm (lanes 0-15, 16-31, 32-47, 48-63), k in steps of 64;
  * the tail (quarter q active on the lanes of tm[q]) with masked FMAs. Returns
@@ -182,8 +200,7 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
   for (size_t t0 = 0; t0 < T; t0 += (size_t)R) {
     const size_t tb = T - t0 < (size_t)R ? T - t0 : (size_t)R;
     const __mmask16 tmask = tb == 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(tb);
-    unsigned keep = 0;
-    for (size_t i = 0; i < tb; i++) keep |= (unsigned)(mask == NULL || mask[t0 + i] != 0) << i;
+    const unsigned keep = kept_steps(mask, t0, tb);
     if (keep == 0) {
       if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, _mm512_setzero_ps());
       continue;
@@ -198,10 +215,8 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
     if (R == 16) /* lanes 0-7 from the first tree, 8-15 from the second */
       s = _mm512_shuffle_f32x4(s, arnn_avx512_tree16_x8(h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]), 0x44);
 
-    /* 2. scores -> unnormalized weights; masked steps (and lanes >= tb) are 0 */
-    if (bias != NULL) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tmask, bias + t0));
-    const __m512 av = _mm512_maskz_mov_ps(_cvtu32_mask16(keep), arnn_avx512_exp(arnn_avx512_tanh(s)));
-    if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, av);
+    /* 2. scores -> unnormalized weights */
+    const __m512 av = block_weights(s, bias, t0, tmask, keep, a);
 
     /* 3. the previous block's context update (independent of this block's
      * tanh/exp chain), then this block's kept rows become pending */
@@ -300,6 +315,15 @@ static inline __attribute__((always_inline)) void apply_group(float *c, const fl
   for (int q = 0; q < NC; q++) _mm512_storeu_ps(cg + 16 * q, cr[q]);
 }
 
+/* w into 4 NK registers; c (F = 64 NK floats) cleared. */
+static inline __attribute__((always_inline)) void load_w_clear_c(__m512 *wv, const float *w, float *c, const int NK) {
+#pragma GCC unroll 16
+  for (int q = 0; q < 4 * NK; q++) {
+    wv[q] = _mm512_loadu_ps(w + 16 * q);
+    _mm512_storeu_ps(c + 16 * q, _mm512_setzero_ps());
+  }
+}
+
 /* The kept rows (bits of keep) among the tb rows at xb, weights in the
  * lanes of av, applied to c in memory, in order. */
 static void apply_kept_rows(float *c, size_t F, const float *xb, size_t tb, unsigned keep, __m512 av) {
@@ -321,11 +345,7 @@ static inline __attribute__((always_inline)) void pool_two_behind(size_t T, cons
   const size_t F = 64 * (size_t)NK;
   const int NC = 4 * NK; /* groups are row halves */
   __m512 wv[16];
-#pragma GCC unroll 16
-  for (int q = 0; q < 4 * NK; q++) {
-    wv[q] = _mm512_loadu_ps(w + 16 * q);
-    _mm512_storeu_ps(c + 16 * q, _mm512_setzero_ps());
-  }
+  load_w_clear_c(wv, w, c, NK);
   __m512 sv = _mm512_setzero_ps(); /* S_j, j = t mod 16 (masked lanes add +0) */
   /* pending entirely kept blocks: group 1 of p2 and both groups of p1
    * (weights p2at, p1at: slots of atbuf), oldest first; NULL when none */
@@ -335,8 +355,7 @@ static inline __attribute__((always_inline)) void pool_two_behind(size_t T, cons
   for (size_t t0 = 0; t0 < T; t0 += 16) {
     const size_t tb = T - t0 < 16 ? T - t0 : 16;
     const __mmask16 tmask = tb == 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(tb);
-    unsigned keep = 0;
-    for (size_t i = 0; i < tb; i++) keep |= (unsigned)(mask == NULL || mask[t0 + i] != 0) << i;
+    const unsigned keep = kept_steps(mask, t0, tb);
     if (keep == 0) { /* all masked: nothing to score, the pending rows wait */
       if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, _mm512_setzero_ps());
       continue;
@@ -384,9 +403,7 @@ static inline __attribute__((always_inline)) void pool_two_behind(size_t T, cons
     /* lanes 0-7 from the first tree, 8-15 from the second */
     __m512 s = _mm512_shuffle_f32x4(arnn_avx512_tree16_finish(pairs[0], pairs[1], pairs[2], pairs[3]),
                                     arnn_avx512_tree16_finish(pairs[4], pairs[5], pairs[6], pairs[7]), 0x44);
-    if (bias != NULL) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tmask, bias + t0));
-    const __m512 av = _mm512_maskz_mov_ps(_cvtu32_mask16(keep), arnn_avx512_exp(arnn_avx512_tanh(s)));
-    if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, av);
+    const __m512 av = block_weights(s, bias, t0, tmask, keep, a);
     sv = _mm512_add_ps(sv, av);
     if (tb == 16 && keep == 0xFFFF) {
       p1 = xb;
@@ -412,19 +429,14 @@ static inline __attribute__((always_inline)) void pool_one_behind(size_t T, cons
   const size_t F = 64 * (size_t)NK;
   const int NC = 2 * NK; /* groups are feature halves */
   __m512 wv[16];
-#pragma GCC unroll 16
-  for (int q = 0; q < 4 * NK; q++) {
-    wv[q] = _mm512_loadu_ps(w + 16 * q);
-    _mm512_storeu_ps(c + 16 * q, _mm512_setzero_ps());
-  }
+  load_w_clear_c(wv, w, c, NK);
   __m512 sv = _mm512_setzero_ps(); /* S_j, j = t mod 16 (masked lanes add +0) */
   const float *p1 = NULL; /* the pending entirely kept block, or NULL */
   float p1at[16];         /* its weights */
   for (size_t t0 = 0; t0 < T; t0 += 16) {
     const size_t tb = T - t0 < 16 ? T - t0 : 16;
     const __mmask16 tmask = tb == 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(tb);
-    unsigned keep = 0;
-    for (size_t i = 0; i < tb; i++) keep |= (unsigned)(mask == NULL || mask[t0 + i] != 0) << i;
+    const unsigned keep = kept_steps(mask, t0, tb);
     if (keep == 0) { /* all masked: nothing to score, the pending block waits */
       if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, _mm512_setzero_ps());
       continue;
@@ -464,9 +476,7 @@ static inline __attribute__((always_inline)) void pool_one_behind(size_t T, cons
     p1 = NULL;
     /* lanes 0-7 from the first tree, 8-15 from the second */
     __m512 s = _mm512_shuffle_f32x4(lo, arnn_avx512_tree16_finish(pairs[0], pairs[1], pairs[2], pairs[3]), 0x44);
-    if (bias != NULL) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tmask, bias + t0));
-    const __m512 av = _mm512_maskz_mov_ps(_cvtu32_mask16(keep), arnn_avx512_exp(arnn_avx512_tanh(s)));
-    if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, av);
+    const __m512 av = block_weights(s, bias, t0, tmask, keep, a);
     sv = _mm512_add_ps(sv, av);
     if (tb == 16 && keep == 0xFFFF) {
       p1 = xb;
