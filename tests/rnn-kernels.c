@@ -65,9 +65,11 @@ static int same(const float *a, const float *b, size_t n) { return memcmp(a, b, 
 
 static void test_gemm(void) {
   const size_t Ns[] = {16, 32, 48, 80};
-  /* small shapes, then shapes that cross the AVX-512 cache blocks (K blocks
-   * of 512, row blocks of 32, tiles of 8 rows x 3 panels) */
-  size_t shapes[20 * 4 * 8 + 4][3], ns = 0;
+  /* small shapes, then shapes that cross the AVX-512 cache blocks: K blocks
+   * of 1024 (two and three of them, the last one short), groups of panels
+   * (12 at K = 1024, 24 at K = 512, a last group of one panel), row blocks of
+   * 32, tiles of 8 rows x 3 panels */
+  size_t shapes[20 * 4 * 8 + 9][3], ns = 0;
   for (size_t Mi = 0; Mi < 20; Mi++)
     for (size_t ni = 0; ni < COUNT(Ns); ni++)
       for (size_t K = 0; K <= 37; K += (K < 3 ? 1 : 7)) {
@@ -75,8 +77,9 @@ static void test_gemm(void) {
         shapes[ns][1] = Ns[ni];
         shapes[ns++][2] = K;
       }
-  const size_t big[4][3] = {{137, 48, 800}, {9, 32, 385}, {130, 16, 384}, {3, 80, 1024}};
-  for (size_t i = 0; i < 4; i++) memcpy(shapes[ns++], big[i], sizeof big[i]);
+  const size_t big[9][3] = {{137, 48, 800}, {9, 32, 385}, {130, 16, 384}, {3, 80, 1024}, {40, 400, 1024},
+                            {33, 208, 1100}, {17, 112, 2100}, {9, 784, 512}, {70, 224, 1025}};
+  for (size_t i = 0; i < COUNT(big); i++) memcpy(shapes[ns++], big[i], sizeof big[i]);
   for (size_t si = 0; si < ns; si++) {
         const size_t M = shapes[si][0], N = shapes[si][1], K = shapes[si][2], lda = K + 3, ldc = N + 5;
         /* +1 float offsets: unaligned A, B, bias and C */

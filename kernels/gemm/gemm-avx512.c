@@ -1,7 +1,8 @@
 /* Input-projection GEMM, AVX-512: register tile of up to 8 rows x 48 columns
  * (three 16-column panels, 24 zmm accumulators). Per k: three panel loads, one
- * broadcast of A[m][k] per row, one FMA per accumulator; K is cut into blocks
- * of 512 and M into blocks of 32 rows (see ARNN_GEMM_KC). Each output is still
+ * broadcast of A[m][k] per row, one FMA per accumulator; panels are taken in
+ * groups whose B fits L2, M in blocks of 32 rows, and K is cut only past 1024
+ * (see ARNN_GEMM_KC). Each output is still
  * bias first, then fma over k = 0..K-1 in order, so the result is bit-identical
  * to the scalar twin gemm-scalar.c whatever the tile. */
 #include <immintrin.h>
@@ -10,18 +11,29 @@
 
 #define ARNN_GEMM_MR 8
 #define ARNN_GEMM_NP 3
-/* Tile and cache blocking, measured on the elmo projection (M=1280 K=1024
- * N=512, both directions, one thread, fraction of an FMA peak measured before
- * each repetition, median of 25) on an AVX-512 Xeon with 48 KiB L1 and
- * 2 MiB L2:
- *   8x32 tile, KC 384, MC 128: 0.88;  8x32, KC 384, MC 32: 0.90-0.92;
- *   8x48 tile, KC 512, MC 32: 0.94;   8x48 with KC 192..384 or MC 16..48,
- *   6x64, 4x64 and 12x32 tiles, packing A: not better.
- * The 8x48 tile loads 11 vectors per 24 FMAs (8x32: 10 per 16). A row
- * block of A (MC*KC*4 = 64 KiB) stays near L1 while the K block of B
- * (N*KC*4 bytes) streams from L2. */
-#define ARNN_GEMM_KC 512
+/* Cache blocking. The K block of B for a group of panels (at most
+ * ARNN_GEMM_GROUP_BYTES) stays in L2 while every row block of A streams
+ * past it; a row block of A (MC rows of the K block) stays near L1 while the
+ * group's panel triples use it. K is cut only past ARNN_GEMM_KC, so for
+ * K <= 1024 every output is written once, with no partial sums going out to
+ * L3 and back.
+ * Measured on the elmo projection (M=1280 K=1024 N=512, both directions, one
+ * thread, A/B in one process, fraction of an FMA peak measured after each
+ * call pair, median of 15, on an AVX-512 Xeon with 48 KiB L1 and 2 MiB L2):
+ *   K blocks of 512 outside, all 32 panels per row block: 0.85-0.87
+ *     (session 3's blocking: 1 MiB of B per K block, partial sums via L3);
+ *   groups of 12 panels, whole K (768 KiB of B): 0.89-0.91; of 9: 0.89;
+ *     of 16 (1 MiB): 0.85-0.87; of 8: 0.88;
+ *   MC 16, 32, 64: same; 128: 0.89;
+ *   row blocks outside and K blocks inside, any MC: 0.83-0.85.
+ * With A and C made L1-resident (lda = ldc = 0) the old blocking ran at
+ * 0.96: what is left is streaming A and C.
+ * Earlier (session 3, same machine, peak measured before each repetition):
+ * 8x32 tile 0.88-0.92, 8x48 0.94; 6x64, 4x64, 12x32 tiles and packing A not
+ * better. The 8x48 tile loads 11 vectors per 24 FMAs (8x32: 10 per 16). */
+#define ARNN_GEMM_KC 1024
 #define ARNN_GEMM_MC 32
+#define ARNN_GEMM_GROUP_BYTES (768u * 1024u)
 
 /* Rows [0, mr) x panels [0, np) over k in [0, kc) of this K block. The
  * accumulators start from the bias (first K block) or from the partial sums
@@ -75,27 +87,31 @@ void arnn_f32_gemm__avx512(size_t M, size_t N, size_t K, const float *A, size_t 
       for (size_t p = 0; p < panels; p++) _mm512_storeu_ps(C + m * ldc + p * 16, _mm512_loadu_ps(bias + p * 16));
     return;
   }
-  /* K blocks outside, then row blocks of MC, then panel triples, then rows:
-   * the MC rows' K block stays in L1/L2 while every panel triple streams
-   * through it. */
+  /* K blocks outside (only for K > ARNN_GEMM_KC), then groups of panels,
+   * then row blocks of MC, then panel triples, then rows */
   for (size_t k0 = 0; k0 < K; k0 += ARNN_GEMM_KC) {
     const size_t kc = K - k0 >= ARNN_GEMM_KC ? ARNN_GEMM_KC : K - k0;
-    for (size_t m0 = 0; m0 < M; m0 += ARNN_GEMM_MC) {
-      const size_t m1 = M - m0 >= ARNN_GEMM_MC ? m0 + ARNN_GEMM_MC : M;
-      for (size_t p = 0; p < panels; p += ARNN_GEMM_NP) {
-        const size_t np = panels - p >= ARNN_GEMM_NP ? ARNN_GEMM_NP : panels - p;
-        const float *B = Bp + p * K * 16 + k0 * 16;
-        for (size_t m = m0; m < m1; m += ARNN_GEMM_MR) {
-          const size_t mr = m1 - m >= ARNN_GEMM_MR ? ARNN_GEMM_MR : m1 - m;
-          float *c = C + m * ldc + p * 16;
-          const float *init = k0 == 0 ? bias + p * 16 : c;
-          /* the next row tile's partial sums (K blocks after the first)
-           * come back from L3: fetch them while this tile runs (thousands
-           * of cycles), not at its first FMA (measured +1-2% on elmo) */
-          if (k0 != 0 && m + ARNN_GEMM_MR < m1)
-            for (size_t r = ARNN_GEMM_MR; r < 2 * ARNN_GEMM_MR && m + r < m1; r++)
-              for (size_t j = 0; j < np; j++) _mm_prefetch((const char *)(c + r * ldc + 16 * j), _MM_HINT_T0);
-          tiles[mr][np](kc, K * 16, A + m * lda + k0, lda, B, init, k0 == 0 ? 0 : ldc, c, ldc);
+    size_t group = ARNN_GEMM_GROUP_BYTES / (kc * 16 * sizeof(float));
+    group = group < ARNN_GEMM_NP ? ARNN_GEMM_NP : group - group % ARNN_GEMM_NP;
+    for (size_t g0 = 0; g0 < panels; g0 += group) {
+      const size_t g1 = panels - g0 >= group ? g0 + group : panels;
+      for (size_t m0 = 0; m0 < M; m0 += ARNN_GEMM_MC) {
+        const size_t m1 = M - m0 >= ARNN_GEMM_MC ? m0 + ARNN_GEMM_MC : M;
+        for (size_t p = g0; p < g1; p += ARNN_GEMM_NP) {
+          const size_t np = g1 - p >= ARNN_GEMM_NP ? ARNN_GEMM_NP : g1 - p;
+          const float *B = Bp + p * K * 16 + k0 * 16;
+          for (size_t m = m0; m < m1; m += ARNN_GEMM_MR) {
+            const size_t mr = m1 - m >= ARNN_GEMM_MR ? ARNN_GEMM_MR : m1 - m;
+            float *c = C + m * ldc + p * 16;
+            const float *init = k0 == 0 ? bias + p * 16 : c;
+            /* the next row tile's partial sums (K blocks after the first)
+             * come back from L3: fetch them while this tile runs (thousands
+             * of cycles), not at its first FMA (measured +1-2% on elmo) */
+            if (k0 != 0 && m + ARNN_GEMM_MR < m1)
+              for (size_t r = ARNN_GEMM_MR; r < 2 * ARNN_GEMM_MR && m + r < m1; r++)
+                for (size_t j = 0; j < np; j++) _mm_prefetch((const char *)(c + r * ldc + 16 * j), _MM_HINT_T0);
+            tiles[mr][np](kc, K * 16, A + m * lda + k0, lda, B, init, k0 == 0 ? 0 : ldc, c, ldc);
+          }
         }
       }
     }
