@@ -90,10 +90,17 @@ static inline __attribute__((always_inline)) void context_block(float *c, size_t
   }
 }
 
-/* Bit i of the result: step t0 + i (i < tb) is kept. */
-static inline unsigned kept_steps(const uint8_t *mask, size_t t0, size_t tb) {
+/* The block of R steps at t0: its length tb (R, or less at the end), the
+ * lane mask of those steps, and the result: bit i set when step t0 + i is
+ * kept. A block with no kept step gets its weights (if wanted) set to 0
+ * here; the caller skips it. */
+static inline unsigned block_start(size_t T, size_t t0, size_t R, const uint8_t *mask, float *a, size_t *tb,
+                                   __mmask16 *tmask) {
+  *tb = T - t0 < R ? T - t0 : R;
+  *tmask = *tb == 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(*tb);
   unsigned keep = 0;
-  for (size_t i = 0; i < tb; i++) keep |= (unsigned)(mask == NULL || mask[t0 + i] != 0) << i;
+  for (size_t i = 0; i < *tb; i++) keep |= (unsigned)(mask == NULL || mask[t0 + i] != 0) << i;
+  if (keep == 0 && a != NULL) _mm512_mask_storeu_ps(a + t0, *tmask, _mm512_setzero_ps());
   return keep;
 }
 
@@ -196,15 +203,14 @@ static inline __attribute__((always_inline)) void pool_blocks(size_t T, size_t F
 
   __m512 sv = _mm512_setzero_ps(); /* S_j, j = t mod 16 */
   pending_rows pending;
-  pending.n = 0;
+  pending.n = 0; /* base and av are set with n = R; set here too for the compiler */
+  pending.base = x;
+  pending.av = _mm512_setzero_ps();
   for (size_t t0 = 0; t0 < T; t0 += (size_t)R) {
-    const size_t tb = T - t0 < (size_t)R ? T - t0 : (size_t)R;
-    const __mmask16 tmask = tb == 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(tb);
-    const unsigned keep = kept_steps(mask, t0, tb);
-    if (keep == 0) {
-      if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, _mm512_setzero_ps());
-      continue;
-    }
+    size_t tb;
+    __mmask16 tmask;
+    const unsigned keep = block_start(T, t0, (size_t)R, mask, a, &tb, &tmask);
+    if (keep == 0) continue;
     const float *r[16];
     for (int i = 0; i < R; i++) r[i] = x + (t0 + ((size_t)i < tb ? (size_t)i : tb - 1)) * F;
 
@@ -353,13 +359,10 @@ static inline __attribute__((always_inline)) void pool_two_behind(size_t T, cons
   float atbuf[2][16];
   float *p2at = atbuf[0], *p1at = atbuf[1];
   for (size_t t0 = 0; t0 < T; t0 += 16) {
-    const size_t tb = T - t0 < 16 ? T - t0 : 16;
-    const __mmask16 tmask = tb == 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(tb);
-    const unsigned keep = kept_steps(mask, t0, tb);
-    if (keep == 0) { /* all masked: nothing to score, the pending rows wait */
-      if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, _mm512_setzero_ps());
-      continue;
-    }
+    size_t tb;
+    __mmask16 tmask;
+    const unsigned keep = block_start(T, t0, 16, mask, a, &tb, &tmask);
+    if (keep == 0) continue; /* all masked: nothing to score, the pending rows wait */
     const float *xb = x + t0 * F;
     /* the group being applied: 1 of p2 at positions 0..7, 0 of p1 at 8..15 */
     __m512 cr[8];
@@ -434,13 +437,10 @@ static inline __attribute__((always_inline)) void pool_one_behind(size_t T, cons
   const float *p1 = NULL; /* the pending entirely kept block, or NULL */
   float p1at[16];         /* its weights */
   for (size_t t0 = 0; t0 < T; t0 += 16) {
-    const size_t tb = T - t0 < 16 ? T - t0 : 16;
-    const __mmask16 tmask = tb == 16 ? (__mmask16)0xFFFF : arnn_avx512_tail_mask(tb);
-    const unsigned keep = kept_steps(mask, t0, tb);
-    if (keep == 0) { /* all masked: nothing to score, the pending block waits */
-      if (a != NULL) _mm512_mask_storeu_ps(a + t0, tmask, _mm512_setzero_ps());
-      continue;
-    }
+    size_t tb;
+    __mmask16 tmask;
+    const unsigned keep = block_start(T, t0, 16, mask, a, &tb, &tmask);
+    if (keep == 0) continue; /* all masked: nothing to score, the pending block waits */
     const float *xb = x + t0 * F;
     __m512 cr[8];
     /* the first tree half is finished at position 7, so at most four pair
