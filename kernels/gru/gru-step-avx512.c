@@ -7,6 +7,7 @@
  * h_out, r*h in scratch), pass 2 (G = 1, R_h applied to r*h). */
 #include "../lstm/rnn-act-avx512-inl.h"
 #include "../lstm/rnn-step.h"
+#include "../lstm/rnn-step-prefetch-inl.h"
 
 #define MAXB 2
 #define MAXS 4
@@ -107,6 +108,9 @@ static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *
   for (size_t j = 0; j < blocks; j++)
     for (size_t s = 0; s < nb; s += MAXS) {
       const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
+      /* the next tile's xp lines: z, r and h (one pass), z and r (pass 1),
+       * h (pass 2) */
+      arnn_rnn_prefetch_next_tile(xp, nb, blocks, j, s, MAXS, 48, mode == PASS2 ? 32 : 0, mode == PASS1 ? 2 : mode == FULL ? 3 : 1);
       tiles[mode][ns](a, j, xp + s, h + s, h_out + s, scratch ? scratch + s : NULL);
     }
 }

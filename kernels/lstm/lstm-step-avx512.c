@@ -10,6 +10,7 @@
  * h' = o*tanh(c'), then c and h are stored once. */
 #include "rnn-act-avx512-inl.h"
 #include "rnn-step.h"
+#include "rnn-step-prefetch-inl.h"
 
 #define MAXB 2
 #define MAXS 4
@@ -78,10 +79,12 @@ void arnn_f32_lstm_step__avx512(const arnn_rnn_step_args *a, size_t nb, const fl
     return;
   }
   /* block outside, sequence groups inside: the block's weights (H*256 bytes)
-   * stay in L1 while every group of sequences uses them */
+   * stay in L1 while every group of sequences uses them; the next tile's xp
+   * is requested before each tile (rnn-step-prefetch-inl.h) */
   for (size_t j = 0; j < blocks; j++)
     for (size_t s = 0; s < nb; s += MAXS) {
       const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
+      arnn_rnn_prefetch_next_tile(xp, nb, blocks, j, s, MAXS, 64, 0, 4);
       seq_tiles[ns](a, j, xp + s, h + s, c + s, h_out + s);
     }
 }
