@@ -1,5 +1,5 @@
-/* Prefetch shared by the batched recurrent-step drivers (LSTM and GRU, every
- * ISA): the loop walks unit blocks j outside and groups of up to maxs
+/* Prefetch shared by the batched recurrent-step drivers of the AVX-512 LSTM
+ * and GRU kernels: the loop walks unit blocks j outside and groups of up to maxs
  * sequences inside; before a tile runs, the pre-activations of the tile after
  * it are requested into L1.
  *
@@ -7,10 +7,11 @@
  * per sequence), and at batch 32 those rows were written by the input
  * projection long before (2.6 MB per direction for elmo): they come from L3,
  * and every tile's first FMAs waited ~L3 latency for them. One tile (~1000
- * cycles of FMAs) ahead is enough to hide it: measured on the elmo batch-32
- * recurrence, 0.61 -> 0.69 of the FMA peak, the same as with xp made
- * L1-resident; two or three tiles ahead, or also prefetching h_out, no
- * better. A prefetch changes no result. */
+ * cycles of FMAs) ahead is enough: measured on the elmo batch-32 recurrence
+ * (A/B in one process), 0.57 -> 0.64 of the FMA peak, against ~0.69 with xp
+ * made cache-resident. Two or three tiles ahead, or h_out as well: no
+ * better; the whole next step's rows into L2 (1024 requests at once): slower
+ * (0.65 -> 0.60). A prefetch changes no result. */
 #ifndef ARNN_KERNELS_LSTM_RNN_STEP_PREFETCH_INL_H
 #define ARNN_KERNELS_LSTM_RNN_STEP_PREFETCH_INL_H
 
