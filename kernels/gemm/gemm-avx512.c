@@ -87,8 +87,10 @@ static const tile_fn tiles[ARNN_GEMM_MR + 1][ARNN_GEMM_NP + 1] = {
  * the stores of each tile then waited on those misses; requesting them into
  * L2 measured 0.89 -> 0.91-0.92 of the FMA peak on the elmo projection (into
  * L1: the same; prefetching the next row block's A as well: 0.84, slower).
- * Later K blocks read their partial sums back from L3 at the tile's start:
- * requested into L1 (+1-2% when measured with K blocks of 512). */
+ * Later K blocks (K > 1024 only, in no workload) read their partial sums
+ * back at the tile's start, so those are requested into L1. Not measured: the
+ * "+1-2%" recorded for this in session 3 was measured on code that GCC had
+ * deleted (kernels/prefetch-inl.h). */
 static inline void prefetch_next_tile_c(float *C, size_t ldc, size_t m, size_t m0, size_t m1, size_t p, size_t g1,
                                         int reads_c) {
   if (m + ARNN_GEMM_MR < m1) {

@@ -105,12 +105,13 @@ static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *
     return;
   }
   /* block outside, sequence groups inside: the block's weights stay in L1 */
+  /* the xp lines each tile reads: z, r and h (one pass), z and r (pass 1),
+   * h (pass 2); the next tile's are requested before each tile */
+  const size_t xp_first = mode == PASS2 ? 32 : 0, xp_lines = mode == FULL ? 3 : mode == PASS1 ? 2 : 1;
   for (size_t j = 0; j < blocks; j++)
     for (size_t s = 0; s < nb; s += MAXS) {
       const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
-      /* the next tile's xp lines: z, r and h (one pass), z and r (pass 1),
-       * h (pass 2) */
-      arnn_rnn_prefetch_next_tile(xp, nb, blocks, j, s, MAXS, 48, mode == PASS2 ? 32 : 0, mode == PASS1 ? 2 : mode == FULL ? 3 : 1);
+      arnn_rnn_prefetch_next_tile(xp, nb, blocks, j, s, MAXS, 48, xp_first, xp_lines);
       tiles[mode][ns](a, j, xp + s, h + s, h_out + s, scratch ? scratch + s : NULL);
     }
 }

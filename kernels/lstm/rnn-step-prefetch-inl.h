@@ -1,7 +1,7 @@
 /* Prefetch shared by the batched recurrent-step drivers of the AVX-512 LSTM
- * and GRU kernels: the loop walks unit blocks j outside and groups of up to maxs
- * sequences inside; before a tile runs, the pre-activations of the tile after
- * it are requested into L1.
+ * and GRU kernels: the loop walks unit blocks j outside and groups of up to
+ * maxs sequences inside; before a tile runs, the pre-activations of the tile
+ * after it are requested into L1.
  *
  * Why: each tile's accumulators start from its xp lines (G lines of 16 floats
  * per sequence), and at batch 32 those rows were written by the input
