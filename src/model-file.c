@@ -19,6 +19,8 @@
  * The library never prints: every failure is a status plus a message. */
 #include "model-file.h"
 
+#include "graph-internal.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -29,29 +31,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- errors ---- */
+/* ---- errors (load-error.h: the first failure's status and message) ---- */
 
-typedef struct {
-  char *buf;
-  size_t size;
-  arnn_status status;
-} err_ctx;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static arnn_status fail(err_ctx *e, arnn_status status, const char *fmt, ...) {
-  if (e->status == ARNN_OK) { /* keep the first (root-cause) message */
-    e->status = status;
-    if (e->buf && e->size > 0) {
-      va_list ap;
-      va_start(ap, fmt);
-      vsnprintf(e->buf, e->size, fmt, ap);
-      va_end(ap);
-    }
-  }
-  return e->status;
-}
+typedef arnn_load_error err_ctx;
+#define fail arnn_load_fail
 
 /* ---- the tensors an architecture can have ---- */
 
@@ -91,8 +74,17 @@ typedef struct {
   size_t value_len;
 } meta_entry;
 
+/* Tensors with other names than version 1's (the graph's "<layer>/<param>"). */
+#define MAX_TENSORS 16384
+typedef struct {
+  char *name;
+  tensor_rec rec;
+} named_tensor;
+
 typedef struct {
   tensor_rec t[TS_COUNT];
+  named_tensor *extra;
+  size_t n_extra, cap_extra;
   meta_entry meta[MAX_META];
   size_t n_meta;
   int have_meta;
@@ -104,6 +96,10 @@ static void header_free(header_doc *h) {
     free(h->meta[i].value);
   }
   h->n_meta = 0;
+  for (size_t i = 0; i < h->n_extra; i++) free(h->extra[i].name);
+  free(h->extra);
+  h->extra = NULL;
+  h->n_extra = h->cap_extra = 0;
 }
 
 /* ---- JSON, only as much as the safetensors header needs ---- */
@@ -345,6 +341,15 @@ static int parse_uint_array(json_in *j, const char *field, uint64_t *vals, size_
   return 0;
 }
 
+static int grow_extra(header_doc *h) {
+  const size_t cap = h->cap_extra ? 2 * h->cap_extra : 32;
+  named_tensor *q = realloc(h->extra, cap * sizeof *q);
+  if (!q) return -1;
+  h->extra = q;
+  h->cap_extra = cap;
+  return 0;
+}
+
 static int tensor_index(const char *name) {
   for (int i = 0; i < TS_COUNT; i++)
     if (strcmp(name, tensor_names[i]) == 0) return i;
@@ -481,8 +486,21 @@ static int parse_header(json_in *j, header_doc *h) {
       } else {
         int ti = tensor_index(key);
         if (ti < 0) {
-          fail(j->e, ARNN_ERR_MALFORMED_MODEL, "unknown tensor \"%.64s\" (docs/model-format.md lists the names)", key);
+          /* another name: kept for a version-2 graph, refused by version 1;
+           * duplicates are found once the names are sorted */
           rc = -1;
+          if (h->n_extra == MAX_TENSORS) {
+            fail(j->e, ARNN_ERR_MALFORMED_MODEL, "header has more than %d tensors", MAX_TENSORS);
+          } else if (h->n_extra == h->cap_extra && grow_extra(h) != 0) {
+            fail(j->e, ARNN_ERR_OUT_OF_MEMORY, "out of memory for the tensor list");
+          } else {
+            named_tensor *nt = &h->extra[h->n_extra++];
+            memset(nt, 0, sizeof *nt);
+            nt->name = key;
+            key = NULL;
+            nt->rec.present = 1;
+            rc = parse_tensor(j, nt->name, &nt->rec);
+          }
         } else if (h->t[ti].present) {
           fail(j->e, ARNN_ERR_MALFORMED_MODEL, "tensor %s appears twice", key);
           rc = -1;
@@ -591,6 +609,7 @@ static int read_architecture(const header_doc *h, err_ctx *e, arnn_model_info *m
     return -1;
   }
   m->format_version = (unsigned)version;
+  if (version >= 2) return 0; /* the architecture is the graph document */
   static const char *const w_input[] = {"ids", "dense"};
   static const char *const w_cell[] = {"lstm", "gru"};
   static const char *const w_ract[] = {"sigmoid", "hard_sigmoid_keras2", "hard_sigmoid_keras3"};
@@ -765,6 +784,182 @@ static int check_tensors(const header_doc *h, err_ctx *e, const arnn_model_info 
   return 0;
 }
 
+static float load_f32le(const unsigned char *p);
+
+/* ---- version 2: tensors named by the graph ---- */
+
+typedef struct {
+  const char *name;
+  const tensor_rec *rec;
+} tensor_ref;
+
+static int cmp_tensor_ref(const void *a, const void *b) {
+  return strcmp(((const tensor_ref *)a)->name, ((const tensor_ref *)b)->name);
+}
+
+static int cmp_tensor_begin(const void *a, const void *b) {
+  const tensor_rec *x = ((const tensor_ref *)a)->rec, *y = ((const tensor_ref *)b)->rec;
+  if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+  return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* Every tensor of a version-2 file (sorted by name into refs): F32, rank 1 to
+ * 3, nonzero dimensions, a byte range of the right length inside the data
+ * section, the ranges tiling it exactly. The graph checks the shapes. */
+static int check_tensors_v2(const header_doc *h, err_ctx *e, uint64_t data_size, tensor_ref *refs, size_t *count) {
+  size_t n = 0;
+  for (int i = 0; i < TS_COUNT; i++)
+    if (h->t[i].present) refs[n++] = (tensor_ref){tensor_names[i], &h->t[i]};
+  for (size_t i = 0; i < h->n_extra; i++) refs[n++] = (tensor_ref){h->extra[i].name, &h->extra[i].rec};
+  *count = n;
+  qsort(refs, n, sizeof *refs, cmp_tensor_ref);
+  for (size_t i = 1; i < n; i++)
+    if (strcmp(refs[i - 1].name, refs[i].name) == 0) {
+      fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s appears twice", refs[i].name);
+      return -1;
+    }
+  for (size_t i = 0; i < n; i++) {
+    const tensor_rec *t = refs[i].rec;
+    const char *nm = refs[i].name;
+    if (strcmp(t->dtype, "F32") != 0) {
+      fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: dtype %s is not supported (only F32)", nm, t->dtype);
+      return -1;
+    }
+    if (t->rank < 1 || t->rank > 3) {
+      fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: rank %zu (the graph's weights have rank 1 to 3)", nm, t->rank);
+      return -1;
+    }
+    uint64_t elems = 1;
+    for (size_t k = 0; k < t->rank; k++) {
+      if (t->shape[k] == 0 || t->shape[k] > data_size / 4 + 1) {
+        fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: dimension %zu is %llu", nm, k,
+             (unsigned long long)t->shape[k]);
+        return -1;
+      }
+      elems *= t->shape[k]; /* each factor <= data_size: bounded before it can overflow */
+      if (elems > data_size / 4 + 1) {
+        fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: shape holds more than the data section", nm);
+        return -1;
+      }
+    }
+    if (t->begin > t->end || t->end > data_size) {
+      fail(e, ARNN_ERR_MALFORMED_MODEL,
+           "tensor %.140s: data_offsets [%llu, %llu] are not a range inside the %llu-byte data section", nm,
+           (unsigned long long)t->begin, (unsigned long long)t->end, (unsigned long long)data_size);
+      return -1;
+    }
+    if (t->end - t->begin != 4 * elems) {
+      fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: data_offsets [%llu, %llu] hold %llu bytes, shape needs %llu",
+           nm, (unsigned long long)t->begin, (unsigned long long)t->end, (unsigned long long)(t->end - t->begin),
+           (unsigned long long)(4 * elems));
+      return -1;
+    }
+  }
+  tensor_ref *by_begin = malloc((n ? n : 1) * sizeof *by_begin);
+  if (!by_begin) {
+    fail(e, ARNN_ERR_OUT_OF_MEMORY, "out of memory");
+    return -1;
+  }
+  memcpy(by_begin, refs, n * sizeof *refs);
+  qsort(by_begin, n, sizeof *by_begin, cmp_tensor_begin);
+  uint64_t pos = 0;
+  int rc = 0;
+  for (size_t k = 0; k < n && rc == 0; k++) {
+    const tensor_rec *t = by_begin[k].rec;
+    if (t->begin < pos) {
+      fail(e, ARNN_ERR_MALFORMED_MODEL, "tensors %.140s and %.140s overlap", by_begin[k - 1].name, by_begin[k].name);
+      rc = -1;
+    } else if (t->begin > pos) {
+      fail(e, ARNN_ERR_MALFORMED_MODEL, "data section has %llu unused bytes before tensor %.140s",
+           (unsigned long long)(t->begin - pos), by_begin[k].name);
+      rc = -1;
+    }
+    pos = t->end;
+  }
+  free(by_begin);
+  if (rc == 0 && pos != data_size) {
+    fail(e, ARNN_ERR_MALFORMED_MODEL, "data section has %llu unused bytes after the last tensor",
+         (unsigned long long)(data_size - pos));
+    rc = -1;
+  }
+  return rc;
+}
+
+/* Copies the tensors into one 64-byte aligned block (refusing NaN/inf) and
+ * describes them for the graph. */
+static int copy_weights_v2(const tensor_ref *refs, size_t n, err_ctx *e, const unsigned char *data, float **block_out,
+                           arnn_weight_tensor *ws) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) {
+    const size_t cnt = (size_t)((refs[i].rec->end - refs[i].rec->begin) / 4);
+    total += (cnt + 15) / 16 * 16;
+  }
+  float *block = NULL;
+  if (posix_memalign((void **)&block, 64, (total ? total : 1) * sizeof(float)) != 0) {
+    fail(e, ARNN_ERR_OUT_OF_MEMORY, "out of memory for %zu weights", total);
+    return -1;
+  }
+  *block_out = block;
+  size_t off = 0;
+  for (size_t i = 0; i < n; i++) {
+    const tensor_rec *t = refs[i].rec;
+    const size_t cnt = (size_t)((t->end - t->begin) / 4);
+    float *dst = block + off;
+    for (size_t k = 0; k < cnt; k++) {
+      const float f = load_f32le(data + t->begin + 4 * k);
+      if (!isfinite(f)) {
+        fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: element %zu is %s", refs[i].name, k,
+             isnan(f) ? "NaN" : "infinite");
+        return -1;
+      }
+      dst[k] = f;
+    }
+    ws[i] = (arnn_weight_tensor){.name = refs[i].name, .rank = t->rank, .data = dst};
+    for (size_t k = 0; k < t->rank; k++) ws[i].shape[k] = t->shape[k];
+    off += (cnt + 15) / 16 * 16;
+  }
+  return 0;
+}
+
+/* What arnn_model_info can say about a graph: the first input, embedding,
+ * recurrent layer and attention pooling; C = the size of output 0. */
+static void info_from_graph(arnn_model_info *m, const arnn_graph *g, size_t output0_size) {
+  const char *name;
+  int dtype;
+  arnn_shape s;
+  arnn_graph_input_desc(g, 0, &name, &dtype, &s);
+  m->input = dtype == 0 ? ARNN_INPUT_IDS : ARNN_INPUT_DENSE;
+  m->T = arnn_graph_fixed_steps(g);
+  m->E = dtype == 0 ? 0 : s.d[s.rank - 1];
+  m->C = output0_size;
+  m->attention = ARNN_ATTENTION_EPSILON;
+  m->head = ARNN_DENSE_LINEAR;
+  for (int i = 0; i < g->n_nodes; i++) {
+    const graph_node *n = &g->nodes[i];
+    if (n->op == OP_EMBEDDING && m->V == 0) {
+      m->V = n->vocab;
+      m->E = g->values[n->value[0]].shape.d[1];
+      m->mask_zero = n->mask_zero;
+    } else if (n->op == OP_RNN && m->H == 0) {
+      m->H = n->units;
+      m->cell = n->cell == ARNN_CELL_GRU ? ARNN_RNN_GRU : ARNN_RNN_LSTM;
+      m->gru_reset_after = n->reset_after;
+      m->recurrent_activation = n->ract.kind == ARNN_ACT_HARD_SIGMOID_KERAS2   ? ARNN_RNN_HARD_SIGMOID_KERAS2
+                                : n->ract.kind == ARNN_ACT_HARD_SIGMOID_KERAS3 ? ARNN_RNN_HARD_SIGMOID_KERAS3
+                                                                               : ARNN_RNN_SIGMOID;
+    } else if (n->op == OP_ATTENTION_POOL) {
+      m->attention = n->att_form;
+      m->attention_bias = n->att_bias;
+    }
+  }
+  const graph_value *out0 = &g->values[g->outputs[0]];
+  const graph_node *last = &g->nodes[out0->node];
+  if (last->op == OP_DENSE && out0->shape.rank == 1)
+    m->head = last->act.kind == ARNN_ACT_SIGMOID   ? ARNN_DENSE_SIGMOID
+              : last->act.kind == ARNN_ACT_SOFTMAX ? ARNN_DENSE_SOFTMAX
+                                                   : ARNN_DENSE_LINEAR;
+}
+
 /* ---- labels: a JSON array of C strings inside the "labels" metadata value ---- */
 
 static int read_labels(const header_doc *h, err_ctx *e, arnn_model *model) {
@@ -908,7 +1103,7 @@ static int copy_weights(const header_doc *h, err_ctx *e, arnn_model *model, cons
 
 void arnn_model_free(arnn_model *model) {
   if (!model) return;
-  arnn_model_free_runtime(model);
+  arnn_graph_free(model->graph);
   free(model->weights_block);
   free(model->labels);
   free(model->label_block);
@@ -950,17 +1145,66 @@ arnn_status arnn_model_load_memory(const void *data, size_t size, arnn_model **m
   const uint64_t data_size = (uint64_t)(size - 8 - hlen);
   m->info.struct_size = sizeof m->info;
   if (parse_header(&j, h) != 0 || read_architecture(h, &e, &m->info) != 0) goto fail;
-  m->gates = m->info.cell == ARNN_RNN_LSTM ? 4 : 3;
-  if (check_tensors(h, &e, &m->info, m->gates, data_size) != 0) goto fail;
-  if (read_labels(h, &e, m) != 0) goto fail;
-  if (copy_weights(h, &e, m, bytes + 8 + hlen) != 0) goto fail;
-  {
-    const arnn_status st = arnn_model_build_runtime(m);
-    if (st != ARNN_OK) {
-      fail(&e, st, "cannot build the layers: %s", arnn_status_str(st));
+  if (m->info.format_version == 1) {
+    if (h->n_extra) {
+      fail(&e, ARNN_ERR_MALFORMED_MODEL, "unknown tensor \"%.64s\" (docs/model-format.md lists the names)",
+           h->extra[0].name);
       goto fail;
     }
+    m->gates = m->info.cell == ARNN_RNN_LSTM ? 4 : 3;
+    if (check_tensors(h, &e, &m->info, m->gates, data_size) != 0) goto fail;
+    if (read_labels(h, &e, m) != 0) goto fail;
+    if (copy_weights(h, &e, m, bytes + 8 + hlen) != 0) goto fail;
+    const float *k[2] = {m->rnn[0].kernel, m->rnn[1].kernel}, *r[2] = {m->rnn[0].recurrent_kernel,
+                                                                       m->rnn[1].recurrent_kernel},
+                *bs[2] = {m->rnn[0].bias, m->rnn[1].bias};
+    if (arnn_graph_from_v1(&m->info, m->embedding, k, r, bs, m->attention_weight, m->attention_bias,
+                           m->dense_kernel, m->dense_bias, &m->graph, &e) != ARNN_OK)
+      goto fail;
+  } else {
+    const char *graph_json = meta_get(h, "graph");
+    if (!graph_json) {
+      fail(&e, ARNN_ERR_MALFORMED_MODEL, "__metadata__ lacks \"graph\" (format_version 2)");
+      goto fail;
+    }
+    const size_t glen = strlen(graph_json);
+    if (glen > ((size_t)4 << 20)) {
+      fail(&e, ARNN_ERR_MALFORMED_MODEL, "__metadata__ graph is %zu bytes, over the 4 MiB limit", glen);
+      goto fail;
+    }
+    {
+      int x;
+      static const char *const w_pad[] = {"unknown", "pre", "post"};
+      if (meta_enum(h, &e, "padding", w_pad, 3, "unknown", &x) != 0) goto fail;
+      m->info.padding = (arnn_padding)x;
+    }
+    const size_t n_t = TS_COUNT + h->n_extra;
+    tensor_ref *refs = malloc(n_t * sizeof *refs);
+    arnn_weight_tensor *wt = calloc(n_t, sizeof *wt);
+    size_t count = 0;
+    float *block = NULL;
+    int rc = -1;
+    if (!refs || !wt) fail(&e, ARNN_ERR_OUT_OF_MEMORY, "out of memory");
+    else if (check_tensors_v2(h, &e, data_size, refs, &count) == 0 &&
+             copy_weights_v2(refs, count, &e, bytes + 8 + hlen, &block, wt) == 0) {
+      arnn_weight_set ws = {wt, count};
+      rc = arnn_graph_from_json(graph_json, glen, &ws, &m->graph, &e) == ARNN_OK ? 0 : -1;
+    }
+    free(refs);
+    free(wt);
+    free(block);
+    if (rc != 0) goto fail;
+    arnn_shape s0;
+    const char *nm;
+    arnn_graph_output_desc(m->graph, 0, &nm, &s0);
+    info_from_graph(&m->info, m->graph, s0.d[s0.rank - 1]);
+    if (read_labels(h, &e, m) != 0) goto fail;
   }
+  /* the layers hold their packed weights now: the file's copy goes */
+  free(m->weights_block);
+  m->weights_block = NULL;
+  m->embedding = m->attention_weight = m->attention_bias = m->dense_kernel = m->dense_bias = NULL;
+  memset(m->rnn, 0, sizeof m->rnn);
   header_free(h);
   free(h);
   *model = m;

@@ -21,7 +21,7 @@
 #define ARNN_MODEL_MAX_H 16384
 #define ARNN_MODEL_MAX_C 65536
 #define ARNN_MODEL_MAX_LABEL 1024 /* bytes per label */
-#define ARNN_MODEL_FORMAT_VERSION 1u
+#define ARNN_MODEL_FORMAT_VERSION 2u
 
 typedef struct {
   const float *kernel;           /* [E, G*H] */
@@ -39,16 +39,13 @@ struct arnn_model {
   const float *dense_kernel;     /* [2H, C] */
   const float *dense_bias;       /* [C] */
   char **labels;                 /* C NUL-terminated strings */
-  /* built once at load from the weights above (model-predict.c) */
-  arnn_rnn_layer *rnn_layer;     /* bidirectional, embedding folded when it fits */
-  arnn_dense_head *head;
+  /* the layers, built once at load (graph.c); the weight pointers above are
+   * only valid while it is built, then the block is freed */
+  struct arnn_graph *graph;
   /* owned storage */
-  void *weights_block;           /* one allocation holding every tensor */
+  void *weights_block;           /* one allocation holding every tensor, during loading */
   char *label_block;
 };
 
-/* Creates / frees rnn_layer and head (model-predict.c). */
-arnn_status arnn_model_build_runtime(arnn_model *model);
-void arnn_model_free_runtime(arnn_model *model);
 
 #endif

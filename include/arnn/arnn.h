@@ -430,6 +430,58 @@ ARNN_API arnn_status arnn_model_predict_ids(const arnn_model *model, size_t batc
 ARNN_API arnn_status arnn_model_predict_dense(const arnn_model *model, size_t batch, const float *x,
                                               const arnn_predict_options *options, float *probs);
 
+/* ---- graph models: any number of inputs and outputs ----
+ *
+ * A model is a graph of layers (docs/model-graph.md). It has one or more
+ * inputs (token ids, or float vectors) and one or more outputs (the Keras
+ * model's outputs, in order: e.g. the probabilities, then the attention
+ * weights). Shapes are per sample; the batch dimension is implicit and
+ * outermost. A dimension of 0 in a tensor description depends on the number
+ * of steps of the call (a model saved without a fixed sequence length):
+ * arnn_model_output_shape() gives it for a step count. */
+typedef enum { ARNN_DTYPE_IDS = 0, ARNN_DTYPE_F32 = 1 } arnn_dtype;
+
+typedef struct {
+  size_t struct_size; /* set to sizeof(arnn_tensor_info) before the call */
+  const char *name;   /* owned by the model */
+  arnn_dtype dtype;   /* ids: int32 token ids; f32: float */
+  size_t rank;        /* 1 or 2 (per sample) */
+  size_t dims[2];     /* per sample; 0 = the steps of the call, or a size that follows them */
+} arnn_tensor_info;
+
+ARNN_API size_t arnn_model_num_inputs(const arnn_model *model);
+ARNN_API size_t arnn_model_num_outputs(const arnn_model *model);
+/* Describe input / output `index`. ARNN_ERR_INVALID_ARGUMENT for NULL,
+ * a small struct_size or an index out of range. */
+ARNN_API arnn_status arnn_model_input_info(const arnn_model *model, size_t index, arnn_tensor_info *info);
+ARNN_API arnn_status arnn_model_output_info(const arnn_model *model, size_t index, arnn_tensor_info *info);
+/* The per-sample shape of output `index` for a call with `steps` steps
+ * (rank and dims of *info; name and dtype as arnn_model_output_info).
+ * ARNN_ERR_SHAPE_MISMATCH when the model cannot run that many steps (e.g.
+ * fewer than a convolution's window), ARNN_ERR_OUT_OF_RANGE above the
+ * model's maximum. */
+ARNN_API arnn_status arnn_model_output_shape(const arnn_model *model, size_t index, size_t steps,
+                                             arnn_tensor_info *info);
+/* The longest sequence a call may pass (the fixed T, or the limit stated at
+ * load for a model without one). */
+ARNN_API size_t arnn_model_max_steps(const arnn_model *model);
+
+/* Runs the model on a batch. inputs[i] points at input i's data:
+ * [batch][steps] int32 ids, [batch][steps][E] floats, or [batch][F] floats
+ * for an input without steps. steps is the sequence length of this call
+ * (it must equal a fixed T; 1..max_steps otherwise). outputs[j] receives
+ * output j as [batch][dims...] floats (dims from arnn_model_output_shape);
+ * NULL skips it. options may be NULL; options->lengths pads as described
+ * above; options->attention is ignored (the attention weights are an
+ * output). Errors: ARNN_ERR_INVALID_ARGUMENT (NULL model/inputs/outputs, a
+ * NULL input, batch or steps 0), ARNN_ERR_OUT_OF_RANGE (an id outside the
+ * vocabulary, steps over the maximum, a length over steps),
+ * ARNN_ERR_SHAPE_MISMATCH (steps differ from a fixed T, or a layer cannot
+ * take that many), ARNN_ERR_OUT_OF_MEMORY. Nothing is written to the
+ * outputs on error. Thread-safe like every call on a loaded model. */
+ARNN_API arnn_status arnn_model_run(const arnn_model *model, size_t batch, size_t steps, const void *const *inputs,
+                                    const arnn_predict_options *options, float *const *outputs);
+
 /* ---- end of model files ---- */
 
 #ifdef __cplusplus
