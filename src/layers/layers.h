@@ -25,7 +25,8 @@
 
 typedef enum {
   ARNN_ACT_LINEAR = 0,
-  ARNN_ACT_RELU,        /* Keras ReLU with negative_slope, max_value (INFINITY = none), threshold */
+  ARNN_ACT_RELU,        /* Keras ReLU with negative_slope, max_value (INFINITY = none), threshold,
+                           evaluated as Keras' backend code does (activation.c) */
   ARNN_ACT_RELU6,
   ARNN_ACT_LEAKY_RELU,  /* alpha */
   ARNN_ACT_ELU,         /* alpha */
@@ -51,7 +52,9 @@ typedef struct {
   float negative_slope; /* relu */
   float max_value;      /* relu; INFINITY when none */
   float threshold;      /* relu */
-  int axis;             /* softmax: 0 = steps axis of a rank-2 value, 1 = features (rank 1: 0) */
+  int axis;             /* softmax: 0 = over rows (steps axis of a rank-2 value), 1 = over cols
+                           (features); a rank-1 value [F] is passed as rows = F, cols = 1 with
+                           axis 0, or rows = 1, cols = F with axis 1 */
   const float *prelu_alpha; /* prelu: one alpha per element of a sample ([T*F] or [F]), owned by the layer */
 } arnn_act;
 
@@ -60,19 +63,23 @@ typedef struct {
 const char *arnn_act_name(arnn_act_kind kind);
 int arnn_act_from_name(const char *name);
 
-/* Applies `act` in place to B samples of shape [rows][cols] (rank 1: rows =
- * 1, cols = F). Softmax takes `axis` (0: over rows for each column, 1: over
- * cols for each row), subtracts the maximum, and with mask != NULL (axis 0
- * only; [B][rows]) treats masked rows as Keras' Softmax layer does (adds
- * -1e9 to their logits before the max). tanh, sigmoid and exp use the
- * dispatched vmath kernels. */
+/* Applies `act` in place to B samples of shape [rows][cols]. Softmax takes
+ * `axis` (0: over rows for each column, 1: over cols for each row; see the
+ * rank-1 note at arnn_act.axis), subtracts the maximum, and with mask != NULL
+ * (axis 0 only, [B][rows]; ignored for axis 1) treats masked rows as the
+ * Keras Softmax layer of tf.keras 2 and Keras 3 up to 3.x does (adds -1e9 to
+ * their logits before the max; a column with every row masked comes out
+ * uniform, as there). Prelu reads act->prelu_alpha ([rows*cols]). tanh,
+ * sigmoid and exp use the dispatched vmath kernels. */
 void arnn_act_apply(const arnn_act *act, size_t B, size_t rows, size_t cols, const unsigned char *mask, float *x);
 
 /* ---- Dense on the last axis (also TimeDistributed(Dense)) ---- */
 
 typedef struct arnn_dense_layer arnn_dense_layer;
 /* kernel [in][out] Keras layout, bias [out] or NULL; the activation is fused
- * (applied on the output rows while they are in cache). */
+ * (applied on the output rows while they are in cache); act NULL = linear;
+ * a softmax runs over the output features (Keras' axis -1) whatever act->axis
+ * says; prelu is refused (INVALID_ARGUMENT). */
 arnn_status arnn_dense_layer_create(size_t in, size_t out, const float *kernel, const float *bias,
                                     const arnn_act *act, arnn_dense_layer **layer);
 void arnn_dense_layer_destroy(arnn_dense_layer *layer);
@@ -85,7 +92,8 @@ void arnn_dense_layer_apply(const arnn_dense_layer *layer, size_t rows, const fl
 typedef enum { ARNN_PAD_VALID = 0, ARNN_PAD_SAME = 1, ARNN_PAD_CAUSAL = 2 } arnn_padding_mode;
 
 typedef struct arnn_conv1d_layer arnn_conv1d_layer;
-/* kernel [k][in][out] Keras layout, bias [out] or NULL. */
+/* kernel [k][in][out] Keras layout, bias [out] or NULL; act as for Dense.
+ * kernel_size, stride, dilation >= 1. */
 arnn_status arnn_conv1d_layer_create(size_t in, size_t out, size_t kernel_size, size_t stride, size_t dilation,
                                      arnn_padding_mode padding, const float *kernel, const float *bias,
                                      const arnn_act *act, arnn_conv1d_layer **layer);
@@ -94,7 +102,7 @@ void arnn_conv1d_layer_destroy(arnn_conv1d_layer *layer);
  * short for a valid convolution. */
 size_t arnn_conv1d_layer_out_steps(const arnn_conv1d_layer *layer, size_t T);
 size_t arnn_conv1d_layer_scratch_floats(const arnn_conv1d_layer *layer, size_t B, size_t T);
-/* y[B][T'][out] from x[B][T][in] */
+/* y[B][T'][out] from x[B][T][in]; nothing is written when T' = 0. */
 void arnn_conv1d_layer_apply(const arnn_conv1d_layer *layer, size_t B, size_t T, const float *x, float *y,
                              float *scratch);
 
@@ -110,8 +118,9 @@ size_t arnn_pool1d_out_steps(size_t T, size_t pool, size_t stride, arnn_padding_
 void arnn_pool1d_apply(arnn_pool_mode mode, size_t pool, size_t stride, arnn_padding_mode padding, size_t B,
                        size_t T, size_t F, const float *x, float *y);
 /* y[B][F]. mask may be NULL. Average over the kept steps (a sample with no
- * kept step gives 0, not NaN); max over the kept steps (Keras 3 semantics when
- * masked; a sample with none gives -inf... see the .c file comment). */
+ * kept step gives 0, not NaN). Max: Keras' GlobalMaxPooling1D takes no mask
+ * (pass NULL for it); with a mask, the max over the kept steps, and 0 for a
+ * sample with none (pool.c). */
 void arnn_global_pool1d_apply(arnn_pool_mode mode, size_t B, size_t T, size_t F, const float *x,
                               const unsigned char *mask, float *y);
 
@@ -119,10 +128,12 @@ void arnn_global_pool1d_apply(arnn_pool_mode mode, size_t B, size_t T, size_t F,
 
 typedef struct arnn_norm_layer arnn_norm_layer;
 /* BatchNormalization (inference): y = (x - mean) * (gamma / sqrt(var + eps)) + beta, precomputed as a
- * per-feature scale and shift at creation. */
+ * per-feature scale and shift at creation. gamma NULL = ones, beta NULL = zeros (scale/center False);
+ * epsilon finite and >= 0. */
 arnn_status arnn_batch_norm_create(size_t F, const float *gamma, const float *beta, const float *mean,
                                    const float *var, float epsilon, arnn_norm_layer **layer);
-/* LayerNormalization over the last axis: y = (x - mu) / sqrt(var + eps) * gamma + beta. */
+/* LayerNormalization over the last axis: y = (x - mu) / sqrt(var + eps) * gamma + beta (biased
+ * variance); gamma / beta NULL as above. */
 arnn_status arnn_layer_norm_create(size_t F, const float *gamma, const float *beta, float epsilon,
                                    arnn_norm_layer **layer);
 void arnn_norm_layer_destroy(arnn_norm_layer *layer);
@@ -144,7 +155,8 @@ typedef enum {
  * n == 2; average divides the left-to-right sum by n. */
 void arnn_merge_elementwise(arnn_merge_mode mode, size_t n, const float *const *x, size_t count, float *y);
 /* Concatenate n inputs of per-sample shape [rows][cols_i] along the last
- * axis (axis 1) or, with axis 0, [rows_i][cols] along the steps axis. */
+ * axis (axis 1; rows = rows[0]) or, with axis 0, [rows_i][cols] along the
+ * steps axis (cols = cols[0]). */
 void arnn_concat(size_t B, size_t n, const float *const *x, const size_t *rows, const size_t *cols, int axis,
                  float *y);
 /* Per sample [rows][cols] -> [cols][rows]. */
@@ -153,8 +165,10 @@ void arnn_transpose(size_t B, size_t rows, size_t cols, const float *x, float *y
 void arnn_repeat_vector(size_t B, size_t F, size_t n, const float *x, float *y);
 /* Keras Dot (batch_dot) on per-sample matrices a [ra][ca], b [rb][cb] with
  * contraction axes (axa, axb) in {0, 1}, optional L2 normalization along the
- * contracted axes first (normalize=True). Output [free a][free b] per sample;
- * rank-1 operands are passed as [1][F] with axis 1. scratch: see below. */
+ * contracted axes first (normalize=True, Keras 3's x * min(rsqrt(sum x^2),
+ * 1e7)). Output [free a][free b] per sample; rank-1 operands are passed as
+ * [1][F] with axis 1. scratch: ra*ca + rb*cb floats, used only when
+ * normalize (may be NULL otherwise). */
 size_t arnn_dot_scratch_floats(size_t B, size_t ra, size_t ca, size_t rb, size_t cb);
 void arnn_dot(size_t B, size_t ra, size_t ca, const float *a, int axa, size_t rb, size_t cb, const float *b,
               int axb, int normalize, float *y, float *scratch);
