@@ -43,7 +43,7 @@ static size_t gates_of(arnn_cell_kind c) { return c == ARNN_CELL_LSTM ? 4 : c ==
   } while (0)
 
 static int wshape_is(const wref *w, size_t rank, size_t d0, size_t d1, size_t d2) {
-  if (!w->data || w->rank != rank) return 0;
+  if (w->rank != rank) return 0; /* rank 0: absent (the data pointer is dropped after the build) */
   const size_t d[3] = {d0, d1, d2};
   for (size_t i = 0; i < rank; i++)
     if (w->shape[i] != d[i]) return 0;
@@ -51,7 +51,7 @@ static int wshape_is(const wref *w, size_t rank, size_t d0, size_t d1, size_t d2
 }
 
 static void fmt_wshape(const wref *w, char *out, size_t size) {
-  if (!w->data) {
+  if (w->rank == 0) {
     snprintf(out, size, "(missing)");
     return;
   }
@@ -278,6 +278,11 @@ static float *copy_floats(const float *src, size_t n) {
   return p;
 }
 
+static void forget_weight_data(graph_node *n) {
+  for (int d = 0; d < 2; d++)
+    for (int k = 0; k < 4; k++) n->w[d][k].data = NULL;
+}
+
 static int value_of(const arnn_graph *g, vref r) { return g->nodes[r.node].value[r.out]; }
 
 static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape *shapes, arnn_load_error *e) {
@@ -390,8 +395,9 @@ static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape
   if (st != ARNN_OK)
     return arnn_load_fail(e, st, "layer '%s' (%s): cannot create it: %s", n->name, arnn_graph_op_names[n->op],
                           arnn_status_str(st));
-  /* the runtime owns what it needs now: forget the file's copy */
-  memset(n->w, 0, sizeof n->w);
+  /* the runtime owns what it needs now: forget the file's copy (the shapes
+   * stay: each call's shape check reads them) */
+  forget_weight_data(n);
   return ARNN_OK;
 }
 
@@ -446,6 +452,7 @@ arnn_status arnn_graph_build(arnn_graph *g, arnn_load_error *e) {
         break;
       case OP_RNN:
         v->has_mask = n->return_sequences && in->has_mask;
+        if (v->has_mask) v->mask_src = in->mask_src;
         break;
       case OP_DENSE:
       case OP_ACTIVATION:
@@ -501,7 +508,7 @@ arnn_status arnn_graph_build(arnn_graph *g, arnn_load_error *e) {
   for (int i = 0; i < g->n_nodes; i++)
     if (g->nodes[i].op == OP_EMBEDDING && g->nodes[i].folded) {
       g->nodes[i].vocab = g->nodes[i].w[0][0].shape[0];
-      memset(g->nodes[i].w, 0, sizeof g->nodes[i].w);
+      forget_weight_data(&g->nodes[i]);
     }
 
   /* liveness and slots */

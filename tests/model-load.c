@@ -351,7 +351,7 @@ static void test_malformed(void) {
       {"{\"__metadata__\":{},\"__metadata__\":{}}", "two __metadata__"},
       {"{\"__metadata__\":{\"a\":\"b\"", "ends early"},
       {"{\"__metadata__\":{\"a\":\"b", "unterminated string"},
-      {"{\"foo\":{}}", "unknown tensor \"foo\""},
+      {"{\"foo\":{}}", "tensor foo: empty entry"},
       {"{\"dense.bias\":{}}", "empty entry"},
       {"{\"dense.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}}", "unknown key"},
       {"{\"dense.bias\":{\"dtype\":\"F32\",\"dtype\":\"F32\"}}", "duplicate key"},
@@ -384,7 +384,7 @@ static void test_malformed(void) {
   } md[] = {
       {"format", "pytorch", "expected \"arnn\"", ARNN_ERR_MALFORMED_MODEL},
       {"format", NULL, "lacks \"format\"", ARNN_ERR_MALFORMED_MODEL},
-      {"format_version", "2", "newer than this library", ARNN_ERR_UNSUPPORTED},
+      {"format_version", "3", "newer than this library", ARNN_ERR_UNSUPPORTED},
       {"format_version", "0", "outside", ARNN_ERR_MALFORMED_MODEL},
       {"T", NULL, "lacks \"T\"", ARNN_ERR_MALFORMED_MODEL},
       {"T", "0", "T = 0 is outside", ARNN_ERR_MALFORMED_MODEL},
