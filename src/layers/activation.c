@@ -18,12 +18,27 @@
 #include "../../dispatch/dispatch.h"
 #include "layers.h"
 
-/* Index = arnn_act_kind; the names the graph JSON uses. */
+/* The names the graph JSON uses (docs/model-graph.md). */
 static const char *const act_names[ARNN_ACT_COUNT] = {
-    "linear",  "relu",      "relu6",   "leaky_relu",          "elu",                 "selu",
-    "gelu",    "gelu_tanh", "swish",   "tanh",                "sigmoid",             "hard_sigmoid_keras2",
-    "hard_sigmoid_keras3",  "softplus", "softsign",           "exponential",         "softmax",
-    "prelu"};
+    [ARNN_ACT_LINEAR] = "linear",
+    [ARNN_ACT_RELU] = "relu",
+    [ARNN_ACT_RELU6] = "relu6",
+    [ARNN_ACT_LEAKY_RELU] = "leaky_relu",
+    [ARNN_ACT_ELU] = "elu",
+    [ARNN_ACT_SELU] = "selu",
+    [ARNN_ACT_GELU] = "gelu",
+    [ARNN_ACT_GELU_TANH] = "gelu_tanh",
+    [ARNN_ACT_SWISH] = "swish",
+    [ARNN_ACT_TANH] = "tanh",
+    [ARNN_ACT_SIGMOID] = "sigmoid",
+    [ARNN_ACT_HARD_SIGMOID_KERAS2] = "hard_sigmoid_keras2",
+    [ARNN_ACT_HARD_SIGMOID_KERAS3] = "hard_sigmoid_keras3",
+    [ARNN_ACT_SOFTPLUS] = "softplus",
+    [ARNN_ACT_SOFTSIGN] = "softsign",
+    [ARNN_ACT_EXPONENTIAL] = "exponential",
+    [ARNN_ACT_SOFTMAX] = "softmax",
+    [ARNN_ACT_PRELU] = "prelu",
+};
 
 const char *arnn_act_name(arnn_act_kind kind) {
   if ((int)kind < 0 || kind >= ARNN_ACT_COUNT) return NULL;
