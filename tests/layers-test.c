@@ -827,11 +827,13 @@ static void test_merges(void) {
         for (size_t j = 0; j < n; j++) free(in[j]);
         free(y);
       }
-  /* in place into the first input */
+  /* in place into the first or the last input */
   float a[3] = {1, 2, 3}, b[3] = {10, 20, 30};
   const float *ab[2] = {a, b};
   arnn_merge_elementwise(ARNN_MERGE_AVERAGE, 2, ab, 3, a);
   CHECK(a[0] == 5.5f && a[1] == 11 && a[2] == 16.5f, "average in place");
+  arnn_merge_elementwise(ARNN_MERGE_SUBTRACT, 2, ab, 3, b);
+  CHECK(b[0] == -4.5f && b[1] == -9 && b[2] == -13.5f, "subtract into the second input");
 
   /* concat: axis 1 of [2][1], [2][3]; axis 0 of [1][2], [2][2]; B = 2 */
   {

@@ -7,7 +7,9 @@
  * double and rounded once to float: libm's double results are far inside
  * one float ULP, so the rounded value is the correctly rounded float except
  * in vanishingly rare ties, and no float32 cancellation (1 + erf(x) for
- * x << 0, e^x - 1 near 0) loses accuracy.
+ * x << 0, e^x - 1 near 0) loses accuracy. (glibc may pick an FMA build of a
+ * double function by CPU; that can change a float result only in those same
+ * rare ties, never with the ARNN_ISA setting.)
  *
  * NaN passes through every elementwise activation (comparisons are written
  * so a NaN input selects a NaN-producing branch). */

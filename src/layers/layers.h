@@ -154,7 +154,8 @@ typedef enum {
 } arnn_merge_mode;
 
 /* y[i] = op over the n inputs (element count `count` each); subtract needs
- * n == 2; average divides the left-to-right sum by n. */
+ * n == 2; average divides the left-to-right sum by n. y may be one of the
+ * inputs. */
 void arnn_merge_elementwise(arnn_merge_mode mode, size_t n, const float *const *x, size_t count, float *y);
 /* Concatenate n inputs of per-sample shape [rows][cols_i] along the last
  * axis (axis 1; rows = rows[0]) or, with axis 0, [rows_i][cols] along the
