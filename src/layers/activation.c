@@ -60,7 +60,7 @@ int arnn_act_from_name(const char *name) {
 #define ACT_CHUNK 256
 
 /* Keras ReLU with its options, in the operation order of the backend function
- * (keras/src/layers/activations/relu.py ReLU.static_call, identical to tf.keras
+ * (keras/src/activations/activations.py ReLU.static_call, identical to tf.keras
  * backend.relu):
  *   negative_slope != 0, no max_value, threshold 0: leaky_relu (x > 0 ? x : slope x);
  *   otherwise negative_part = relu(threshold - x) (only when slope != 0);
