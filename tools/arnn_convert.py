@@ -357,11 +357,14 @@ def clean_name(name, used):
 
 
 class Converter:
-    def __init__(self, weights, version, attention_override=None, warn=None):
+    def __init__(self, weights, version, attention_override=None, preset_steps=None):
         self.weights = weights
         self.version = version
         self.attention_override = attention_override
-        self.warn = warn or (lambda m: None)
+        self.preset_steps = preset_steps or {}
+        self.warnings = []
+        self.warn = self.warnings.append
+        self.late_checks = []   # outputs with a per-call length outside the steps axis
         self.inputs = []        # [(name, dtype, shape)]
         self.layers = []        # graph layer dicts
         self.tensors = {}
@@ -378,6 +381,10 @@ class Converter:
             raise Refused("model class %s is not supported (Sequential or functional Model only)"
                           % cfg["class_name"])
         outs = self.model_body(cfg, [], "", None)
+        for name, cls, v in self.late_checks:
+            if any(dim(d) is None for d in v.shape[1:]):
+                self.problems.append((name, cls, "its output %s has a per-call length on its features axis; give "
+                                      "the model a fixed input length" % shape_str(v.shape)))
         if self.problems:
             lines = ["layer '%s' (%s): %s" % p for p in self.problems]
             raise Refused("%d layer%s cannot be converted:\n  %s" % (len(lines), "s" if len(lines) > 1 else "",
@@ -391,7 +398,9 @@ class Converter:
         c = cfg.get("config")
         if cls == "Sequential":
             layers = c if isinstance(c, list) else (c or {}).get("layers", [])
-            return self.sequential(layers, enclosing, k3base, given_inputs, (c or {}) if isinstance(c, dict) else {})
+            c = dict(c) if isinstance(c, dict) else {}
+            c["_build_config"] = cfg.get("build_config")  # Keras 3 .keras: {"input_shape": [...]}
+            return self.sequential(layers, enclosing, k3base, given_inputs, c)
         return self.functional(c or {}, enclosing, k3base, given_inputs)
 
     def k3paths(self, layers, k3base):
@@ -421,7 +430,8 @@ class Converter:
             if first.get("class_name") == "InputLayer":
                 cur = self.add_input(name, fc, layers[1] if len(layers) > 1 else None)
             else:
-                shape = batch_shape_of(fc)
+                shape = batch_shape_of(fc) or c.get("build_input_shape") or \
+                    (c.get("_build_config") or {}).get("input_shape")
                 if shape is None and first.get("class_name") == "Embedding":
                     shape = [None, None]
                 if shape is None:
@@ -513,6 +523,8 @@ class Converter:
             st = Steps(gname)
             if per[0] is not None:
                 st.value, st.fixed_by = int(per[0]), "the input shape"
+            elif gname in self.preset_steps:
+                st.value, st.fixed_by = self.preset_steps[gname]
             self.steps.append(st)
             per[0] = st
         for d in per[1:]:
@@ -549,7 +561,11 @@ class Converter:
         gname = clean_name(name, self.used_names)
         ctx = LayerCtx(self, layer, lc, gname, ins, LayerRef(enclosing + [name], k3))
         try:
-            return fn(ctx)
+            outs = fn(ctx)
+            for v in outs:
+                if any(dim(d) is None for d in v.shape[1:]):
+                    self.late_checks.append((name, cls, v))
+            return outs
         except Poisoned:
             return [POISON] * 8
         except LayerRefused as e:
@@ -840,8 +856,6 @@ class Converter:
         if sorted(dims) != list(range(1, len(v.shape) + 1)):
             raise LayerRefused("dims %s do not permute a value of shape %s" % (dims, shape_str(v.shape)))
         if dims == [2, 1]:
-            if dim(v.shape[0]) is None:
-                raise LayerRefused("transposes steps known only per call (give the model a fixed input length)")
             x.emit({"op": "permute", "dims": [1, 0]})
             return [Value(x.gname, [v.shape[1], v.shape[0]])]
         # identity permutation: a reshape to the same shape (drops the mask as Permute does)
@@ -1334,8 +1348,27 @@ def topo_order(layers, by_name):
 
 def convert_config(cfg, weights, version, labels=None, padding=None, attention=None, max_steps=None, warn=None):
     """Model config + weights reader -> (metadata dict, tensors dict)."""
-    conv = Converter(weights, version, attention, warn)
-    outs = conv.convert_model(cfg)
+    # A layer deep in the graph (an attention step_dim or per-step bias) can fix
+    # the steps of an input saved without a length; shapes derived before that
+    # point were computed as unknown, so such a model is converted again with
+    # the length known from the start.
+    preset = {}
+    for _ in range(3):
+        conv = Converter(weights, version, attention, preset)
+        try:
+            outs = conv.convert_model(cfg)
+            err = None
+        except Refused as e:
+            err = e
+        found = {st.input_name: (st.value, st.fixed_by) for st in conv.steps
+                 if st.value is not None and st.fixed_by != "the input shape"}
+        if not found or found == preset:
+            break
+        preset = found
+    if err is not None:
+        raise err
+    for m in conv.warnings:
+        (warn or (lambda m: None))(m)
     if not outs:
         raise Refused("the model has no outputs")
     out_refs = []

@@ -1,16 +1,23 @@
 #!/usr/bin/python3
 """ctest: every synthetic Keras fixture (make-keras-files.py) converts with
-tools/arnn-convert; the written safetensors has exactly the expected metadata,
-tensor names and shapes; the C loader accepts it (`arnn info --json` agrees
-with the metadata); the converted weights compute the same probabilities and
-attention weights as the ORIGINAL Keras weights under reference.py (|diff| <=
-1e-5; CuDNN fixtures also prove the check would catch a bias-only conversion);
-and every unsupported architecture is refused with a message naming the layer.
-With --arnn, the C library also predicts every input (`arnn predict --json
---attention` on an .npy batch) and must match the ORIGINAL model within 1e-5
-(probabilities and attention weights): the end-to-end check of issue 5.
+tools/arnn-convert to a format-version-2 file; its graph (inputs, ops, keys,
+max_steps) and tensor names and shapes are exactly the expected ones; the
+converted weights compute the same probabilities and attention weights as the
+ORIGINAL Keras weights under reference.py (|diff| <= 1e-5; CuDNN fixtures
+also prove the check would catch a bias-only conversion); the graph-only
+variants convert with the expected layer; every unsupported architecture is
+refused with a message naming the layer. Then convert_graph_tests.py: every
+layer kind, nested models, the Keras 3 inbound form, several inputs/outputs,
+one refusal listing all unsupported layers, and the real Keras files of
+../shared/real-keras (skipped when absent; --real-keras DIR overrides).
+These checks need no arnn binary.
+With --arnn, the C library also loads each converted file (`arnn info
+--json`) and predicts every input (`arnn predict --json --attention` on an
+.npy batch), which must match the ORIGINAL model within 1e-5 (probabilities
+and attention weights): the end-to-end check.
 
 usage: test-convert.py --convert tools/arnn-convert --workdir DIR [--arnn build/arnn] [--emulator "qemu-aarch64 -L ROOT"]
+                       [--real-keras DIR]
 Exits 77 (ctest: skipped) with a message when numpy or h5py is missing.
 """
 import json
@@ -325,6 +332,10 @@ def main(argv):
         fh.write(b"not hdf5")
     r = run_convert([junk, "-o", os.path.join(workdir, "x.safetensors")], convert)
     check(r.returncode == 2 and "junk.h5" in r.stderr, "junk input: %r" % r.stderr)
+
+    import convert_graph_tests
+    real = argv[argv.index("--real-keras") + 1] if "--real-keras" in argv else None
+    convert_graph_tests.run(check, os.path.join(workdir, "graph"), real or convert_graph_tests.default_real_dir())
 
     print("%d failures" % failures)
     return 1 if failures else 0
