@@ -17,13 +17,14 @@ every one of them at once.
 Mask rules (what the graph's `zero_output_for_mask` records):
   A masked step leaves an RNN's state unchanged; what it OUTPUTS there depends
   on the Keras that saved the model.
-  - Keras 2.0-2.2.x (standalone `keras`): keras/backend/tensorflow_backend.py
-    `rnn()` selects, at a masked step, `states[0]` (the while_loop path) or
-    `prev_output` (the unrolled path): the previous output, for Bidirectional
-    too. -> false.
-  - tf.keras (keras_version "2.2.4-tf", 2.3+ and TF 2.x's keras 2.x) and
-    Keras 3: the RNN layer takes `zero_output_for_mask` (default False, kept
-    in its config), and Bidirectional.__init__ (tf.keras
+  - Standalone Keras 2.0-2.3 (keras_version without "-tf", below 2.4):
+    keras/backend/tensorflow_backend.py `rnn()` selects, at a masked step,
+    `states[0]` (while_loop path) or `prev_output` (unrolled path): the
+    previous output, and keras/layers/wrappers.py Bidirectional does not
+    change that. -> false for every RNN.
+  - tf.keras (keras_version "2.x.y-tf", and 2.4+ which only tf.keras wrote)
+    and Keras 3: the RNN layer takes `zero_output_for_mask` (default False,
+    kept in its config), and Bidirectional.__init__ (tf.keras
     keras/layers/wrappers.py, Keras 3 keras/src/layers/rnn/bidirectional.py,
     `force_zero_output_for_mask`) sets it to `return_sequences` on both
     directions. -> true inside Bidirectional with return_sequences, else the
@@ -106,8 +107,8 @@ class KerasVersion:
 
     @property
     def modern(self):
-        """tf.keras or Keras >= 2.3 / 3: Bidirectional forces zero_output_for_mask."""
-        return self.major >= 3 or self.tf or self.tuple >= (2, 3, 0)
+        """tf.keras or Keras 3: Bidirectional forces zero_output_for_mask (see the module docstring)."""
+        return self.major >= 3 or self.tf or self.tuple >= (2, 4, 0)
 
     @property
     def gap_masked(self):
@@ -1397,8 +1398,10 @@ def convert_config(cfg, weights, version, labels=None, padding=None, attention=N
         for k, a in conv.tensors.items():
             if k.startswith(layer["name"] + "/"):
                 tensors[k] = a
-    inputs = [i for i in conv.inputs if i["name"] in need]
-    if not inputs:
+    # every Keras input stays, in the model's order, so a call passes the same
+    # inputs as to Keras even if one of them does not reach an output
+    inputs = conv.inputs
+    if not any(i["name"] in need for i in inputs):
         raise Refused("no model input reaches the outputs")
     fixed, free = [], False
     for i in inputs:

@@ -252,11 +252,15 @@ def relu(**kw):
     return d
 
 
-def lstm_w(F, H, G=4, bias=True, reset_after=False):
-    w = [("kernel", rnd(F, G * H)), ("recurrent_kernel", rnd(H, G * H))]
+def lstm_w(F, H, G=4, bias=True, reset_after=False, prefix=""):
+    w = [(prefix + "kernel", rnd(F, G * H)), (prefix + "recurrent_kernel", rnd(H, G * H))]
     if bias:
-        w.append(("bias", rnd(2, G * H) if reset_after else rnd(G * H)))
+        w.append((prefix + "bias", rnd(2, G * H) if reset_after else rnd(G * H)))
     return w
+
+
+def bi_w(F, H, G=4):
+    return lstm_w(F, H, G, prefix="forward_l/") + lstm_w(F, H, G, prefix="backward_l/")
 
 
 # ---------------------------------------------------------------- models
@@ -540,6 +544,35 @@ def test_sequential_forms(t):
         t.check(g["outputs"] == ["att"], "k3seq: outputs %s" % g["outputs"])
 
 
+def test_version_rules(t):
+    """zero_output_for_mask, hard_sigmoid and masked average pooling by the
+    Keras that saved the model (tools/arnn_convert.py docstring)."""
+    for text, default, modern, gap, major in (("2.1.6", 2, False, False, 2), ("2.2.4", 2, False, True, 2),
+                                              ("2.3.1", 2, False, True, 2), ("2.2.4-tf", 2, True, True, 2),
+                                              ("2.4.0", 2, True, True, 2), ("2.15.0", 2, True, True, 2),
+                                              ("3.9.2", 3, True, True, 3), (None, 3, True, True, 3)):
+        v = ac.KerasVersion(text, default)
+        t.check((v.modern, v.gap_masked, v.major) == (modern, gap, major),
+                "version %s: modern %s gap_masked %s major %s" % (text, v.modern, v.gap_masked, v.major))
+    for version, zero_bi, zero_uni in (("2.2.4", False, False), ("2.9.0", True, True), ("3.3.3", True, True)):
+        m = Model("z")
+        m.input("ids", [4], "int32")
+        m.add("Embedding", "e", "ids", [("embeddings", rnd(5, 2))], input_dim=5, output_dim=2, mask_zero=True)
+        m.add("Bidirectional", "b", "e", bi_w(2, 2), merge_mode="ave", layer={
+            "class_name": "LSTM", "config": {"name": "l", "units": 2, "return_sequences": True}})
+        m.add("LSTM", "u", "b", lstm_w(2, 2), units=2, return_sequences=True, zero_output_for_mask=True)
+        m.add("Bidirectional", "last", "u", bi_w(2, 2), merge_mode="mul", layer={
+            "class_name": "LSTM", "config": {"name": "l2", "units": 2, "return_sequences": False}})
+        m.outputs = ["last"]
+        path = m.save_keras(t.path("z.keras"), version) if version[0] == "3" else m.save_h5(t.path("z.h5"), version)
+        meta, g, tensors = t.convert(path)
+        if g is None:
+            continue
+        t.layer(g, "b", zero_output_for_mask=zero_bi, merge_mode="ave")
+        t.layer(g, "u", zero_output_for_mask=zero_uni)
+        t.layer(g, "last", zero_output_for_mask=False, merge_mode="mul", return_sequences=False)
+
+
 def test_late_steps(t):
     """An attention step_dim deep in the graph fixes an input saved without a
     length, even past layers that needed it (converted again with T known);
@@ -674,7 +707,8 @@ def run(check, workdir, real=None):
     os.makedirs(workdir, exist_ok=True)
     check = Check(check)
     t = T(check, workdir)
-    for fn in (test_text, test_signal, test_merges, test_nested, test_sequential_forms, test_late_steps,
+    for fn in (test_text, test_signal, test_merges, test_nested, test_sequential_forms, test_version_rules,
+               test_late_steps,
                test_cudnn_and_activations, test_refusals):
         before = check.failures
         fn(t)
