@@ -39,7 +39,6 @@ Mask rules (what the graph's `zero_output_for_mask` records):
 """
 import io
 import json
-import math
 import re
 import zipfile
 
@@ -366,7 +365,7 @@ class Converter:
         self.warnings = []
         self.warn = self.warnings.append
         self.late_checks = []   # outputs with a per-call length outside the steps axis
-        self.inputs = []        # [(name, dtype, shape)]
+        self.inputs = []        # graph inputs: {"name", "dtype", "shape"}
         self.layers = []        # graph layer dicts
         self.tensors = {}
         self.used_names = set()
@@ -600,9 +599,9 @@ class Converter:
     def op_Masking(self, x):
         x.one_input()
         x.ready()
-        v = x.float_input()
+        v = x.float_input(rank=2)
         x.emit({"op": "masking", "mask_value": float(x.c.get("mask_value", 0.0))})
-        return [Value(x.gname, v.shape, masked=len(v.shape) == 2)]
+        return [Value(x.gname, v.shape, masked=True)]
 
     def rnn_common(self, x, inner_cls, ic, bidirectional, bc=None):
         if inner_cls not in RNN_CLASSES:

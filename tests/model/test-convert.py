@@ -50,7 +50,6 @@ def check(cond, msg):
 
 def expected_layers(sem, layout):
     """op -> the keys the converter must write for the TextAttBiRNN chain."""
-    G = 4 if sem["cell"] == "lstm" else 3
     modern = not layout.startswith("k22")  # tf.keras 2.x / Keras 3: Bidirectional forces zero outputs
     want = {
         "rnn": {"cell": sem["cell"], "units": sem["H"], "bidirectional": True, "merge_mode": "concat",
@@ -63,7 +62,6 @@ def expected_layers(sem, layout):
     }
     if sem["input"] == "ids":
         want["embedding"] = {"mask_zero": sem["mask_zero"]}
-    del G
     return want
 
 
