@@ -368,6 +368,7 @@ class Converter:
         self.inputs = []        # graph inputs: {"name", "dtype", "shape"}
         self.layers = []        # graph layer dicts
         self.tensors = {}
+        self.layer_tensors = {}  # graph layer name -> its tensor names
         self.used_names = set()
         self.problems = []      # (name, class, why)
         self.steps = []         # Steps of the inputs
@@ -450,7 +451,7 @@ class Converter:
         paths = dict(zip([id(l) for l in layers], self.k3paths(layers, k3base)))
         by_name = {}
         for l in layers:
-            by_name[l.get("name") or l.get("config", {}).get("name")] = l
+            by_name[layer_name(l)] = l
         in_refs = normalize_refs(c.get("input_layers"))
         out_refs = normalize_refs(c.get("output_layers"))
         if not out_refs:
@@ -1220,6 +1221,7 @@ class LayerCtx:
         self.conv.layers.append(d)
         for k, a in params.items():
             self.conv.tensors["%s/%s" % (self.gname, k)] = np.asarray(a, dtype=np.float64)
+            self.conv.layer_tensors.setdefault(self.gname, []).append("%s/%s" % (self.gname, k))
 
 
 def cudnn_to_plain(kernel, recurrent, bias, G):
@@ -1323,24 +1325,34 @@ def inbound_refs(layer):
     return refs, extra
 
 
+def layer_name(layer):
+    return layer.get("name") or (layer.get("config") or {}).get("name")
+
+
 def topo_order(layers, by_name):
+    """The layers with every producer before its consumers (Keras lists them
+    so already; this makes sure). Iterative: deep models exceed Python's
+    recursion limit."""
     order, state = [], {}
-
-    def visit(layer, depth=0):
-        name = layer.get("name") or layer.get("config", {}).get("name")
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            raise Refused("the layer graph has a cycle at '%s'" % name)
-        state[name] = 1
-        for dep, _, _ in inbound_refs(layer)[0]:
-            if dep in by_name:
-                visit(by_name[dep], depth + 1)
-        state[name] = 2
-        order.append(layer)
-
-    for layer in layers:
-        visit(layer)
+    for root in layers:
+        if state.get(layer_name(root)) == 2:
+            continue
+        stack = [(root, iter([by_name[d] for d, _, _ in inbound_refs(root)[0] if d in by_name]))]
+        state[layer_name(root)] = 1
+        while stack:
+            layer, deps = stack[-1]
+            dep = next(deps, None)
+            if dep is None:
+                stack.pop()
+                state[layer_name(layer)] = 2
+                order.append(layer)
+                continue
+            st = state.get(layer_name(dep))
+            if st == 1:
+                raise Refused("the layer graph has a cycle at '%s'" % layer_name(dep))
+            if st is None:
+                state[layer_name(dep)] = 1
+                stack.append((dep, iter([by_name[d] for d, _, _ in inbound_refs(dep)[0] if d in by_name])))
     return order
 
 
@@ -1394,9 +1406,8 @@ def convert_config(cfg, weights, version, labels=None, padding=None, attention=N
         raise Refused("the model has %d layers (at most %d)" % (len(keep), LIMIT_LAYERS))
     tensors = {}
     for layer in keep:
-        for k, a in conv.tensors.items():
-            if k.startswith(layer["name"] + "/"):
-                tensors[k] = a
+        for k in conv.layer_tensors.get(layer["name"], []):
+            tensors[k] = conv.tensors[k]
     # every Keras input stays, in the model's order, so a call passes the same
     # inputs as to Keras even if one of them does not reach an output
     inputs = conv.inputs

@@ -595,6 +595,19 @@ def test_late_steps(t):
             t.refused(path, ["'p1' (Permute)", "features axis"])
 
 
+def test_deep_chain(t):
+    """A 1500-layer functional chain (deeper than Python's recursion limit)."""
+    m = Model("deep")
+    prev = m.input("x", [2])
+    for i in range(1500):
+        prev = m.add("Dense", "d%d" % i, prev, [("kernel", rnd(2, 2)), ("bias", rnd(2))], units=2)
+    m.outputs = [prev]
+    meta, g, tensors = t.convert(m.save_h5(t.path("deep.h5")))
+    if g is not None:
+        t.check(len(g["layers"]) == 1500 and g["layers"][-1]["inputs"] == ["d1498"], "deep: %d layers"
+                % len(g["layers"]))
+
+
 def test_cudnn_and_activations(t):
     m = Model("cudnn")
     m.input("x", [5, 3])
@@ -708,7 +721,7 @@ def run(check, workdir, real=None):
     check = Check(check)
     t = T(check, workdir)
     for fn in (test_text, test_signal, test_merges, test_nested, test_sequential_forms, test_version_rules,
-               test_late_steps,
+               test_late_steps, test_deep_chain,
                test_cudnn_and_activations, test_refusals):
         before = check.failures
         fn(t)
