@@ -57,7 +57,7 @@ LIMIT_GRAPH = 4 << 20
 LIMIT_LABEL = 1024
 
 IDENTITY_LAYERS = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
-                   "GaussianNoise", "AlphaDropout", "ActivityRegularization"}
+                   "GaussianNoise", "AlphaDropout", "ActivityRegularization", "Identity"}
 RNN_CLASSES = {"LSTM": ("lstm", 4), "GRU": ("gru", 3), "SimpleRNN": ("simple", 1), "CuDNNLSTM": ("lstm", 4),
                "CuDNNGRU": ("gru", 3)}
 MODEL_CLASSES = {"Sequential", "Functional", "Model"}
@@ -70,7 +70,7 @@ KNOWN_KERAS = {"Conv2D", "Conv3D", "Conv2DTranspose", "Conv1DTranspose", "Separa
                "ZeroPadding1D", "Cropping1D", "MultiHeadAttention", "AdditiveAttention", "ConvLSTM1D",
                "ConvLSTM2D", "RNN", "StackedRNNCells", "LSTMCell", "GRUCell", "SimpleRNNCell", "TextVectorization",
                "StringLookup", "IntegerLookup", "Normalization", "Discretization", "CategoryEncoding", "Hashing",
-               "GroupNormalization", "UnitNormalization", "ThresholdedReLU", "Identity", "Rescaling", "Resizing",
+               "GroupNormalization", "UnitNormalization", "ThresholdedReLU", "Rescaling", "Resizing",
                "Cropping2D", "ZeroPadding2D", "Attention", "Conv1D", "Einsum", "EinsumDense", "TFOpLambda",
                "SlicingOpLambda"}
 
@@ -1272,6 +1272,8 @@ def normalize_refs(v):
     """input_layers/output_layers: [[name, node, tensor], ...] or one [name, node, tensor]."""
     if not v:
         return []
+    if isinstance(v, dict):  # Keras 3 models built on a dict of inputs/outputs: its values, in order
+        v = list(v.values())
     if isinstance(v, list) and len(v) == 3 and isinstance(v[0], str):
         v = [v]
     return [(r[0], int(r[1]), int(r[2])) for r in v]

@@ -332,15 +332,17 @@ def test_text(t):
         t.check(len(tensors) == 1 + 6 + 2 + 2 + 4 + 2, "text: %d tensors %s" % (len(tensors), sorted(tensors)))
 
 
-def model_signal():
+def model_signal(k3=False):
     """float [16, 3] -> Masking -> Conv1D(same, dilation 2) -> MaxPooling1D ->
     AveragePooling1D(same) -> SimpleRNN(go_backwards) -> LSTM(last) -> RepeatVector ->
     Permute -> Flatten -> Reshape -> activations -> Dense."""
     m = Model("signal")
     m.input("x", [16, 3])
     m.add("Masking", "mask", "x", mask_value=0.0)
+    m.add("GaussianNoise", "noise", "mask", stddev=0.1)
+    m.add("GaussianDropout", "gdrop", "noise", rate=0.1)
     conv = [("kernel", rnd(3, 3, 6)), ("bias", rnd(6))]
-    m.add("Conv1D", "conv", "mask", conv, filters=6, kernel_size=[3], strides=[1], padding="same",
+    m.add("Conv1D", "conv", "gdrop", conv, filters=6, kernel_size=[3], strides=[1], padding="same",
           dilation_rate=[2], activation="gelu", use_bias=True, data_format="channels_last", groups=1)
     conv2 = [("kernel", rnd(2, 6, 4))]
     m.add("Conv1D", "conv2", "conv", conv2, filters=4, kernel_size=[2], strides=[2], padding="causal",
@@ -356,25 +358,41 @@ def model_signal():
     m.add("Permute", "perm", "rep", dims=[2, 1])
     m.add("Flatten", "flat", "perm")
     m.add("Reshape", "resh", "flat", target_shape=[-1, 2])
-    m.add("ReLU", "relu", "resh", max_value=6.0, negative_slope=0.1, threshold=0.5)
-    m.add("LeakyReLU", "leaky", "relu", alpha=0.25)
+    m.add("AlphaDropout", "adrop", "resh", rate=0.1)
+    m.add("ReLU", "relu", "adrop", max_value=6.0, negative_slope=0.1, threshold=0.5)
+    if k3:
+        m.add("LeakyReLU", "leaky", "relu", negative_slope=0.25)
+    else:
+        m.add("LeakyReLU", "leaky", "relu", alpha=0.25)
     prelu = [("alpha", rnd(1, 2))]
     m.add("PReLU", "prelu", "leaky", prelu, shared_axes=[1])
     m.add("ELU", "elu", "prelu", alpha=0.7)
     m.add("Softmax", "smax", "elu", axis=1)
     m.add("Activation", "act", "smax", activation="selu")
+    m.add("ActivityRegularization", "areg", "act", l1=0.01)
+    m.add("Dropout", "drop", "areg", rate=0.5)
     dense = [("kernel", rnd(2, 2)), ("bias", rnd(2))]
-    m.add("Dense", "out", "act", dense, units=2, activation={"module": "keras.activations",
+    m.add("Dense", "out", "drop", dense, units=2, activation={"module": "keras.activations",
                                                             "class_name": "function", "config": "softplus"})
     m.outputs = ["out"]
     return m, {"conv": conv, "conv2": conv2, "srnn": srnn, "lstm": lstm, "prelu": prelu, "dense": dense}
 
 
 def test_signal(t):
-    m, w = model_signal()
-    meta, g, tensors = t.convert(m.save_h5(t.path("signal.h5"), "2.4.0"))
+    for k3 in (False, True):
+        m, w = model_signal(k3)
+        path = m.save_keras(t.path("signal.keras")) if k3 else m.save_h5(t.path("signal.h5"), "2.4.0")
+        check_signal(t, path, w)
+
+
+def check_signal(t, path, w):
+    meta, g, tensors = t.convert(path)
     if g is None:
         return
+    t.check(len(g["layers"]) == 18, "signal: %d layers (identity layers written?)" % len(g["layers"]))
+    t.layer(g, "conv", inputs=["mask"])
+    t.layer(g, "relu", inputs=["resh"])
+    t.layer(g, "out", inputs=["act"])
     t.check(g["inputs"] == [{"name": "x", "dtype": "float32", "shape": [16, 3]}], "signal: inputs %s" % g["inputs"])
     t.layer(g, "mask", op="masking", mask_value=0.0)
     t.layer(g, "conv", op="conv1d", filters=6, kernel_size=3, strides=1, padding="same", dilation_rate=2,
