@@ -49,7 +49,8 @@ FORMAT_VERSION = 2
 MAX_STEPS = 65536
 LIMIT_V = 1 << 24
 LIMIT_FEATURES = 1 << 24  # elements of one per-sample value axis we accept
-LIMIT_UNITS = 16384
+LIMIT_WIDTH = 65536       # a learned size: embedding E, input features, dense units, conv filters
+LIMIT_UNITS = 16384       # RNN units per direction
 LIMIT_LAYERS = 4096
 LIMIT_INPUTS = 16
 LIMIT_OUTPUTS = 64
@@ -520,17 +521,22 @@ class Converter:
                 raise Refused("input '%s' feeds an Embedding but has per-sample shape %s (expected [T])" % (name, per))
         elif len(per) not in (1, 2):
             raise Refused("input '%s' has per-sample shape %s; arnn takes [T, E] or [F]" % (name, per))
-        if len(per) == 2 or ids:
+        seq = len(per) == 2 or ids
+        for d in per[1:] if seq else per:
+            if d is None:
+                raise Refused("input '%s' has an unknown feature size (shape %s)" % (name, shape))
+            if not 1 <= int(d) <= LIMIT_WIDTH:
+                raise Refused("input '%s' has %d features (arnn takes 1..%d)" % (name, d, LIMIT_WIDTH))
+        if seq:
             st = Steps(gname)
             if per[0] is not None:
+                if not 1 <= int(per[0]) <= MAX_STEPS:
+                    raise Refused("input '%s' has %d steps (arnn takes 1..%d)" % (name, per[0], MAX_STEPS))
                 st.value, st.fixed_by = int(per[0]), "the input shape"
             elif gname in self.preset_steps:
                 st.value, st.fixed_by = self.preset_steps[gname]
             self.steps.append(st)
             per[0] = st
-        for d in per[1:]:
-            if d is None:
-                raise Refused("input '%s' has an unknown feature size (shape %s)" % (name, shape))
         self.inputs.append({"name": gname, "dtype": "ids" if ids else "float32", "shape": per})
         return Value(gname, per, "ids" if ids else "float32")
 
@@ -590,6 +596,8 @@ class Converter:
                                % (w[0].shape, c.get("input_dim"), c.get("output_dim")))
         if w[0].shape[0] > LIMIT_V:
             raise LayerRefused("vocabulary %d exceeds %d" % (w[0].shape[0], LIMIT_V))
+        if E > LIMIT_WIDTH:
+            raise LayerRefused("embedding size %d exceeds %d" % (E, LIMIT_WIDTH))
         il = c.get("input_length")
         il = il[0] if isinstance(il, list) and il else il
         if il:
@@ -739,6 +747,8 @@ class Converter:
             raise LayerRefused("expected kernel [%d, %d, filters]%s, found %s"
                                % (k, F, " and bias" if use_bias else "", [list(a.shape) for a in w]))
         Fo = w[0].shape[2]
+        if Fo > LIMIT_WIDTH:
+            raise LayerRefused("filters %d exceed %d" % (Fo, LIMIT_WIDTH))
         params = {"kernel": w[0]}
         if use_bias:
             if w[1].shape != (Fo,):
@@ -882,6 +892,8 @@ class Converter:
             raise LayerRefused("expected kernel [%d, units]%s, found %s" % (F, " and bias" if use_bias else "",
                                                                            [list(a.shape) for a in w]))
         units = w[0].shape[1]
+        if units > LIMIT_WIDTH:
+            raise LayerRefused("units %d exceed %d" % (units, LIMIT_WIDTH))
         if c.get("units", units) != units:
             raise LayerRefused("units %s does not match the kernel %s" % (c.get("units"), list(w[0].shape)))
         params = {"kernel": w[0]}

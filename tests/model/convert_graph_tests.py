@@ -591,6 +591,47 @@ def test_version_rules(t):
         t.layer(g, "last", zero_output_for_mask=False, merge_mode="mul", return_sequences=False)
 
 
+def seq_h5(path, layers, weights, version=b"2.2.4"):
+    """A Keras 2.2-style Sequential .h5 (config = list of layers)."""
+    with h5py.File(path, "w") as h:
+        h.attrs["keras_version"] = version
+        h.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": layers}).encode()
+        g = h.create_group("model_weights")
+        g.attrs["layer_names"] = np.array([l["config"]["name"].encode() for l in layers], dtype="S")
+        for l in layers:
+            n = l["config"]["name"]
+            ws = weights.get(n, [])
+            lg = g.create_group(n)
+            lg.attrs["weight_names"] = (np.array([("%s/%s:0" % (n, w)).encode() for w, _ in ws], dtype="S") if ws
+                                        else np.array([], dtype=np.float64))
+            for w, a in ws:
+                lg.create_dataset("%s/%s:0" % (n, w), data=a)
+    return path
+
+
+def test_inputs_and_limits(t):
+    """input_shape on the first layer; sizes outside what arnn loads are refused."""
+    w = {"d": [("kernel", rnd(4, 2)), ("bias", rnd(2))]}
+    path = seq_h5(t.path("inshape.h5"), [{"class_name": "Dense", "config": {"name": "d", "units": 2,
+                                                                            "input_shape": [4]}}], w)
+    meta, g, tensors = t.convert(path)
+    if g is not None:
+        t.check(g["inputs"] == [{"name": "d_input", "dtype": "float32", "shape": [4]}] and g["max_steps"] == 1,
+                "inshape: %s %s" % (g["inputs"], g["max_steps"]))
+    path = seq_h5(t.path("wide.h5"), [{"class_name": "Dense", "config": {
+        "name": "d", "units": 2, "batch_input_shape": [None, 70000]}}], {})
+    t.refused(path, ["70000 features"])
+    path = seq_h5(t.path("long.h5"), [{"class_name": "Dense", "config": {
+        "name": "d", "units": 2, "batch_input_shape": [None, 70000, 4]}}], w)
+    t.refused(path, ["70000 steps"])
+    path = seq_h5(t.path("nofeat.h5"), [{"class_name": "Dense", "config": {
+        "name": "d", "units": 2, "batch_input_shape": [None, None]}}], w)
+    t.refused(path, ["unknown feature size"])
+    path = seq_h5(t.path("maxsteps.h5"), [{"class_name": "Dense", "config": {
+        "name": "d", "units": 2, "batch_input_shape": [None, 8, 4]}}], w)
+    t.refused(path, ["--max-steps 9", "fixed at 8"], max_steps=9)
+
+
 def test_late_steps(t):
     """An attention step_dim deep in the graph fixes an input saved without a
     length, even past layers that needed it (converted again with T known);
@@ -739,7 +780,7 @@ def run(check, workdir, real=None):
     check = Check(check)
     t = T(check, workdir)
     for fn in (test_text, test_signal, test_merges, test_nested, test_sequential_forms, test_version_rules,
-               test_late_steps, test_deep_chain,
+               test_inputs_and_limits, test_late_steps, test_deep_chain,
                test_cudnn_and_activations, test_refusals):
         before = check.failures
         fn(t)
