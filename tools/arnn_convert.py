@@ -547,9 +547,8 @@ class Converter:
         lc = layer.get("config", {}) or {}
         name = lc.get("name") or layer.get("name") or cls
         if cls in MODEL_CLASSES:
-            for v in ins:
-                if v is POISON:
-                    return [POISON] * 8
+            # converted even when its inputs come from a refused layer, so that
+            # its own unsupported layers are listed too
             try:
                 return self.model_body(layer, enclosing + [name], k3, ins)
             except Refused as e:

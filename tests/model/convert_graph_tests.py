@@ -717,6 +717,18 @@ def test_refusals(t):
                                "'cg' (Conv1D): groups=2", "'c2' (Conv2D)", "'gk' (GlobalAveragePooling1D): keepdims",
                                "'bn1' (BatchNormalization): axis 1 is not the last axis", "8 layers"])
         t.check("'ok'" not in msg, "refusal names a supported layer: %s" % msg)
+    # unsupported layers inside a nested model fed by a refused layer are listed too
+    inner = Model("inner_bad", sequential=True)
+    inner.add("Lambda", "inner_lam", None, function=["AAAA", None, None])
+    inner.add("Dense", "inner_ok", None, [("kernel", rnd(3, 2)), ("bias", rnd(2))], units=2)
+    m = Model("outer_bad")
+    m.input("x", [3])
+    m.add("MyLayer", "mine", "x")
+    m.nest(inner, "mine")
+    m.outputs = ["inner_bad"]
+    for k3 in (False, True):
+        path = m.save_keras(t.path("nested-bad.keras")) if k3 else m.save_h5(t.path("nested-bad.h5"))
+        t.refused(path, ["2 layers", "'mine' (MyLayer)", "'inner_lam' (Lambda)"])
     # a shared layer (called twice) is refused by name
     m = Model("shared")
     m.input("a", [3])
