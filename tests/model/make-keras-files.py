@@ -11,6 +11,9 @@ OUTDIR gets one model file (plus a config JSON for weights-only layouts) per
 fixture and manifest.json describing, for each, the architecture and where
 each original weight lives inside the file, so that tests/model/reference.py
 can run the Keras semantics on the ORIGINAL weights (CuDNN layouts included).
+The manifest lists "fixtures" (the TextAttBiRNN chain, checked numerically),
+"graph_only" (variants that must convert, with a layer the graph must hold)
+and "refused" (with a piece of the expected message).
 --example DIR also writes the small shipped example model source (imdb-like).
 
 Layouts:
