@@ -117,6 +117,7 @@ struct arnn_graph {
   int n_outputs;
   size_t fixed_steps, max_steps;
   int n_slots;
+  int attention_value;  /* the first attention_pool layer's weights (kept to the end of a run), or -1 */
 };
 
 /* graph.c: infers every value's shape for `steps`; writes it to shapes[]

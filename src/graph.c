@@ -518,6 +518,14 @@ arnn_status arnn_graph_build(arnn_graph *g, arnn_load_error *e) {
       if (v->last_use < i) v->last_use = i;
     }
   for (int k = 0; k < g->n_outputs; k++) g->values[g->outputs[k]].last_use = g->n_nodes;
+  g->attention_value = -1;
+  for (int i = 0; i < g->n_nodes && g->attention_value < 0; i++)
+    if (g->nodes[i].op == OP_ATTENTION_POOL) {
+      /* the weights stay readable to the end of a run: arnn_predict_options
+       * asks for them even when the Keras model does not output them */
+      g->attention_value = g->nodes[i].value[1];
+      g->values[g->attention_value].last_use = g->n_nodes;
+    }
   {
     int *slot_free_after = calloc((size_t)g->n_values + 1, sizeof *slot_free_after);
     if (!slot_free_after) {
@@ -679,12 +687,8 @@ int arnn_graph_output_shape(const arnn_graph *g, size_t i, size_t steps, arnn_sh
   return rc;
 }
 
-int arnn_graph_attention_output(const arnn_graph *g) {
-  for (int k = 0; k < g->n_outputs; k++) {
-    const graph_value *v = &g->values[g->outputs[k]];
-    if (g->nodes[v->node].op == OP_ATTENTION_POOL && v->out == 1) return k;
-  }
-  return -1;
+size_t arnn_graph_attention_steps(const arnn_graph *g) {
+  return g->attention_value < 0 ? 0 : g->values[g->attention_value].shape.d[0];
 }
 
 /* ---- run ---- */
@@ -953,7 +957,8 @@ static size_t round64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
 arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t B, size_t steps,
                            const void *const *inputs, const size_t *lengths, int post_padding,
-                           float *const *outputs) {
+                           float *const *outputs, float *attention) {
+  if (attention && g->attention_value < 0) return ARNN_ERR_INVALID_ARGUMENT;
   if (!g || !inputs || !outputs || B == 0 || steps == 0) return ARNN_ERR_INVALID_ARGUMENT;
   if (steps > g->max_steps) return ARNN_ERR_OUT_OF_RANGE;
   if (g->fixed_steps && steps != g->fixed_steps) return ARNN_ERR_SHAPE_MISMATCH;
@@ -1053,6 +1058,8 @@ arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t B,
         const int v = g->outputs[k];
         memcpy(outputs[k], val_ptr(&c, v), B * numel(&shapes[v]) * sizeof(float));
       }
+  if (st == ARNN_OK && attention)
+    memcpy(attention, val_ptr(&c, g->attention_value), B * numel(&shapes[g->attention_value]) * sizeof(float));
 done:
   free(block);
   free(shapes);

@@ -70,17 +70,19 @@ int arnn_graph_output_shape(const arnn_graph *g, size_t i, size_t steps, arnn_sh
                             size_t err_size);
 size_t arnn_graph_fixed_steps(const arnn_graph *g); /* T, or 0 when it varies per call */
 size_t arnn_graph_max_steps(const arnn_graph *g);
-/* Index of the first attention_pool layer's weights output, or -1. */
-int arnn_graph_attention_output(const arnn_graph *g);
+/* Steps of the first attention_pool layer's weights (its input's steps at
+ * the fixed T), 0 when the graph has none. */
+size_t arnn_graph_attention_steps(const arnn_graph *g);
 
 /* Runs the graph: inputs[i] per graph input ([batch][steps] int32 ids or
  * [batch][steps][E] / [batch][F] floats), outputs[j] per output (NULL to
- * skip). lengths (NULL or [batch]) and post_padding: pad_sequences
- * semantics, see arnn_predict_options. Nothing is written to the outputs on
- * error. */
+ * skip), attention (NULL, or [batch][steps] of the first attention_pool
+ * layer: its weights whether or not the model outputs them). lengths (NULL
+ * or [batch]) and post_padding: pad_sequences semantics, see
+ * arnn_predict_options. Nothing is written to the outputs on error. */
 arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t batch, size_t steps,
                            const void *const *inputs, const size_t *lengths, int post_padding,
-                           float *const *outputs);
+                           float *const *outputs, float *attention);
 
 /* One line per layer (name, op, output shape, mask, kernel) for `arnn info`:
  * calls emit(line, ctx) for each. */

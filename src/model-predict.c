@@ -78,7 +78,8 @@ arnn_status arnn_model_run(const arnn_model *m, size_t batch, size_t steps, cons
   arnn_status st = check_options(options);
   if (st != ARNN_OK) return st;
   return arnn_graph_run(m->graph, options ? options->pool : NULL, batch, steps, inputs,
-                        options ? options->lengths : NULL, m->info.padding == ARNN_PADDING_POST, outputs);
+                        options ? options->lengths : NULL, m->info.padding == ARNN_PADDING_POST, outputs,
+                        options ? options->attention : NULL);
 }
 
 /* The single-input form: output 0 to probs, the attention weights (if the
@@ -93,18 +94,12 @@ static arnn_status predict_one(const arnn_model *m, size_t batch, const void *in
     return ARNN_ERR_INVALID_ARGUMENT;
   const size_t steps = arnn_graph_fixed_steps(m->graph);
   if (steps == 0 && (in.rank == 2 || in.dtype == ARNN_DTYPE_IDS)) return ARNN_ERR_INVALID_ARGUMENT; /* use arnn_model_run */
-  const size_t n_out = arnn_graph_num_outputs(m->graph);
   float *outs[ARNN_GRAPH_MAX_OUTPUTS] = {0};
   outs[0] = probs;
-  const int att = arnn_graph_attention_output(m->graph);
-  if (options && options->attention) {
-    if (att <= 0) return ARNN_ERR_INVALID_ARGUMENT;
-    outs[att] = options->attention;
-  }
-  (void)n_out;
   const void *inputs[1] = {input};
   return arnn_graph_run(m->graph, options ? options->pool : NULL, batch, steps ? steps : 1, inputs,
-                        options ? options->lengths : NULL, m->info.padding == ARNN_PADDING_POST, outs);
+                        options ? options->lengths : NULL, m->info.padding == ARNN_PADDING_POST, outs,
+                        options ? options->attention : NULL);
 }
 
 arnn_status arnn_model_predict_ids(const arnn_model *m, size_t batch, const int *ids,

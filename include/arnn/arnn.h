@@ -472,8 +472,9 @@ ARNN_API size_t arnn_model_max_steps(const arnn_model *model);
  * (it must equal a fixed T; 1..max_steps otherwise). outputs[j] receives
  * output j as [batch][dims...] floats (dims from arnn_model_output_shape);
  * NULL skips it. options may be NULL; options->lengths pads as described
- * above; options->attention is ignored (the attention weights are an
- * output). Errors: ARNN_ERR_INVALID_ARGUMENT (NULL model/inputs/outputs, a
+ * above; options->attention, when set, receives [batch][steps] weights of
+ * the model's first attention pooling layer, whether or not the Keras model
+ * outputs them (ARNN_ERR_INVALID_ARGUMENT for a model without one). Errors: ARNN_ERR_INVALID_ARGUMENT (NULL model/inputs/outputs, a
  * NULL input, batch or steps 0), ARNN_ERR_OUT_OF_RANGE (an id outside the
  * vocabulary, steps over the maximum, a length over steps),
  * ARNN_ERR_SHAPE_MISMATCH (steps differ from a fixed T, or a layer cannot
