@@ -22,6 +22,10 @@ manifest="$build/fuzzers.txt"
 # this; the options say so for a build made without it.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+# Debian installs the symbolizer under a versioned name only.
+if ! command -v llvm-symbolizer >/dev/null && [ -x /usr/lib/llvm-14/bin/llvm-symbolizer ]; then
+  export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
+fi
 failed=""
 summary=""
 while read -r name corpus dict; do

@@ -11,12 +11,9 @@
  - bad inputs exit 1 with a message naming the problem (id outside the
    vocabulary, a line longer than T, not a number, --dense on an ids model),
    usage errors exit 2;
- - hostile input: control bytes, NULs and huge tokens are quoted escaped and
-   bounded (stderr stays printable and short), long ids are quoted whole,
-   .npy files of the wrong dtype or rank are named as such, blank lines are
-   errors unless --empty-lines says otherwise, --threads is checked against
-   the library's limit and for a missing or empty value while the options
-   are read.
+ - 10 MB tokens and blank lines give one short printable line; blank lines
+   are skipped or predicted on request (tests/hostile holds the rest of the
+   hostile input, case by case).
 usage: test-cli-predict.py ARNN EXAMPLES_DIR [--emulator "qemu-aarch64 -L ROOT"]
 Standard library only (the .npy file is written by hand).
 """
@@ -38,60 +35,28 @@ def check(cond, msg):
     return cond
 
 
-def write_npy(path, descr, shape, payload):
-    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
-    header += " " * (63 - (10 + len(header)) % 64) + "\n"
-    with open(path, "wb") as fh:
-        fh.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin-1") + payload)
-
-
 def printable(data):
     """stderr bytes a terminal shows as text: printable ASCII and newlines."""
     return all(0x20 <= b <= 0x7E or b == 0x0A for b in data)
 
 
-def hostile(run, emulator, arnn, model, tmp, T, shipped):
-    def run_bytes(args, stdin):
-        return subprocess.run(emulator + [arnn, "predict", model] + args, input=stdin, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE)
-
+def hostile(run, emulator, arnn, model, tmp, shipped):
+    """What the case list of tests/hostile cannot hold: 10 MB inputs, and
+    outputs compared with other runs."""
     def expect(args, stdin, status, texts, what):
-        r = run_bytes(args, stdin)
-        ok = r.returncode == status and all(t.encode() in r.stderr for t in texts)
-        # the message line is bounded; a usage error adds the usage text after it
-        ok = check(ok and printable(r.stderr) and len(r.stderr.split(b"\n")[0]) < 300,
-                   "%s: exit %d, stderr %r (expected %d, %r, printable and short)"
-                   % (what, r.returncode, r.stderr[:300], status, texts))
-        return r
+        r = subprocess.run(emulator + [arnn, "predict", model] + args, input=stdin, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        check(r.returncode == status and all(t.encode() in r.stderr for t in texts) and printable(r.stderr)
+              and len(r.stderr) < 300,
+              "%s: exit %d, stderr %r (expected %d, %r, printable and short)"
+              % (what, r.returncode, r.stderr[:300], status, texts))
 
-    # .npy inputs: the dtype and the rank are named
-    f8 = os.path.join(tmp, "f8.npy")
-    write_npy(f8, "<f8", "(1, %d)" % T, b"\0" * 8 * T)
-    expect(["--ids", f8], None, 1, ["dtype '<f8' (float64), expected '<i4' (int32)"], "float64 .npy")
-    r5 = os.path.join(tmp, "rank5.npy")
-    write_npy(r5, "<i4", "(1, 2, 3, 4, 5)", b"\0" * 4 * 120)
-    expect(["--ids", r5], None, 1, ["array has 5 dimensions, expected 2"], "rank-5 .npy")
-    esc = os.path.join(tmp, "escape-dtype.npy")
-    write_npy(esc, "\x1b]0;x\x07", "(1, %d)" % T, b"")
-    expect(["--ids", esc], None, 1, ["dtype '\\x1b]0;x\\x07'"], ".npy dtype with control bytes")
-
-    # token ids: quoted whole when short, bounded with their length when long
-    expect([], b"1 99999999999999999999999\n", 1,
-           ["<stdin>:1: token id 99999999999999999999999 is outside the vocabulary [0, 200)"], "23-digit id")
-    expect([], b"9" * 1000 + b"\n", 1, ["token id " + "9" * 32 + "... (1000 bytes) is outside"], "1000-digit id")
-    expect([], b"1 -99999999999999999999999\n", 1, ["token id -99999999999999999999999 is outside"], "negative id")
-    # raw bytes never reach the terminal: escapes, bells, NULs, 10 MB tokens
-    expect([], b"1 \x1b[31m\x07\x1b]0;owned\x07\n", 1, ['not a token id: "\\x1b[31m\\x07\\x1b]0;owned\\x07"'],
-           "escape sequences in a line")
-    expect([], b"1 2\x00abc 3\n", 1, ['<stdin>:1: not a token id: "2\\x00abc"'], "NUL inside a line")
-    expect([], b"1 \xff\xfe\n", 1, ['not a token id: "\\xff\\xfe"'], "non-UTF-8 bytes")
-    expect([], b"1 2\n" + b"a" * (10 << 20) + b"\n", 1, ['<stdin>:2: not a token id: "' + "a" * 32 + '..." (10485760 bytes)'],
-           "10 MB token")
-
-    # blank lines: an error naming the line unless --empty-lines says otherwise
-    expect([], b"1 2\n\n3\n", 1, ["<stdin>:2: blank line", "--empty-lines"], "empty line")
-    expect([], b"1 2\n \t\r\n", 1, ["<stdin>:2: blank line"], "whitespace-only line")
+    expect([], b"1 2\n" + b"a" * (10 << 20) + b"\n", 1,
+           ['<stdin>:2: not a token id: "' + "a" * 32 + '..." (10485760 bytes)'], "10 MB token")
+    expect([], b"1 2\n" + b"\x1b" * (10 << 20) + b"\n", 1, ["<stdin>:2: not a token id", "(10485760 bytes)"],
+           "10 MB of ESC")
     expect([], b" " * (10 << 20) + b"\n", 1, ["<stdin>:1: blank line"], "10 MB line of spaces")
+
     one = run([], "1 2\n")
     three = run([], "3\n")
     r = run(["--empty-lines=skip"], "1 2\n\n  \n3\n")
@@ -101,21 +66,8 @@ def hostile(run, emulator, arnn, model, tmp, T, shipped):
     lines = r.stdout.splitlines()
     check(r.returncode == 0 and len(lines) == 3 and lines[0] + "\n" == one.stdout and lines[2] + "\n" == three.stdout,
           "--empty-lines predict: %r %r" % (r.stdout, r.stderr))
-    r = run([], "1 2\n")
-    check(r.returncode == 0 and len(r.stdout.splitlines()) == 1, "the final newline adds no sequence")
-    expect(["--empty-lines=maybe"], b"", 2, ['bad value for --empty-lines: "maybe"'], "--empty-lines value")
-
-    # --threads: the library's limit, a missing or empty value, at parse time
-    for n in ("1025", "4096", "99999999999999999999999"):
-        expect(["--threads", n], b"1 2\n", 2, ["--threads %s: at most 1024 threads" % n], "--threads " + n)
-    expect(["--threads", ""], b"1 2\n", 2, ["--threads needs a value, got an empty one"], "--threads ''")
-    expect(["--threads="], b"1 2\n", 2, ["--threads needs a value, got an empty one"], "--threads=")
-    expect(["--threads"], b"1 2\n", 2, ["--threads needs a value (a number of threads"], "--threads without a value")
-    expect(["--threads", " 2"], b"1 2\n", 2, ['bad value for --threads: " 2"'], "--threads ' 2'")
-    expect(["--batch", "0"], b"1 2\n", 2, ['bad value for --batch: "0"'], "--batch 0")
-    expect(["--json=yes"], b"1 2\n", 2, ["--json takes no value"], "--json=yes")
-    expect(["--\x1b[2J"], b"", 2, ["unknown option --\\x1b[2J"], "escape sequence as an option")
-    # options parsed as getopt_long does: --opt=value, anywhere, and -- ends them
+    check(one.returncode == 0 and len(one.stdout.splitlines()) == 1, "the final newline adds no sequence")
+    # getopt_long's forms: --opt=value, options before MODEL, -- ends the options
     r = run(["--ids=" + os.path.join(tmp, "stripped.txt"), "--threads=2", "--empty-lines=predict"])
     check(r.returncode == 0 and r.stdout == shipped, "--ids=FILE --threads=2: %s" % r.stderr)
     r = subprocess.run(emulator + [arnn, "predict", "--threads", "1", "--", model], input="1 2\n",
@@ -190,7 +142,7 @@ def main(argv):
         bad(["--threads", "x"], "", 2, "bad value for --threads")
         bad(["--attention"], "", 2, "--attention needs --json")
         bad(["--bogus"], "", 2, "unknown option --bogus")
-        hostile(run, emulator, arnn, model, tmp, T, shipped)
+        hostile(run, emulator, arnn, model, tmp, shipped)
     print("PASS" if failures == 0 else "%d failures" % failures)
     return 1 if failures else 0
 
