@@ -7,6 +7,7 @@
  * --threads threads (default: the physical cores); output lines keep the input
  * order. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,28 +109,136 @@ arnn_status cli_make_pool(size_t threads, int pin, arnn_threadpool **pool) {
   return st;
 }
 
+/* The library's limit on a pool's threads (arnn_threadpool_create_ex): a
+ * larger --threads is refused while the options are read, as a usage error,
+ * not after the model and inputs are loaded. */
+#define CLI_MAX_THREADS 1024
+/* Sequences per library call: bounds the probability and attention buffers. */
+#define CLI_MAX_BATCH 4096
+
+/* A decimal count in [min, max], digits only (no sign, no spaces): 1, or 0
+ * for anything else, -1 when it is a number but out of range. */
+static int parse_count(const char *s, size_t min, size_t max, size_t *value) {
+  if (!*s) return 0;
+  size_t v = 0;
+  int over = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p < '0' || *p > '9') return 0;
+    if (over || v > (max - (size_t)(*p - '0')) / 10) over = 1; /* above max; never wraps */
+    else v = v * 10 + (size_t)(*p - '0');
+  }
+  if (over || v < min) return -1;
+  *value = v;
+  return 1;
+}
+
+enum { OPT_IDS = 256, OPT_DENSE, OPT_THREADS, OPT_BATCH, OPT_JSON, OPT_ATTENTION, OPT_NO_PIN, OPT_EMPTY_LINES };
+
+static const struct option predict_options[] = {
+    {"ids", required_argument, NULL, OPT_IDS},
+    {"dense", required_argument, NULL, OPT_DENSE},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"attention", no_argument, NULL, OPT_ATTENTION},
+    {"no-pin", no_argument, NULL, OPT_NO_PIN},
+    {"empty-lines", required_argument, NULL, OPT_EMPTY_LINES},
+    {NULL, 0, NULL, 0},
+};
+
+/* What each option with a value takes, for the message when it has none. */
+static const char *value_hint(int opt) {
+  switch (opt) {
+    case OPT_IDS: return "a file name, or - for stdin";
+    case OPT_DENSE: return "a .npy file name";
+    case OPT_THREADS: return "a number of threads, 0 = the physical cores";
+    case OPT_BATCH: return "a number of sequences per call";
+    case OPT_EMPTY_LINES: return "error, skip or predict";
+  }
+  return "a value";
+}
+
+static const char *option_name(int opt) {
+  for (const struct option *o = predict_options; o->name; o++)
+    if (o->val == opt) return o->name;
+  return "?";
+}
+
 int cli_predict(int argc, char **argv) {
   const char *model_path = NULL, *ids_path = NULL, *dense_path = NULL;
   size_t threads = 0, batch = 32;
   int json = 0, attention = 0, pin = 1;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--ids") && i + 1 < argc) ids_path = argv[++i];
-    else if (!strcmp(a, "--dense") && i + 1 < argc) dense_path = argv[++i];
-    else if ((!strcmp(a, "--threads") || !strcmp(a, "--batch")) && i + 1 < argc) {
-      char *end;
-      errno = 0;
-      const unsigned long long v = strtoull(argv[++i], &end, 10);
-      if (*end || errno || argv[i][0] == '-' || v > 4096 || (v == 0 && !strcmp(a, "--batch")))
-        return cli_usage_error("predict", "bad value for %s", a);
-      if (!strcmp(a, "--threads")) threads = (size_t)v;
-      else batch = (size_t)v;
-    } else if (!strcmp(a, "--json")) json = 1;
-    else if (!strcmp(a, "--attention")) attention = 1;
-    else if (!strcmp(a, "--no-pin")) pin = 0;
-    else if (a[0] == '-' && a[1] != '\0') return cli_usage_error("predict", "unknown option %s", a);
-    else if (!model_path) model_path = a;
-    else return cli_usage_error("predict", "unexpected argument %s", a);
+  cli_empty_lines empty_lines = CLI_EMPTY_LINES_ERROR;
+  char msg[320], shown[200];
+  /* ':' first: a missing value comes back as ':' and no message is printed by
+   * getopt, so every usage error has the same form */
+  opterr = 0;
+  optind = 1;
+  int o;
+  while ((o = getopt_long(argc, argv, ":", predict_options, NULL)) != -1) {
+    if (o == '?' && optopt >= OPT_IDS) {
+      snprintf(msg, sizeof msg, "--%s takes no value", option_name(optopt));
+      return cli_usage_error("predict", "%s", msg);
+    }
+    if (o == '?') {
+      /* optopt: an unknown short option (perhaps inside a group like -xy);
+       * 0: an unknown or ambiguous long one, the last argument read */
+      char short_opt[3] = {'-', (char)optopt, '\0'};
+      const char *a = optopt ? short_opt : argv[optind - 1];
+      return cli_usage_error("predict", "unknown option %s", cli_quote(shown, sizeof shown, a, strlen(a), 0));
+    }
+    if (o == ':') {
+      snprintf(msg, sizeof msg, "--%s needs a value (%s)", option_name(optopt), value_hint(optopt));
+      return cli_usage_error("predict", "%s", msg);
+    }
+    if (optarg && !*optarg) {
+      /* an unset shell variable, e.g. --threads "$N": not the default */
+      snprintf(msg, sizeof msg, "--%s needs a value, got an empty one (%s)", option_name(o), value_hint(o));
+      return cli_usage_error("predict", "%s", msg);
+    }
+    switch (o) {
+      case OPT_IDS: ids_path = optarg; break;
+      case OPT_DENSE: dense_path = optarg; break;
+      case OPT_THREADS:
+        switch (parse_count(optarg, 0, CLI_MAX_THREADS, &threads)) {
+          case 1: break;
+          case -1:
+            snprintf(msg, sizeof msg, "--threads %s: at most %d threads (the library's limit)",
+                     cli_quote(shown, sizeof shown, optarg, strlen(optarg), 0), CLI_MAX_THREADS);
+            return cli_usage_error("predict", "%s", msg);
+          default:
+            snprintf(msg, sizeof msg, "bad value for --threads: %s (0 = the physical cores, or 1 to %d)",
+                     cli_quote(shown, sizeof shown, optarg, strlen(optarg), 1), CLI_MAX_THREADS);
+            return cli_usage_error("predict", "%s", msg);
+        }
+        break;
+      case OPT_BATCH:
+        if (parse_count(optarg, 1, CLI_MAX_BATCH, &batch) != 1) {
+          snprintf(msg, sizeof msg, "bad value for --batch: %s (1 to %d)",
+                   cli_quote(shown, sizeof shown, optarg, strlen(optarg), 1), CLI_MAX_BATCH);
+          return cli_usage_error("predict", "%s", msg);
+        }
+        break;
+      case OPT_JSON: json = 1; break;
+      case OPT_ATTENTION: attention = 1; break;
+      case OPT_NO_PIN: pin = 0; break;
+      case OPT_EMPTY_LINES:
+        if (!strcmp(optarg, "error")) empty_lines = CLI_EMPTY_LINES_ERROR;
+        else if (!strcmp(optarg, "skip")) empty_lines = CLI_EMPTY_LINES_SKIP;
+        else if (!strcmp(optarg, "predict")) empty_lines = CLI_EMPTY_LINES_PREDICT;
+        else {
+          snprintf(msg, sizeof msg, "bad value for --empty-lines: %s (error, skip or predict)",
+                   cli_quote(shown, sizeof shown, optarg, strlen(optarg), 1));
+          return cli_usage_error("predict", "%s", msg);
+        }
+        break;
+    }
+  }
+  for (int i = optind; i < argc; i++) {
+    if (!model_path) model_path = argv[i];
+    else
+      return cli_usage_error("predict", "unexpected argument %s",
+                             cli_quote(shown, sizeof shown, argv[i], strlen(argv[i]), 0));
   }
   if (!model_path) return cli_usage_error("predict", "missing MODEL%s", "");
   if (ids_path && dense_path) return cli_usage_error("predict", "give --ids or --dense, not both%s", "");
@@ -180,12 +289,14 @@ int cli_predict(int argc, char **argv) {
       }
     } else {
       cli_ids parsed;
-      bad = cli_parse_ids_text((const char *)buf, size, strcmp(path, "-") ? path : "<stdin>", mi.T, mi.V,
-                               mi.padding, &parsed, err, sizeof err);
+      const char *shown_name = strcmp(path, "-") ? path : "<stdin>";
+      bad = cli_parse_ids_text((const char *)buf, size, shown_name, mi.T, mi.V, mi.padding, empty_lines, &parsed, err,
+                               sizeof err);
       if (!bad) {
         in.n = parsed.n;
         in.ids = parsed.ids;
         in.lengths = parsed.lengths;
+        if (parsed.skipped) fprintf(stderr, "arnn: %s: skipped %zu blank line%s\n", shown_name, parsed.skipped, parsed.skipped == 1 ? "" : "s");
       }
     }
     free(buf);

@@ -8,6 +8,7 @@
  * Subcommands live in one table (name, one-line summary, usage text, handler).
  * Errors go to stderr with a non-zero exit
  * status: 1 for a failed operation, 2 for a usage error. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "arnn/arnn.h"
 #include "arnn-cli.h"
+#include "arnn-inputs.h"
 
 typedef int (*command_fn)(int argc, char **argv);
 
@@ -47,7 +49,7 @@ static const command commands[] = {
      cmd_info},
     {"predict", "classify token-id sequences (or dense vectors) with a model",
      "usage: arnn predict MODEL [--ids FILE|-] [--dense FILE.npy] [--threads N] [--batch N]\n"
-     "                          [--json] [--attention] [--no-pin]\n"
+     "                          [--json] [--attention] [--no-pin] [--empty-lines=MODE]\n"
      "\n"
      "Runs the model on every input sequence and prints one line per sequence, in\n"
      "input order: the C class probabilities separated by spaces (%.9g).\n"
@@ -58,12 +60,18 @@ static const command commands[] = {
      "                 training (in front unless the file says padding = post), a\n"
      "                 longer one than T is an error. FILE may be - (stdin, the\n"
      "                 default) or an int32 .npy array [N,T] used as it is.\n"
+     "  --empty-lines=MODE  what a blank (empty or whitespace-only) line of a text\n"
+     "                 --ids file means: error (the default: exit 1 naming the\n"
+     "                 line, since a stray blank line would shift every later\n"
+     "                 output line), skip (drop it, the count on stderr), or\n"
+     "                 predict (a sequence of no tokens, all padding).\n"
      "Input (models with dense vectors, e.g. ELMo):\n"
      "  --dense FILE   a float32 .npy array [N,T,E]\n"
      "\n"
      "Options:\n"
-     "  --threads N    worker threads (default: the physical cores; 1 = no pool)\n"
-     "  --batch N      sequences per library call (default 32)\n"
+     "  --threads N    worker threads, at most 1024 (default and 0: the physical\n"
+     "                 cores; 1 = no pool)\n"
+     "  --batch N      sequences per library call, 1 to 4096 (default 32)\n"
      "  --json         one JSON object per line: {\"probs\":[...],\"label\":\"...\"}\n"
      "                 (label: the most probable class; with one sigmoid output,\n"
      "                 the label when p >= 0.5, else null)\n"
@@ -160,13 +168,25 @@ void cli_json_string(FILE *out, const char *s) {
 }
 
 static int cmd_info(int argc, char **argv) {
+  static const struct option options[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
   const char *path = NULL;
-  int json = 0;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0) json = 1;
-    else if (argv[i][0] == '-' && argv[i][1] != '\0') return cli_usage_error("info", "unknown option %s", argv[i]);
-    else if (path) return cli_usage_error("info", "more than one MODEL (%s)", argv[i]);
-    else path = argv[i];
+  int json = 0, opt;
+  char shown[200];
+  opterr = 0; /* unknown options are reported below, with the usage */
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+    if (opt == 'j') {
+      json = 1;
+    } else {
+      char short_opt[3] = {'-', (char)optopt, '\0'};
+      const char *a = optopt ? short_opt : argv[optind - 1];
+      return cli_usage_error("info", "unknown option %s", cli_quote(shown, sizeof shown, a, strlen(a), 0));
+    }
+  }
+  for (int i = optind; i < argc; i++) {
+    if (path)
+      return cli_usage_error("info", "more than one MODEL (%s)", cli_quote(shown, sizeof shown, argv[i], strlen(argv[i]), 0));
+    path = argv[i];
   }
   if (!path) return cli_usage_error("info", "missing MODEL%s", "");
   char err[512];
@@ -230,7 +250,9 @@ static int cmd_info(int argc, char **argv) {
 }
 
 static int cmd_version(int argc, char **argv) {
-  if (argc > 1) return cli_usage_error("version", "unexpected argument %s", argv[1]);
+  char shown[200];
+  if (argc > 1)
+    return cli_usage_error("version", "unexpected argument %s", cli_quote(shown, sizeof shown, argv[1], strlen(argv[1]), 0));
   printf("arnn %s (isa %s)\n", arnn_version(), arnn_isa());
   return 0;
 }
@@ -242,7 +264,8 @@ static int cmd_help(int argc, char **argv) {
   }
   const command *c = find_command(argv[1]);
   if (!c) {
-    fprintf(stderr, "arnn help: unknown command '%s'\n", argv[1]);
+    char shown[200];
+    fprintf(stderr, "arnn help: unknown command '%s'\n", cli_quote(shown, sizeof shown, argv[1], strlen(argv[1]), 0));
     return 2;
   }
   fputs(c->usage, stdout);
@@ -261,7 +284,9 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "--version") == 0) return cmd_version(1, argv + 1);
   const command *c = find_command(argv[1]);
   if (!c) {
-    fprintf(stderr, "arnn: unknown command '%s' (arnn --help lists the commands)\n", argv[1]);
+    char shown[200];
+    fprintf(stderr, "arnn: unknown command '%s' (arnn --help lists the commands)\n",
+            cli_quote(shown, sizeof shown, argv[1], strlen(argv[1]), 0));
     return 2;
   }
   if (c->run != cmd_help && wants_help(argc - 1, argv + 1)) {
