@@ -93,6 +93,7 @@ typedef struct graph_node {
   arnn_norm_layer *norm;
   float *own[2];         /* weights kept for the run (embedding table, attention w/b, prelu alpha) */
   size_t vocab;          /* embedding */
+  char *inputs_text;     /* "a,b:1" for descriptions */
 } graph_node;
 
 typedef struct {

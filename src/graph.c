@@ -425,6 +425,22 @@ arnn_status arnn_graph_build(arnn_graph *g, arnn_load_error *e) {
     g->outputs[k] = g->nodes[node].value[out];
   }
 
+  for (int i = 0; i < g->n_nodes; i++) {
+    graph_node *n = &g->nodes[i];
+    size_t len = 1;
+    for (int k = 0; k < n->n_in; k++) len += strlen(g->nodes[n->in[k].node].name) + 3;
+    n->inputs_text = malloc(len);
+    if (!n->inputs_text) {
+      st = arnn_load_fail(e, ARNN_ERR_OUT_OF_MEMORY, "out of memory for the graph plan");
+      goto done;
+    }
+    size_t o = 0;
+    n->inputs_text[0] = '\0';
+    for (int k = 0; k < n->n_in; k++)
+      o += (size_t)snprintf(n->inputs_text + o, len - o, "%s%s%s", k ? "," : "", g->nodes[n->in[k].node].name,
+                            n->in[k].out ? ":1" : "");
+  }
+
   /* shapes at the fixed T, or at max_steps; a second probe tells which dims
    * follow the steps of the call */
   char msg[240];
@@ -579,7 +595,7 @@ arnn_status arnn_graph_from_v1(const arnn_model_info *in, const float *embedding
   graph_node *n = &g->nodes[k];
   *n = (graph_node){.op = OP_INPUT, .n_out = 1, .fold_source = -1, .dtype_ids = ids};
   snprintf(n->name, sizeof n->name, "%s", ids ? "ids" : "input");
-  n->in_shape = ids ? (arnn_shape){1, {0, 0}} : (arnn_shape){2, {0, in->E}};
+  n->in_shape = ids ? (arnn_shape){1, {in->T, 0}} : (arnn_shape){2, {in->T, in->E}};
   g->inputs[g->n_inputs++] = k;
   if (ids) {
     n = &g->nodes[++k];
@@ -617,10 +633,8 @@ arnn_status arnn_graph_from_v1(const arnn_model_info *in, const float *embedding
   n->w[0][0] = (wref){dense_k, 2, {2 * H, in->C, 0}};
   n->w[0][1] = (wref){dense_b, 1, {in->C, 0, 0}};
   g->outputs[0] = k * 2;
-  g->outputs[1] = (k - 1) * 2 + 1;
   snprintf(g->output_names[0], sizeof g->output_names[0], "dense");
-  snprintf(g->output_names[1], sizeof g->output_names[1], "attention:1");
-  g->n_outputs = 2;
+  g->n_outputs = 1; /* the attention weights: arnn_predict_options.attention */
   if (arnn_graph_build(g, e) != ARNN_OK) {
     arnn_graph_free(g);
     return e->status;
@@ -642,6 +656,7 @@ void arnn_graph_free(arnn_graph *g) {
     arnn_norm_layer_destroy(n->norm);
     free(n->own[0]);
     free(n->own[1]);
+    free(n->inputs_text);
   }
   free(g->nodes);
   free(g->values);
@@ -1073,44 +1088,34 @@ done:
 /* ---- description ---- */
 
 static const char *node_kernel(const graph_node *n) {
+  const char *k = NULL;
   switch (n->op) {
+    case OP_INPUT: return "-";
     case OP_RNN:
-      if (!n->fast_rnn) return "generic recurrent loop + gemm";
-      return n->cell == ARNN_CELL_LSTM ? arnn_kernel_name("lstm_step") : arnn_kernel_name("gru_step");
-    case OP_DENSE: return n->head ? arnn_kernel_name("dense_head") : arnn_kernel_name("gemm");
-    case OP_CONV1D: return arnn_kernel_name("gemm");
-    case OP_ATTENTION_POOL: return arnn_kernel_name("attention_pool");
-    case OP_EMBEDDING: return n->folded ? "folded into the next layer" : "row gather";
-    default: return "-";
+      if (!n->fast_rnn) return "generic recurrent step + gemm";
+      k = arnn_kernel_name(n->cell == ARNN_CELL_LSTM ? "lstm_step" : "gru_step");
+      break;
+    case OP_DENSE: k = arnn_kernel_name(n->head ? "dense_head" : "gemm"); break;
+    case OP_CONV1D: k = arnn_kernel_name("gemm"); break;
+    case OP_ATTENTION_POOL: k = arnn_kernel_name("attention_pool"); break;
+    case OP_EMBEDDING: return n->folded ? "folded into the next layer's projection" : "row gather";
+    default: return "scalar loop";
   }
+  return k ? k : "-";
 }
 
-void arnn_graph_describe(const arnn_graph *g, void (*emit)(const char *line, void *ctx), void *ctx) {
-  char line[512];
-  for (int i = 0; i < g->n_nodes; i++) {
-    const graph_node *n = &g->nodes[i];
-    char shape[96], ins[200];
-    size_t o = 0;
-    ins[0] = '\0';
-    for (int k = 0; k < n->n_in && o < sizeof ins; k++)
-      o += (size_t)snprintf(ins + o, sizeof ins - o, "%s%s%s", k ? "," : "", g->nodes[n->in[k].node].name,
-                            n->in[k].out ? ":1" : "");
-    const graph_value *v = &g->values[n->value[0]];
-    if (v->shape.rank == 1)
-      snprintf(shape, sizeof shape, "[%s]", (v->steps_dep & 1) ? "T'" : "");
-    else
-      snprintf(shape, sizeof shape, "[%s, %s]", "", "");
-    if (v->shape.rank == 1 && !(v->steps_dep & 1)) snprintf(shape, sizeof shape, "[%zu]", v->shape.d[0]);
-    if (v->shape.rank == 2) {
-      char a[24], b[24];
-      if (v->steps_dep & 1) snprintf(a, sizeof a, "T%s", v->shape.d[0] == g->max_steps ? "" : "'");
-      else snprintf(a, sizeof a, "%zu", v->shape.d[0]);
-      if (v->steps_dep & 2) snprintf(b, sizeof b, "T'");
-      else snprintf(b, sizeof b, "%zu", v->shape.d[1]);
-      snprintf(shape, sizeof shape, "[%s, %s]", a, b);
-    }
-    snprintf(line, sizeof line, "%-24s %-15s %-16s %-5s %-30s <- %s", n->name, arnn_graph_op_names[n->op], shape,
-             v->has_mask ? "mask" : "-", node_kernel(n), n->n_in ? ins : "(input)");
-    emit(line, ctx);
-  }
+size_t arnn_graph_num_nodes(const arnn_graph *g) { return (size_t)g->n_nodes; }
+
+void arnn_graph_node_desc(const arnn_graph *g, size_t i, const char **name, const char **op, const char **inputs,
+                          const char **kernel, arnn_shape *shape, int *has_mask) {
+  const graph_node *n = &g->nodes[i];
+  const graph_value *v = &g->values[n->value[0]];
+  *name = n->name;
+  *op = arnn_graph_op_names[n->op];
+  *inputs = n->inputs_text ? n->inputs_text : "";
+  *kernel = node_kernel(n);
+  *shape = v->shape;
+  if (v->steps_dep & 1) shape->d[0] = 0;
+  if (v->steps_dep & 2) shape->d[1] = 0;
+  *has_mask = v->has_mask;
 }

@@ -51,7 +51,8 @@ arnn_status arnn_graph_from_json(const char *json, size_t len, arnn_weight_set *
                                  arnn_load_error *e);
 /* The version-1 chain: [ids -> embedding | dense input] -> bidirectional RNN
  * (concat, return_sequences, zero output at masked steps) -> attention pooling
- * -> dense head; outputs: probabilities, attention weights. */
+ * -> dense head; output: the probabilities (the attention weights through
+ * arnn_graph_run's attention argument). */
 arnn_status arnn_graph_from_v1(const arnn_model_info *info, const float *embedding, const float *const kernel[2],
                                const float *const recurrent[2], const float *const bias[2], const float *att_w,
                                const float *att_b, const float *dense_k, const float *dense_b, arnn_graph **graph,
@@ -84,8 +85,11 @@ arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t ba
                            const void *const *inputs, const size_t *lengths, int post_padding,
                            float *const *outputs, float *attention);
 
-/* One line per layer (name, op, output shape, mask, kernel) for `arnn info`:
- * calls emit(line, ctx) for each. */
-void arnn_graph_describe(const arnn_graph *g, void (*emit)(const char *line, void *ctx), void *ctx);
+/* Layer i of the run order (inputs included): name, op, comma-separated
+ * input names (owned by the graph), kernel, first output's shape (0 dims
+ * follow the steps) and mask. */
+size_t arnn_graph_num_nodes(const arnn_graph *g);
+void arnn_graph_node_desc(const arnn_graph *g, size_t i, const char **name, const char **op, const char **inputs,
+                          const char **kernel, arnn_shape *shape, int *has_mask);
 
 #endif

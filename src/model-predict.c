@@ -111,3 +111,16 @@ arnn_status arnn_model_predict_dense(const arnn_model *m, size_t batch, const fl
                                      const arnn_predict_options *options, float *probs) {
   return predict_one(m, batch, x, ARNN_DTYPE_F32, options, probs);
 }
+
+size_t arnn_model_num_layers(const arnn_model *m) { return m ? arnn_graph_num_nodes(m->graph) : 0; }
+
+arnn_status arnn_model_layer_info(const arnn_model *m, size_t index, arnn_layer_info *info) {
+  if (!m || !info || info->struct_size < sizeof(arnn_layer_info) || index >= arnn_graph_num_nodes(m->graph))
+    return ARNN_ERR_INVALID_ARGUMENT;
+  arnn_shape s;
+  arnn_graph_node_desc(m->graph, index, &info->name, &info->op, &info->inputs, &info->kernel, &s, &info->has_mask);
+  info->rank = (size_t)s.rank;
+  info->dims[0] = s.d[0];
+  info->dims[1] = s.rank == 2 ? s.d[1] : 0;
+  return ARNN_OK;
+}

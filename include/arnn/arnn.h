@@ -483,6 +483,22 @@ ARNN_API size_t arnn_model_max_steps(const arnn_model *model);
 ARNN_API arnn_status arnn_model_run(const arnn_model *model, size_t batch, size_t steps, const void *const *inputs,
                                     const arnn_predict_options *options, float *const *outputs);
 
+/* The model's layers in run order (for `arnn info` and diagnostics). */
+typedef struct {
+  size_t struct_size;  /* set to sizeof(arnn_layer_info) before the call */
+  const char *name;    /* the Keras layer name (owned by the model) */
+  const char *op;      /* the graph op, e.g. "rnn", "dense" (docs/model-graph.md) */
+  const char *inputs;  /* comma-separated names of the values it reads ("" for an input) */
+  const char *kernel;  /* what runs it, e.g. "arnn_f32_lstm_step__avx512" */
+  size_t rank;         /* rank and per-sample dims of its first output; 0 = follows the steps */
+  size_t dims[2];
+  int has_mask;        /* its output carries a per-step mask */
+} arnn_layer_info;
+
+ARNN_API size_t arnn_model_num_layers(const arnn_model *model);
+/* ARNN_ERR_INVALID_ARGUMENT for NULL, a small struct_size or an index out of range. */
+ARNN_API arnn_status arnn_model_layer_info(const arnn_model *model, size_t index, arnn_layer_info *info);
+
 /* ---- end of model files ---- */
 
 #ifdef __cplusplus
