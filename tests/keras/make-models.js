@@ -155,7 +155,11 @@ function seqFloat(name, shape, layers, maskSteps) {
   return { model: m, inputs: [{ kind: 'float', shape, maskSteps: !!maskSteps }] };
 }
 
-const RNN = { lstm: L.lstm, gru: L.gru, simple: L.simpleRNN };
+// tfjs defaults recurrent_activation to hard_sigmoid (Keras 2.2's default);
+// tf.keras 2.x and Keras 3 default to sigmoid, so the models say which.
+const lstm = (o) => L.lstm(Object.assign({ recurrentActivation: 'sigmoid' }, o));
+const gru = (o) => L.gru(Object.assign({ recurrentActivation: 'sigmoid' }, o));
+const RNN = { lstm, gru, simple: L.simpleRNN };
 function rnn(cell, o) {
   const a = Object.assign({}, o);
   if (cell === 'simple') delete a.recurrentActivation;
@@ -203,49 +207,49 @@ for (const cell of ['lstm', 'gru', 'simple']) {
 for (const mm of ['concat', 'sum', 'ave', 'mul']) {
   spec(`bi-lstm-rs-${mm}-nomask`, { seed: seed++ }, (s) =>
     seqIds(s.name, 7, 17, 5, false, [L.bidirectional({ name: 'bi', mergeMode: mm,
-      layer: L.lstm({ name: 'lstm', units: 4, returnSequences: true }) }),
+      layer: lstm({ name: 'lstm', units: 4, returnSequences: true }) }),
     L.dense({ name: 'out', units: 2, activation: 'linear' })]));
 }
 spec('bi-gru-gb-nomask', { seed: seed++ }, (s) =>
   seqFloat(s.name, [6, 4], [L.bidirectional({ name: 'bi', mergeMode: 'concat',
-    layer: L.gru({ name: 'gru', units: 3, goBackwards: true, returnSequences: true }) }),
+    layer: gru({ name: 'gru', units: 3, goBackwards: true, returnSequences: true }) }),
   L.flatten({ name: 'flat' }), L.dense({ name: 'out', units: 2 })]));
 // Masking layer -> recurrent (float inputs with all-zero steps)
 spec('masking-lstm', { seed: seed++, layouts: WITH_K3 }, (s) =>
   seqFloat(s.name, [8, 5], [L.masking({ name: 'mask', maskValue: 0 }),
-    L.lstm({ name: 'lstm', units: 6 }), L.dense({ name: 'out', units: 2, activation: 'softmax' })], true));
+    lstm({ name: 'lstm', units: 6 }), L.dense({ name: 'out', units: 2, activation: 'softmax' })], true));
 spec('masking-bigru-sum', { seed: seed++ }, (s) =>
   seqFloat(s.name, [9, 3], [L.masking({ name: 'mask', maskValue: 0 }),
-    L.bidirectional({ name: 'bi', mergeMode: 'sum', layer: L.gru({ name: 'gru', units: 4 }) }),
+    L.bidirectional({ name: 'bi', mergeMode: 'sum', layer: gru({ name: 'gru', units: 4 }) }),
     L.dense({ name: 'out', units: 1, activation: 'sigmoid' })], true));
 // stacked recurrent layers, 2 and 3 deep
 spec('stacked-lstm-2', { seed: seed++, layouts: WITH_K3 }, (s) =>
-  seqIds(s.name, 9, 31, 8, true, [L.lstm({ name: 'l1', units: 7, returnSequences: true }),
-    L.lstm({ name: 'l2', units: 5 }), L.dense({ name: 'out', units: 1, activation: 'sigmoid' })]));
+  seqIds(s.name, 9, 31, 8, true, [lstm({ name: 'l1', units: 7, returnSequences: true }),
+    lstm({ name: 'l2', units: 5 }), L.dense({ name: 'out', units: 1, activation: 'sigmoid' })]));
 spec('stacked-mixed-3', { seed: seed++ }, (s) =>
-  seqIds(s.name, 10, 31, 6, true, [L.gru({ name: 'g1', units: 5, returnSequences: true }),
+  seqIds(s.name, 10, 31, 6, true, [gru({ name: 'g1', units: 5, returnSequences: true }),
     L.simpleRNN({ name: 's2', units: 4, returnSequences: true, goBackwards: true }),
-    L.lstm({ name: 'l3', units: 3 }), L.dense({ name: 'out', units: 2, activation: 'softmax' })]));
+    lstm({ name: 'l3', units: 3 }), L.dense({ name: 'out', units: 2, activation: 'softmax' })]));
 spec('stacked-bilstm-2-nomask', { seed: seed++ }, (s) =>
-  seqIds(s.name, 8, 25, 6, false, [L.bidirectional({ name: 'bi1', layer: L.lstm({ name: 'l1', units: 4, returnSequences: true }) }),
-    L.bidirectional({ name: 'bi2', layer: L.lstm({ name: 'l2', units: 3 }) }),
+  seqIds(s.name, 8, 25, 6, false, [L.bidirectional({ name: 'bi1', layer: lstm({ name: 'l1', units: 4, returnSequences: true }) }),
+    L.bidirectional({ name: 'bi2', layer: lstm({ name: 'l2', units: 3 }) }),
     L.dense({ name: 'out', units: 1, activation: 'sigmoid' })]));
 spec('stacked-bi-3-nomask', { seed: seed++ }, (s) =>
-  seqIds(s.name, 6, 25, 5, false, [L.bidirectional({ name: 'bi1', mergeMode: 'sum', layer: L.gru({ name: 'g1', units: 4, returnSequences: true }) }),
-    L.bidirectional({ name: 'bi2', mergeMode: 'ave', layer: L.lstm({ name: 'l2', units: 5, returnSequences: true }) }),
+  seqIds(s.name, 6, 25, 5, false, [L.bidirectional({ name: 'bi1', mergeMode: 'sum', layer: gru({ name: 'g1', units: 4, returnSequences: true }) }),
+    L.bidirectional({ name: 'bi2', mergeMode: 'ave', layer: lstm({ name: 'l2', units: 5, returnSequences: true }) }),
     L.bidirectional({ name: 'bi3', mergeMode: 'concat', layer: L.simpleRNN({ name: 's3', units: 3 }) }),
     L.dense({ name: 'out', units: 2, activation: 'softmax' })]));
 
 // whole models: TextBiRNN and stacked BiLSTM
 spec('textbirnn', { seed: seed++, layouts: WITH_K3 }, (s) =>
-  seqIds(s.name, 12, 40, 16, true, [L.bidirectional({ name: 'bi', layer: L.lstm({ name: 'lstm', units: 16 }) }),
+  seqIds(s.name, 12, 40, 16, true, [L.bidirectional({ name: 'bi', layer: lstm({ name: 'lstm', units: 16 }) }),
     L.dense({ name: 'out', units: 1, activation: 'sigmoid' })]));
 spec('textbirnn-nomask-h17', { seed: seed++ }, (s) =>
-  seqIds(s.name, 11, 40, 10, false, [L.bidirectional({ name: 'bi', layer: L.lstm({ name: 'lstm', units: 17 }) }),
+  seqIds(s.name, 11, 40, 10, false, [L.bidirectional({ name: 'bi', layer: lstm({ name: 'lstm', units: 17 }) }),
     L.dense({ name: 'out', units: 4, activation: 'softmax' })]));
 spec('stacked-bilstm-mask', { seed: seed++, layouts: WITH_K3 }, (s) =>
-  seqIds(s.name, 10, 40, 8, true, [L.bidirectional({ name: 'bi1', layer: L.lstm({ name: 'l1', units: 6, returnSequences: true }) }),
-    L.bidirectional({ name: 'bi2', layer: L.lstm({ name: 'l2', units: 5 }) }),
+  seqIds(s.name, 10, 40, 8, true, [L.bidirectional({ name: 'bi1', layer: lstm({ name: 'l1', units: 6, returnSequences: true }) }),
+    L.bidirectional({ name: 'bi2', layer: lstm({ name: 'l2', units: 5 }) }),
     L.dense({ name: 'out', units: 1, activation: 'sigmoid' })]));
 
 // -- convolution and pooling
@@ -368,8 +372,8 @@ spec('masked-merge-rnn', { seed: seed++, ref: 'numpy', layouts: WITH_K3 }, (s) =
   const e2 = L.embedding({ name: 'e2', inputDim: 20, outputDim: 5, maskZero: false }).apply(ids);
   const m = L.add({ name: 'add' }).apply([e1, e2]);
   const c = L.concatenate({ name: 'cat' }).apply([e1, e2]);
-  const r1 = L.lstm({ name: 'l1', units: 4 }).apply(m);
-  const r2 = L.gru({ name: 'g2', units: 3 }).apply(c);
+  const r1 = lstm({ name: 'l1', units: 4 }).apply(m);
+  const r2 = gru({ name: 'g2', units: 3 }).apply(c);
   const o = L.concatenate({ name: 'cat_out' }).apply([r1, r2]);
   return { model: tf.model({ name: s.name, inputs: ids, outputs: L.dense({ name: 'out', units: 2 }).apply(o) }),
     inputs: [{ kind: 'ids', T: 8, V: 20, pad: true }] };
@@ -377,7 +381,7 @@ spec('masked-merge-rnn', { seed: seed++, ref: 'numpy', layouts: WITH_K3 }, (s) =
 spec('multi-output', { seed: seed++, layouts: WITH_K3 }, (s) => {
   const ids = tf.input({ name: 'ids', shape: [9], dtype: 'int32' });
   const e = L.embedding({ name: 'emb', inputDim: 30, outputDim: 6 }).apply(ids);
-  const r = L.lstm({ name: 'lstm', units: 5, returnSequences: true }).apply(e);
+  const r = lstm({ name: 'lstm', units: 5, returnSequences: true }).apply(e);
   const g = L.globalMaxPooling1d({ name: 'gmp' }).apply(r);
   const o1 = L.dense({ name: 'cls', units: 3, activation: 'softmax' }).apply(g);
   const o2 = L.dense({ name: 'reg', units: 1 }).apply(g);
@@ -389,7 +393,7 @@ spec('nested-sequential', { seed: seed++, layouts: WITH_K3 }, (s) => {
   inner.add(L.dense({ name: 'h1', units: 6, activation: 'relu', inputShape: [8] }));
   inner.add(L.dense({ name: 'h2', units: 2, activation: 'softmax' }));
   const x = tf.input({ name: 'x', shape: [7, 3] });
-  const r = L.gru({ name: 'gru', units: 8 }).apply(x);
+  const r = gru({ name: 'gru', units: 8 }).apply(x);
   const y = inner.apply(r);
   return { model: tf.model({ name: s.name, inputs: x, outputs: [y, r] }), inputs: [{ kind: 'float', shape: [7, 3] }] };
 });
@@ -413,11 +417,11 @@ spec('seed003-noatt', { seed: seed++, layouts: WITH_K3 }, (s) => seed003(s, 12, 
 // -- numpy-referenced models (tfjs lacks the Keras semantics)
 // patch: {reset_after: [layerNames]} etc., applied after the tfjs build.
 spec('gru-reset-after', { seed: seed++, ref: 'numpy', layouts: WITH_K3, patch: { resetAfter: ['rnn'] } }, (s) =>
-  seqIds(s.name, 8, 21, 6, true, [L.gru({ name: 'rnn', units: 5, returnSequences: false }),
+  seqIds(s.name, 8, 21, 6, true, [gru({ name: 'rnn', units: 5, returnSequences: false }),
     L.dense({ name: 'out', units: 1, activation: 'sigmoid' })]));
 spec('bigru-reset-after-rs-mask', { seed: seed++, ref: 'numpy', layouts: WITH_K3, patch: { resetAfter: ['bi'] } }, (s) =>
-  seqIds(s.name, 9, 21, 6, true, [L.bidirectional({ name: 'bi', layer: L.gru({ name: 'gru', units: 4, returnSequences: true }) }),
-    L.gru({ name: 'g2', units: 3, returnSequences: true, goBackwards: true }),
+  seqIds(s.name, 9, 21, 6, true, [L.bidirectional({ name: 'bi', layer: gru({ name: 'gru', units: 4, returnSequences: true }) }),
+    gru({ name: 'g2', units: 3, returnSequences: true, goBackwards: true }),
     L.dense({ name: 'out', units: 2 })]));
 spec('conv1d-causal', { seed: seed++, ref: 'numpy', layouts: WITH_K3, patch: { causal: ['conv', 'conv2'] } }, (s) =>
   seqFloat(s.name, [9, 3], [L.conv1d({ name: 'conv', filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
@@ -425,11 +429,11 @@ spec('conv1d-causal', { seed: seed++, ref: 'numpy', layouts: WITH_K3, patch: { c
 for (const mm of ['concat', 'sum', 'ave', 'mul']) {
   spec(`bi-lstm-rs-${mm}-mask`, { seed: seed++, ref: 'numpy', layouts: mm === 'concat' ? WITH_K3 : ALL }, (s) =>
     seqIds(s.name, 7, 17, 5, true, [L.bidirectional({ name: 'bi', mergeMode: mm,
-      layer: L.lstm({ name: 'lstm', units: 4, returnSequences: true }) }),
+      layer: lstm({ name: 'lstm', units: 4, returnSequences: true }) }),
     L.dense({ name: 'out', units: 2, activation: 'linear' })]));
 }
 spec('gap-masked', { seed: seed++, ref: 'numpy', layouts: WITH_K3 }, (s) =>
-  seqIds(s.name, 8, 20, 5, true, [L.lstm({ name: 'lstm', units: 4, returnSequences: true }),
+  seqIds(s.name, 8, 20, 5, true, [lstm({ name: 'lstm', units: 4, returnSequences: true }),
     L.globalAveragePooling1d({ name: 'gap' }), L.dense({ name: 'out', units: 2 })]));
 // tfjs' softmax takes only the last axis: built on it, patched to axis 1 (steps)
 spec('softmax-axis-steps', { seed: seed++, ref: 'numpy', patch: { config: { sm: { axis: 1 } } } }, (s) =>
@@ -437,7 +441,7 @@ spec('softmax-axis-steps', { seed: seed++, ref: 'numpy', patch: { config: { sm: 
 spec('textattbirnn-eps', { seed: seed++, ref: 'numpy', layouts: WITH_K3, patch: { attention: { name: 'attention', form: 'eps', bias: true } } }, (s) => {
   const ids = tf.input({ name: 'ids', shape: [10], dtype: 'int32' });
   const e = L.embedding({ name: 'emb', inputDim: 40, outputDim: 8, maskZero: true }).apply(ids);
-  const r = L.bidirectional({ name: 'bi', layer: L.lstm({ name: 'lstm', units: 6, returnSequences: true }) }).apply(e);
+  const r = L.bidirectional({ name: 'bi', layer: lstm({ name: 'lstm', units: 6, returnSequences: true }) }).apply(e);
   const a = L.globalAveragePooling1d({ name: 'attention' }).apply(r);
   const o = L.dense({ name: 'out', units: 1, activation: 'sigmoid' }).apply(a);
   return { model: tf.model({ name: s.name, inputs: ids, outputs: o }), inputs: [{ kind: 'ids', T: 10, V: 40, pad: true }] };
@@ -445,7 +449,7 @@ spec('textattbirnn-eps', { seed: seed++, ref: 'numpy', layouts: WITH_K3, patch: 
 spec('textattbirnn-eps-nobias-gru', { seed: seed++, ref: 'numpy', patch: { attention: { name: 'attention', form: 'eps', bias: false }, resetAfter: ['bi'] } }, (s) => {
   const ids = tf.input({ name: 'ids', shape: [9], dtype: 'int32' });
   const e = L.embedding({ name: 'emb', inputDim: 40, outputDim: 7, maskZero: true }).apply(ids);
-  const r = L.bidirectional({ name: 'bi', layer: L.gru({ name: 'gru', units: 5, returnSequences: true }) }).apply(e);
+  const r = L.bidirectional({ name: 'bi', layer: gru({ name: 'gru', units: 5, returnSequences: true }) }).apply(e);
   const a = L.globalAveragePooling1d({ name: 'attention' }).apply(r);
   const o = L.dense({ name: 'out', units: 3, activation: 'softmax' }).apply(a);
   return { model: tf.model({ name: s.name, inputs: ids, outputs: o }), inputs: [{ kind: 'ids', T: 9, V: 40, pad: true }] };
@@ -576,7 +580,8 @@ function main() {
     applyPatches(s, cfg, weights, rng);
     const doc = {
       name: s.name, ref: s.ref, layouts: s.layouts, seed: s.seed, config: cfg,
-      weights: weights.map((w) => ({ layer: w.layer, param: w.param, shape: w.shape, data: Array.from(w.data) })),
+      weights: weights.map((w) => ({ layer: w.layer, param: w.param, tfjs_name: w.tfjs_name || null, shape: w.shape,
+        data: Array.from(w.data) })),
       inputs: inputs.map((x) => ({ dtype: x.dtype, shape: x.shape, data: Array.from(x.data) })),
       // tfjs' own answer; for numpy-referenced models it is the stand-in's (or
       // tfjs' differing) answer, kept to list the disagreements
