@@ -566,6 +566,89 @@ def keras_major_of(version, default=2):
         return default
 
 
+def layer_list_of(cfg):
+    c = cfg["config"]
+    return c if isinstance(c, list) else c["layers"]
+
+
+def _attr_strings(g, name):
+    v = g.attrs.get(name)
+    if v is None:
+        return []
+    return [x.decode("utf8") if isinstance(x, bytes) else str(x) for x in v]
+
+
+def _snake(name):
+    import re
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _k3_vars(g):
+    if "vars" not in g:
+        return []
+    v = g["vars"]
+    return [np.asarray(v[k], dtype=np.float64) for k in sorted(v.keys(), key=int)]
+
+
+def _k3_weights(root, cfg):
+    """Keras 3 weights file: layers/<snake_case class>[_k] in model.layers
+    order (saving_lib.py _save_state / _walk_saveable)."""
+    out = {}
+    used = {}
+    for L in layer_list_of(cfg):
+        cls = L["class_name"]
+        if cls == "InputLayer" and cfg["class_name"] == "Sequential":
+            continue
+        s = _snake(cls)
+        if s in used:
+            used[s] += 1
+            s = "%s_%d" % (s, used[s])
+        else:
+            used[s] = 0
+        if s not in root["layers"]:
+            continue
+        g = root["layers"][s]
+        if cls == "Bidirectional":
+            ws = []
+            for side in ("forward_layer", "backward_layer"):
+                sg = g[side]
+                ws += _k3_vars(sg["cell"] if "cell" in sg else sg)
+        elif "cell" in g:
+            ws = _k3_vars(g["cell"])
+        else:
+            ws = _k3_vars(g)
+        out[L["config"]["name"]] = ws
+    return out
+
+
+def load_keras_file(path):
+    """(config, layer name -> weights in Keras order, Keras major version)
+    of a Keras model.save file: .h5 (Keras 2.x, or Keras 3's legacy h5) or
+    a Keras 3 .keras zip."""
+    import io
+    import zipfile
+    import h5py
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            cfg = json.loads(z.read("config.json"))
+            meta = json.loads(z.read("metadata.json")) if "metadata.json" in z.namelist() else {}
+            with h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") as f:
+                return cfg, _k3_weights(f, cfg), keras_major_of(meta.get("keras_version", "3"), 3)
+    with h5py.File(path, "r") as f:
+        mc = f.attrs["model_config"]
+        cfg = json.loads(mc.decode("utf8") if isinstance(mc, bytes) else mc)
+        kv = f.attrs.get("keras_version", b"2")
+        major = keras_major_of(kv.decode() if isinstance(kv, bytes) else kv, 2)
+        g = f["model_weights"] if "model_weights" in f else f
+        weights = {}
+        for name in _attr_strings(g, "layer_names"):
+            lg = g[name]
+            weights[name] = [np.asarray(lg[n], dtype=np.float64) for n in _attr_strings(lg, "weight_names")]
+        return cfg, weights, major
+
+
 def run_dump(doc, keras_major):
     """A make-models.js dump -> list of outputs (float64)."""
     weights = {}
