@@ -1,10 +1,12 @@
 #!/bin/sh
 # The ctest fixtures of the Keras reference suite, run inside the build tree.
 #   keras-ref.sh setup SRCDIR WORKDIR      npm ci of the pinned TensorFlow.js into WORKDIR
-#   keras-ref.sh generate SRCDIR WORKDIR   reference models (tfjs) + their Keras files
+#   keras-ref.sh generate SRCDIR WORKDIR [REALDIR]
+#                                          reference models (tfjs) + their Keras files;
+#                                          tfjs' predictions for the real Keras files
 # Exit 77 (ctest: skipped) when node or npm is missing.
 set -eu
-what=$1 src=$2 work=$3
+what=$1 src=$2 work=$3 real=${4:-}
 for tool in node npm; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "keras-ref: $tool not found: the Keras reference suite is skipped (scripts/install-deps.sh test installs nodejs npm)"
@@ -26,9 +28,15 @@ setup)
   cp "$src/package-lock.json" "$work/node_modules/.arnn-lock"
   ;;
 generate)
-  rm -rf "$work/dumps" "$work/files"
+  rm -rf "$work/dumps" "$work/files" "$work/real-dumps"
   NODE_PATH="$work/node_modules" node "$src/make-models.js" "$work/dumps"
   /usr/bin/python3 "$src/write-keras.py" "$work/dumps" "$work/files"
+  if [ -n "$real" ] && [ -d "$real" ]; then
+    /usr/bin/python3 "$src/real_dumps.py" "$real" "$work/real-dumps"
+    NODE_PATH="$work/node_modules" node "$src/predict-dumps.js" "$work/real-dumps"/*.json
+  else
+    echo "keras-ref: no real Keras files at '$real': only the generated models are referenced"
+  fi
   ;;
 *)
   echo "usage: keras-ref.sh setup|generate SRCDIR WORKDIR" >&2

@@ -5,8 +5,8 @@ compared with an independent reference (TensorFlow.js' predictions, or the
 float64 NumPy interpreter numpy_ref.py where tfjs lacks the Keras semantics).
 
 usage: test-keras-models.py --manifest FILES/manifest.json --convert tools/arnn-convert
-                            --lib build/libarnn.so --workdir DIR
-                            [--real-dir shared/real-keras] [--only NAME,...] [--keep-going]
+                            --lib build/libarnn.so --workdir DIR [--jobs 2]
+                            [--real-dir shared/real-keras --real-dumps DUMPS] [--only NAME,...]
 
 A pass needs |arnn - ref| <= 1e-5 + 1e-5 * |ref| for every element of every
 output. A failure prints the model, the layout, the output index, the max
@@ -35,23 +35,11 @@ except ImportError:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy_ref  # noqa: E402
+import real_dumps  # noqa: E402
 
 ATOL = 1e-5
 RTOL = 1e-5
 SELF_CHECK_TOL = 1e-4
-
-# The real Keras files (shared/real-keras/README.md): name -> the steps used
-# when the file leaves T open, and the expected refusal for the one arnn
-# cannot run.
-REAL = {
-    "anushree_bilstm_model.h5": {"T": 24},
-    "camps_lstm.h5": {},
-    "logshield_bilstm_attention.h5": {},
-    "vinod_hybrid_model.keras": {},
-    "kevin_lstm_model.h5": {"T": 12},
-}
-REAL_REFUSED = {"kevin_model_attention.h5": "Lambda"}
-
 
 # ---------------------------------------------------------------- the C API
 
@@ -210,35 +198,37 @@ def convert(args, src, config, out):
 
 # ---------------------------------------------------------------- real files
 
-def real_inputs(cfg, name):
-    """Fixed random inputs for a real model: token ids with some padding
-    zeros for an Embedding input, N(0, 1) floats otherwise."""
-    rng = np.random.default_rng(20240 + sum(map(ord, name)))
-    layers = numpy_ref.layer_list_of(cfg)
-    first = layers[0]["config"]
-    shape = first.get("batch_input_shape") or first.get("batch_shape")
-    emb = [L for L in layers if L["class_name"] == "Embedding"]
-    T = shape[1] if shape and shape[1] else REAL[name]["T"]
-    B = 3
-    if emb:
-        V = emb[0]["config"]["input_dim"]
-        ids = rng.integers(1, V, size=(B, T))
-        ids[0, :min(3, T - 1)] = 0  # Keras pad_sequences' default: front padding
-        return [ids.astype(np.int64)]
-    F = shape[2]
-    return [rng.normal(0, 1, size=(B, T, F)).astype(np.float32).astype(np.float64)]
+def real_reference(args, name, path):
+    """(inputs, reference outputs, note) of a real file: tfjs' predictions
+    from the generation step's dump when tfjs ran it (checked against
+    numpy_ref), numpy_ref's otherwise."""
+    cfg, weights, major = numpy_ref.load_keras_file(path)
+    dpath = os.path.join(args.real_dumps, name + ".json") if args.real_dumps else None
+    if dpath and os.path.exists(dpath):
+        doc = json.load(open(dpath))
+        inputs = [np.asarray(x["data"]).reshape(x["shape"]) for x in doc["inputs"]]
+    else:
+        doc = None
+        inputs = [np.asarray(x["data"]).reshape(x["shape"]) for x in real_dumps.real_inputs(cfg, name)]
+    mine = numpy_ref.Model(cfg, weights, major).run(inputs)
+    if doc is None or doc.get("tfjs") is None:
+        return inputs, mine, "numpy_ref"
+    theirs = as_arrays(doc["tfjs"])
+    for i, (a, b) in enumerate(zip(mine, theirs)):
+        err = float(np.max(np.abs(a - b) / (1 + np.abs(a))))
+        if a.shape != b.shape or err > SELF_CHECK_TOL:
+            raise RuntimeError("numpy_ref and tfjs differ on output %d by %g (relative)" % (i, err))
+    return inputs, theirs, "tfjs"
 
 
 def run_real(args, lib, results):
-    for name, opts in REAL.items():
+    for name in real_dumps.REAL:
         path = os.path.join(args.real_dir, name)
         if not os.path.exists(path):
             results.append((False, "real %s: missing file %s" % (name, path)))
             continue
         try:
-            cfg, weights, major = numpy_ref.load_keras_file(path)
-            inputs = real_inputs(cfg, name)
-            ref = numpy_ref.Model(cfg, weights, major).run(inputs)
+            inputs, ref, _ = real_reference(args, name, path)
         except Exception as e:  # a reference that cannot run is a test failure
             results.append((False, "real %s: reference failed: %r" % (name, e)))
             continue
@@ -248,7 +238,7 @@ def run_real(args, lib, results):
             results.append((False, "real %s: arnn-convert failed (%d): %s" % (name, rc, msg.strip())))
             continue
         results.append(run_one(lib, "real " + name, "file", out, inputs, ref))
-    for name, needle in REAL_REFUSED.items():
+    for name, needle in real_dumps.REAL_REFUSED.items():
         path = os.path.join(args.real_dir, name)
         rc, msg = convert(args, path, None, os.path.join(args.workdir, name + ".arnn"))
         ok = rc != 0 and needle in msg
@@ -282,6 +272,7 @@ def main():
     ap.add_argument("--lib", required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--real-dir")
+    ap.add_argument("--real-dumps", help="real_dumps.py's output with tfjs' predictions (predict-dumps.js)")
     ap.add_argument("--only")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
