@@ -169,9 +169,11 @@ def write_tf2_h5(doc, outdir):
     cfg = tf2_config(doc)
     path = os.path.join(outdir, "model.h5")
     with h5py.File(path, "w") as f:
-        f.attrs["keras_version"] = TF2_VERSION.encode()
-        f.attrs["backend"] = b"tensorflow"
-        f.attrs["model_config"] = model_json(cfg, TF2_VERSION).encode()
+        # save_model_to_hdf5 writes saving_utils.model_metadata(): strings as
+        # they are, model_config = {class_name, config} as JSON bytes
+        f.attrs["keras_version"] = TF2_VERSION
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["model_config"] = json.dumps(cfg).encode("utf8")
         write_tf2_groups(f.create_group("model_weights"), cfg, doc)
     return path, None
 
