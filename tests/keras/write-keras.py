@@ -209,6 +209,9 @@ def tensor_shapes(doc, cfg2):
     inputs = [np.asarray(x["data"]).reshape(x["shape"]) for x in doc["inputs"]]
     root = Tracing(cfg2, weights, 2)
     root.run(inputs)
+    if cfg2["class_name"] != "Sequential":
+        for (name, _, t), x in zip(numpy_ref._refs(cfg2["config"]["input_layers"]), inputs):
+            shapes[(name, t)] = [None] + list(x.shape[1:])
     return shapes
 
 
@@ -228,12 +231,20 @@ def k3_layer_config(L, shapes, input_dtypes):
         c.pop("time_major", None)
         c.setdefault("seed", None)
     if cls == "Bidirectional":
+        # Keras 3 Bidirectional.get_config writes its forward layer as "layer"
+        # and its backward layer as "backward_layer"; both were recreated with
+        # zero_output_for_mask = return_sequences
         inner = c["layer"]
         ic = inner["config"]
         ic.pop("implementation", None)
         ic.pop("time_major", None)
-        c["layer"] = {"module": "keras.layers", "class_name": inner["class_name"], "config": ic,
+        ic["zero_output_for_mask"] = bool(ic.get("return_sequences"))
+        fc = dict(ic, name="forward_" + ic["name"])
+        bc = dict(ic, name="backward_" + ic["name"], go_backwards=not ic.get("go_backwards", False))
+        c["layer"] = {"module": "keras.layers", "class_name": inner["class_name"], "config": fc,
                       "registered_name": None}
+        c["backward_layer"] = {"module": "keras.layers", "class_name": inner["class_name"], "config": bc,
+                               "registered_name": None}
     if cls == "TimeDistributed":
         inner = c["layer"]
         c["layer"] = {"module": "keras.layers", "class_name": inner["class_name"], "config": inner["config"],
