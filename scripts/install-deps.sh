@@ -14,6 +14,11 @@ pkgs="build-essential cmake pkg-config libhwloc-dev"
 if [ "$what" = test ]; then
   pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 fi
+# The Keras reference suite (tests/keras) runs TensorFlow.js under node; npm
+# installs it into the build tree from the committed lock file.
+if [ "$what" = test ]; then
+  pkgs="$pkgs nodejs npm"
+fi
 if [ "$what" = bench ]; then
   pkgs="$pkgs g++ libbenchmark-dev libsleef-dev libeigen3-dev libxnnpack-dev"
 fi
