@@ -310,9 +310,10 @@ static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape
         d.reset_after = n->cell == ARNN_CELL_GRU ? n->reset_after : 1;
         d.masked_output = n->return_sequences && n->zero_output_for_mask ? ARNN_RNN_MASKED_ZERO : ARNN_RNN_MASKED_PREVIOUS;
         for (int dir = 0; dir < 1 + n->bidirectional; dir++) {
-          d.kernel[dir] = n->w[dir][0].data;
-          d.recurrent_kernel[dir] = n->w[dir][1].data;
-          d.bias[dir] = n->use_bias ? n->w[dir][2].data : NULL;
+          const int src = n->bidirectional && n->go_backwards ? 1 - dir : dir; /* see run_rnn */
+          d.kernel[dir] = n->w[src][0].data;
+          d.recurrent_kernel[dir] = n->w[src][1].data;
+          d.bias[dir] = n->use_bias ? n->w[src][2].data : NULL;
         }
         float *zero_bias[2] = {NULL, NULL};
         if (!n->use_bias && n->cell == ARNN_CELL_GRU && n->reset_after) {
@@ -335,6 +336,7 @@ static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape
         free(zero_bias[1]);
       } else {
         for (int dir = 0; dir < 1 + n->bidirectional && st == ARNN_OK; dir++) {
+          const int src = n->bidirectional && n->go_backwards ? 1 - dir : dir; /* see run_rnn */
           arnn_generic_rnn_desc d = {0};
           d.cell = n->cell;
           d.input_size = in->d[1];
@@ -342,11 +344,11 @@ static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape
           d.activation = n->act;
           d.recurrent_activation = n->ract;
           d.reset_after = n->reset_after;
-          d.go_backwards = dir == 1 || n->go_backwards;
+          d.go_backwards = n->bidirectional ? dir == 1 : n->go_backwards;
           d.zero_output_for_mask = n->zero_output_for_mask;
-          d.kernel = n->w[dir][0].data;
-          d.recurrent_kernel = n->w[dir][1].data;
-          d.bias = n->use_bias ? n->w[dir][2].data : NULL;
+          d.kernel = n->w[src][0].data;
+          d.recurrent_kernel = n->w[src][1].data;
+          d.bias = n->use_bias ? n->w[src][2].data : NULL;
           st = arnn_generic_rnn_create(&d, &n->generic[dir]);
         }
       }
@@ -666,6 +668,14 @@ void arnn_graph_free(arnn_graph *g) {
 /* ---- accessors ---- */
 
 size_t arnn_graph_num_inputs(const arnn_graph *g) { return (size_t)g->n_inputs; }
+
+int arnn_graph_has_steps(const arnn_graph *g) {
+  for (int i = 0; i < g->n_inputs; i++) {
+    const graph_node *n = &g->nodes[g->inputs[i]];
+    if (n->dtype_ids || n->in_shape.rank == 2) return 1;
+  }
+  return 0;
+}
 size_t arnn_graph_num_outputs(const arnn_graph *g) { return (size_t)g->n_outputs; }
 size_t arnn_graph_fixed_steps(const arnn_graph *g) { return g->fixed_steps; }
 size_t arnn_graph_max_steps(const arnn_graph *g) { return g->max_steps; }
@@ -789,7 +799,7 @@ static arnn_status run_rnn(run_ctx *c, const graph_node *n, float *out) {
   float *s = c->scratch;
   float *full = s;
   s += B * T * D * H;
-  if (n->go_backwards && n->fast_rnn) {
+  if (n->go_backwards && !n->bidirectional && n->fast_rnn) {
     /* Keras go_backwards: the t-th processed step is x[T-1-t]; the output
      * stays in processing order. The fused layer reads forward, so it gets
      * the sequence reversed. */
@@ -823,6 +833,27 @@ static arnn_status run_rnn(run_ctx *c, const graph_node *n, float *out) {
           memcpy(full + (b * T + t) * D * H + d * H, y + (b * T + src_t) * H, H * sizeof(float));
         }
     }
+  }
+  if (n->bidirectional && n->go_backwards) {
+    /* Keras Bidirectional around a go_backwards layer: its forward layer
+     * reads the sequence reversed and keeps processing order, the backward
+     * copy (go_backwards flipped) reads it in order and is reversed back. The
+     * two directions above ran with those weights swapped (natural order with
+     * the backward layer's, reversed with the forward layer's), so the Keras
+     * sequence at step t is [dir 1, dir 0] at step T-1-t: reverse the steps
+     * and swap the halves. The last-step extraction below then picks Keras'
+     * y[-1] and y_rev[-1]. */
+    for (size_t b = 0; b < B; b++)
+      for (size_t t = 0; t < (T + 1) / 2; t++) {
+        float *p = full + (b * T + t) * 2 * H, *q = full + (b * T + (T - 1 - t)) * 2 * H;
+        for (size_t h = 0; h < H; h++) {
+          const float pf = p[h], pb = p[H + h], qf = q[h], qb = q[H + h];
+          p[h] = qb;
+          p[H + h] = qf;
+          q[h] = pb;
+          q[H + h] = pf;
+        }
+      }
   }
   /* the layer's output from the full [B, T, D*H] sequence */
   const size_t outF = D == 2 && n->rnn_merge_mode == RNN_MERGE_CONCAT ? 2 * H : H;
@@ -974,7 +1005,9 @@ arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t B,
                            const void *const *inputs, const size_t *lengths, int post_padding,
                            float *const *outputs, float *attention) {
   if (attention && g->attention_value < 0) return ARNN_ERR_INVALID_ARGUMENT;
-  if (!g || !inputs || !outputs || B == 0 || steps == 0) return ARNN_ERR_INVALID_ARGUMENT;
+  if (!g || !inputs || !outputs || B == 0) return ARNN_ERR_INVALID_ARGUMENT;
+  if (!arnn_graph_has_steps(g)) steps = 1; /* no input has a steps axis: nothing to choose */
+  if (steps == 0) return ARNN_ERR_INVALID_ARGUMENT;
   if (steps > g->max_steps) return ARNN_ERR_OUT_OF_RANGE;
   if (g->fixed_steps && steps != g->fixed_steps) return ARNN_ERR_SHAPE_MISMATCH;
   for (int i = 0; i < g->n_inputs; i++)

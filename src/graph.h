@@ -60,6 +60,8 @@ arnn_status arnn_graph_from_v1(const arnn_model_info *info, const float *embeddi
 void arnn_graph_free(arnn_graph *g);
 
 size_t arnn_graph_num_inputs(const arnn_graph *g);
+/* 1 when an input has a steps axis (ids, or [T, E] floats). */
+int arnn_graph_has_steps(const arnn_graph *g);
 size_t arnn_graph_num_outputs(const arnn_graph *g);
 /* name, dtype (0 ids, 1 float32), rank and dims (0 = depends on the steps of
  * the call) of input / output i. */

@@ -60,6 +60,7 @@ arnn_status arnn_model_output_info(const arnn_model *m, size_t index, arnn_tenso
 arnn_status arnn_model_output_shape(const arnn_model *m, size_t index, size_t steps, arnn_tensor_info *info) {
   arnn_status st = arnn_model_output_info(m, index, info);
   if (st != ARNN_OK) return st;
+  if (!arnn_graph_has_steps(m->graph)) steps = 1;
   if (steps == 0) return ARNN_ERR_INVALID_ARGUMENT;
   if (steps > arnn_graph_max_steps(m->graph)) return ARNN_ERR_OUT_OF_RANGE;
   const size_t fixed = arnn_graph_fixed_steps(m->graph);
@@ -74,7 +75,7 @@ arnn_status arnn_model_output_shape(const arnn_model *m, size_t index, size_t st
 
 arnn_status arnn_model_run(const arnn_model *m, size_t batch, size_t steps, const void *const *inputs,
                            const arnn_predict_options *options, float *const *outputs) {
-  if (!m || !inputs || !outputs || batch == 0 || steps == 0) return ARNN_ERR_INVALID_ARGUMENT;
+  if (!m || !inputs || !outputs || batch == 0) return ARNN_ERR_INVALID_ARGUMENT;
   arnn_status st = check_options(options);
   if (st != ARNN_OK) return st;
   return arnn_graph_run(m->graph, options ? options->pool : NULL, batch, steps, inputs,

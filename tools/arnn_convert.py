@@ -617,8 +617,6 @@ class Converter:
         for flag in ("return_state", "stateful", "time_major"):
             if ic.get(flag):
                 raise LayerRefused("%s has %s=True, which arnn does not support" % (inner_cls, flag))
-        if bidirectional and ic.get("go_backwards"):
-            raise LayerRefused("its wrapped %s has go_backwards=True" % inner_cls)
         cell, G = RNN_CLASSES[inner_cls]
         cudnn = inner_cls.startswith("CuDNN")
         ver = self.version
@@ -702,7 +700,7 @@ class Converter:
                 params[pre + "bias"] = b
         out_f = 2 * H if merge == "concat" else H
         x.emit({"op": "rnn", "cell": cell, "units": H, "bidirectional": bidirectional, "merge_mode": merge,
-                "return_sequences": rs, "go_backwards": bool(ic.get("go_backwards", False)) and not bidirectional,
+                "return_sequences": rs, "go_backwards": bool(ic.get("go_backwards", False)),
                 "activation": act, "recurrent_activation": ract, "reset_after": reset_after, "use_bias": use_bias,
                 "zero_output_for_mask": zero}, **params)
         if rs:

@@ -466,20 +466,25 @@ ARNN_API arnn_status arnn_model_output_shape(const arnn_model *model, size_t ind
  * load for a model without one). */
 ARNN_API size_t arnn_model_max_steps(const arnn_model *model);
 
-/* Runs the model on a batch. inputs[i] points at input i's data:
- * [batch][steps] int32 ids, [batch][steps][E] floats, or [batch][F] floats
- * for an input without steps. steps is the sequence length of this call
- * (it must equal a fixed T; 1..max_steps otherwise). outputs[j] receives
- * output j as [batch][dims...] floats (dims from arnn_model_output_shape);
- * NULL skips it. options may be NULL; options->lengths pads as described
- * above; options->attention, when set, receives [batch][steps] weights of
- * the model's first attention pooling layer, whether or not the Keras model
- * outputs them (ARNN_ERR_INVALID_ARGUMENT for a model without one). Errors: ARNN_ERR_INVALID_ARGUMENT (NULL model/inputs/outputs, a
- * NULL input, batch or steps 0), ARNN_ERR_OUT_OF_RANGE (an id outside the
+/* Runs the model on a batch.
+ *  - inputs[i] points at input i's data: [batch][steps] int32 ids,
+ *    [batch][steps][E] floats, or [batch][F] floats for an input without
+ *    steps.
+ *  - steps is the sequence length of this call: it must equal a fixed T, or
+ *    be 1..max_steps; it is ignored (and may be 0) when no input has steps.
+ *  - outputs[j] receives output j as [batch][dims...] floats (dims from
+ *    arnn_model_output_shape); NULL skips it.
+ *  - options may be NULL; options->lengths pads as described above;
+ *    options->attention, when set, receives [batch][steps] weights of the
+ *    model's first attention pooling layer, whether or not the Keras model
+ *    outputs them.
+ * Errors: ARNN_ERR_INVALID_ARGUMENT (NULL model/inputs/outputs, a NULL
+ * input, batch 0, steps 0 for a model with steps, attention requested from a
+ * model without attention pooling), ARNN_ERR_OUT_OF_RANGE (an id outside the
  * vocabulary, steps over the maximum, a length over steps),
  * ARNN_ERR_SHAPE_MISMATCH (steps differ from a fixed T, or a layer cannot
- * take that many), ARNN_ERR_OUT_OF_MEMORY. Nothing is written to the
- * outputs on error. Thread-safe like every call on a loaded model. */
+ * take that many), ARNN_ERR_OUT_OF_MEMORY. Nothing is written to the outputs
+ * on error. Thread-safe like every call on a loaded model. */
 ARNN_API arnn_status arnn_model_run(const arnn_model *model, size_t batch, size_t steps, const void *const *inputs,
                                     const arnn_predict_options *options, float *const *outputs);
 
