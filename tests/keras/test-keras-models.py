@@ -190,10 +190,27 @@ def compare(name, layout, got, ref):
     return fails
 
 
+_converter = None
+
+
 def convert(args, src, config, out):
-    cmd = [args.convert, src] + (["--config", config] if config else []) + ["-o", out]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return p.returncode, p.stdout
+    """The converter's own module, in this process (tools/arnn-convert is a
+    thin wrapper of it): a Python start-up per file would dominate the run."""
+    global _converter
+    if _converter is None:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(args.convert)))
+        import arnn_convert
+        _converter = arnn_convert
+    try:
+        meta, tensors = _converter.convert_file(src, config=config, warn=lambda m: None)
+        data = _converter.safetensors_bytes(meta, tensors)
+    except _converter.Refused as e:
+        return 2, "arnn-convert: %s: %s" % (src, e)
+    except (OSError, KeyError, ValueError, TypeError, IndexError, AttributeError) as e:
+        return 2, "arnn-convert: %s: cannot read the model: %s: %s" % (src, type(e).__name__, e)
+    with open(out, "wb") as fh:
+        fh.write(data)
+    return 0, ""
 
 
 # ---------------------------------------------------------------- real files
@@ -294,8 +311,8 @@ def main():
     refs = RefCache()
     results = []
     todo = [e for e in manifest if not only or e["model"] in only]
-    # the converter runs dominate the time: two at a time (the machine has 2 cores)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+    # conversions in this process, one at a time (h5py is not thread-parallel)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         conv = [pool.submit(convert, args, e["file"], e["config"],
                             os.path.join(args.workdir, "%s.%s.arnn" % (e["model"], e["layout"]))) for e in todo]
     for ent, fut in zip(todo, conv):
