@@ -153,10 +153,8 @@ function seqIds(name, T, V, E, maskZero, layers, extra) {
 
 function seqFloat(name, shape, layers, maskSteps) {
   const m = tf.sequential({ name });
-  const first = layers[0];
   m.add(L.inputLayer({ name: 'in', inputShape: shape }));
   layers.forEach((l) => m.add(l));
-  void first;
   return { model: m, inputs: [{ kind: 'float', shape, maskSteps: !!maskSteps }] };
 }
 
@@ -300,8 +298,7 @@ spec('act-layers', { seed: seed++, layouts: WITH_K3 }, (s) => {
     L.reLU({ name: 'relu_max', maxValue: 0.5 }).apply(h),
     L.leakyReLU({ name: 'leaky', alpha: 0.2 }).apply(h),
     L.prelu({ name: 'prelu' }).apply(h),
-    L.elu({ name: 'elu' })  // tfjs' ELU layer takes only alpha = 1
-   .apply(h),
+    L.elu({ name: 'elu' }).apply(h),  // tfjs' ELU layer takes only alpha = 1
     L.softmax({ name: 'softmax', axis: -1 }).apply(h),  // tfjs' default axis is 1, Keras' -1
   ];
   return { model: tf.model({ name: s.name, inputs: x, outputs: outs }), inputs: [{ kind: 'float', shape: [5, 6] }] };
@@ -627,7 +624,6 @@ function main() {
     names.push(s.name);
     tf.dispose(tIn);
     tf.dispose(pred);
-    model.layers.forEach((l) => l.dispose && void 0);
   }
   fs.writeFileSync(path.join(outdir, 'models.json'), JSON.stringify(names, null, 1));
   process.stdout.write(`make-models: ${names.length} models written to ${outdir}\n`);
