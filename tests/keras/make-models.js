@@ -4,8 +4,9 @@
 // OUTDIR/<name>.json:
 //   config   the Keras model config (model.toJSON(null, false): Keras 2 form;
 //            write-keras.py turns it into exactly what tf.keras / Keras 3 write)
-//   weights  every weight in its layer's weight order: layer, Keras weight
-//            name, shape, float32 values
+//   weights  every weight in its layer's weight order: layer, its tf.keras
+//            2.x name (keras_name), param (kernel, forward/bias, ...),
+//            shape, float32 values
 //   inputs   the batch (B = 3), int32 ids or float32 values
 //   tfjs     tfjs' predictions for every output (float32), when tfjs can run
 //            the model as Keras would
@@ -152,10 +153,8 @@ function seqIds(name, T, V, E, maskZero, layers, extra) {
 
 function seqFloat(name, shape, layers, maskSteps) {
   const m = tf.sequential({ name });
-  const first = layers[0];
   m.add(L.inputLayer({ name: 'in', inputShape: shape }));
   layers.forEach((l) => m.add(l));
-  void first;
   return { model: m, inputs: [{ kind: 'float', shape, maskSteps: !!maskSteps }] };
 }
 
@@ -299,8 +298,7 @@ spec('act-layers', { seed: seed++, layouts: WITH_K3 }, (s) => {
     L.reLU({ name: 'relu_max', maxValue: 0.5 }).apply(h),
     L.leakyReLU({ name: 'leaky', alpha: 0.2 }).apply(h),
     L.prelu({ name: 'prelu' }).apply(h),
-    L.elu({ name: 'elu' })  // tfjs' ELU layer takes only alpha = 1
-   .apply(h),
+    L.elu({ name: 'elu' }).apply(h),  // tfjs' ELU layer takes only alpha = 1
     L.softmax({ name: 'softmax', axis: -1 }).apply(h),  // tfjs' default axis is 1, Keras' -1
   ];
   return { model: tf.model({ name: s.name, inputs: x, outputs: outs }), inputs: [{ kind: 'float', shape: [5, 6] }] };
@@ -526,6 +524,33 @@ function applyPatches(s, cfg, weights, rng) {
   }
 }
 
+// ---------------------------------------------------------------- Keras names
+
+// The name tf.keras 2.x gives a weight (the `weight_names` of its .h5 files):
+// '<layer>/<cell class>/<param>:0' for a recurrent layer's cell,
+// '<bidirectional>/<forward|backward>_<inner layer>/<cell>_<1|2>/<param>:0',
+// an inner layer's own name inside a nested model or TimeDistributed, and
+// '<layer>/<layer>_W:0' for the TextAttBiRNN attention's add_weight names.
+const RNN_CELL = { LSTM: 'lstm_cell', GRU: 'gru_cell', SimpleRNN: 'simple_rnn_cell' };
+function kerasName(layerCfg, w) {
+  const cls = layerCfg.class_name, c = layerCfg.config, name = c.name, p = w.param;
+  if (RNN_CELL[cls]) return `${name}/${RNN_CELL[cls]}/${p}:0`;
+  if (cls === 'Bidirectional') {
+    const [side, param] = p.split('/');
+    const inner = c.layer;
+    return `${name}/${side}_${inner.config.name}/${RNN_CELL[inner.class_name]}_${side === 'forward' ? 1 : 2}/${param}:0`;
+  }
+  if (cls === 'Sequential' || cls === 'Model' || cls === 'Functional') return `${w.tfjs_name}:0`;
+  if (cls === 'TimeDistributed') return `${name}/${c.layer.config.name}/${p}:0`;
+  if (cls === 'Attention') return `${name}/${name}_${p}:0`;
+  return `${name}/${p}:0`;
+}
+
+function topLayers(cfg) {
+  const c = cfg.config;
+  return Array.isArray(c) ? c : c.layers;
+}
+
 // ---------------------------------------------------------------- main
 
 function toList(t) { return Array.from(t.dataSync()); }
@@ -582,9 +607,12 @@ function main() {
       }
     }
     applyPatches(s, cfg, weights, rng);
+    const byName = {};
+    for (const lc of topLayers(cfg)) byName[lc.config.name] = lc;
+    for (const w of weights) w.keras_name = kerasName(byName[w.layer], w);
     const doc = {
       name: s.name, ref: s.ref, layouts: s.layouts, seed: s.seed, config: cfg,
-      weights: weights.map((w) => ({ layer: w.layer, param: w.param, tfjs_name: w.tfjs_name || null, shape: w.shape,
+      weights: weights.map((w) => ({ layer: w.layer, keras_name: w.keras_name, param: w.param, shape: w.shape,
         data: Array.from(w.data) })),
       inputs: inputs.map((x) => ({ dtype: x.dtype, shape: x.shape, data: Array.from(x.data) })),
       // tfjs' own answer; for numpy-referenced models it is the stand-in's (or
@@ -596,7 +624,6 @@ function main() {
     names.push(s.name);
     tf.dispose(tIn);
     tf.dispose(pred);
-    model.layers.forEach((l) => l.dispose && void 0);
   }
   fs.writeFileSync(path.join(outdir, 'models.json'), JSON.stringify(names, null, 1));
   process.stdout.write(`make-models: ${names.length} models written to ${outdir}\n`);

@@ -38,7 +38,7 @@ import numpy_ref  # noqa: E402  (shapes of the intermediate tensors for Keras 3 
 TF2_VERSION = "2.15.0"
 K3_VERSION = "3.6.0"
 
-RNN_CELL = {"LSTM": "lstm_cell", "GRU": "gru_cell", "SimpleRNN": "simple_rnn_cell"}
+RNN_CELL = ("LSTM", "GRU", "SimpleRNN")
 
 
 def snake(name):
@@ -104,32 +104,6 @@ def tf2_config(doc):
 
 # ---------------------------------------------------------------- Keras 2 weight names
 
-def tf2_weight_names(L, doc_weights):
-    """The tf.keras 2.x names of a top-level layer's weights (in order)."""
-    cls, c = L["class_name"], L["config"]
-    name = c["name"]
-    out = []
-    for w in doc_weights:
-        p = w["param"]
-        if cls in RNN_CELL:
-            out.append("%s/%s/%s:0" % (name, RNN_CELL[cls], p))
-        elif cls == "Bidirectional":
-            side, param = p.split("/")
-            icls = c["layer"]["class_name"]
-            iname = c["layer"]["config"]["name"]
-            cell = RNN_CELL[icls] + ("_1" if side == "forward" else "_2")
-            out.append("%s/%s_%s/%s/%s:0" % (name, side, iname, cell, param))
-        elif cls in ("Sequential", "Functional", "Model"):
-            out.append("%s:0" % w["tfjs_name"])  # the inner layer's own name
-        elif cls == "TimeDistributed":
-            out.append("%s/%s/%s:0" % (name, c["layer"]["config"]["name"], p))
-        elif cls == "Attention":
-            out.append("%s/%s_%s:0" % (name, name, p))
-        else:
-            out.append("%s/%s:0" % (name, p))
-    return out
-
-
 def weights_by_layer(doc):
     by = {}
     for w in doc["weights"]:
@@ -152,7 +126,7 @@ def write_tf2_groups(root, cfg, doc):
         name = L["config"]["name"]
         g = root.create_group(name)
         ws = by.get(name, [])
-        wn = tf2_weight_names(L, ws)
+        wn = [w["keras_name"] for w in ws]  # make-models.js names them as tf.keras 2.x does
         g.attrs["weight_names"] = str_list_attr(wn)
         for n, w in zip(wn, ws):
             g.create_dataset(n, data=np.asarray(w["data"], dtype=np.float32).reshape(w["shape"]))
