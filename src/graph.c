@@ -797,7 +797,11 @@ static arnn_status run_rnn(run_ctx *c, const graph_node *n, float *out) {
   const int folded = n->fold_source >= 0;
   const void *x = folded ? val_ptr(c, value_of(g, g->nodes[n->fold_source].in[0])) : (const void *)val_ptr(c, iv);
   float *s = c->scratch;
-  float *full = s;
+  /* the layer's own output when it is the full sequence as computed (no
+   * merge, no reordering): no copy */
+  const int direct = n->return_sequences && (D == 1 || n->rnn_merge_mode == RNN_MERGE_CONCAT) &&
+                     !(n->bidirectional && n->go_backwards);
+  float *full = direct ? out : s;
   s += B * T * D * H;
   if (n->go_backwards && !n->bidirectional && n->fast_rnn) {
     /* Keras go_backwards: the t-th processed step is x[T-1-t]; the output
@@ -862,6 +866,7 @@ static arnn_status run_rnn(run_ctx *c, const graph_node *n, float *out) {
       for (size_t t = 0; t < T; t++) {
         const float *r = full + (b * T + t) * D * H;
         float *o = out + (b * T + t) * outF;
+        if (direct) break;
         if (D == 1 || n->rnn_merge_mode == RNN_MERGE_CONCAT) memcpy(o, r, outF * sizeof(float));
         else merge_pair(n->rnn_merge_mode, r, r + H, H, o);
       }
