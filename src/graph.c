@@ -258,15 +258,15 @@ static int infer_node(const arnn_graph *g, int i, size_t steps, arnn_shape *shap
         const size_t h = n->num_heads, dk = n->key_dim, dv = n->value_dim;
         const size_t want[4][3] = {{in->d[1], h, dk}, {kk->d[1], h, dk}, {v->d[1], h, dv}, {h, dv, n->output_dim}};
         const size_t wantb[4][2] = {{h, dk}, {h, dk}, {h, dv}, {n->output_dim, 0}};
-        for (int i = 0; i < 4; i++) {
-          if (!wshape_is(&n->w[0][i], 3, want[i][0], want[i][1], want[i][2])) {
-            fmt_wshape(&n->w[0][i], ws, sizeof ws);
-            SHAPE_FAIL("layer '%s' (mha): projection %d kernel is %s, needs [%zu, %zu, %zu]", nm, i, ws, want[i][0],
-                       want[i][1], want[i][2]);
+        for (int p = 0; p < 4; p++) {
+          if (!wshape_is(&n->w[0][p], 3, want[p][0], want[p][1], want[p][2])) {
+            fmt_wshape(&n->w[0][p], ws, sizeof ws);
+            SHAPE_FAIL("layer '%s' (mha): projection %d kernel is %s, needs [%zu, %zu, %zu]", nm, p, ws, want[p][0],
+                       want[p][1], want[p][2]);
           }
-          if (n->use_bias && !(i == 3 ? wshape_is(&n->w[1][i], 1, wantb[i][0], 0, 0)
-                                      : wshape_is(&n->w[1][i], 2, wantb[i][0], wantb[i][1], 0)))
-            SHAPE_FAIL("layer '%s' (mha): projection %d bias has the wrong shape", nm, i);
+          if (n->use_bias && !(p == 3 ? wshape_is(&n->w[1][p], 1, wantb[p][0], 0, 0)
+                                      : wshape_is(&n->w[1][p], 2, wantb[p][0], wantb[p][1], 0)))
+            SHAPE_FAIL("layer '%s' (mha): projection %d bias has the wrong shape", nm, p);
         }
         *out = (arnn_shape){2, {Tq, n->output_dim}};
         if (n->return_scores) {
