@@ -129,6 +129,7 @@ struct arnn_graph {
   size_t fixed_steps, max_steps;
   int n_slots;
   int attention_value;  /* the first attention_pool layer's weights (kept to the end of a run), or -1 */
+  _Atomic(void *) cache; /* the last call's block (graph.c take_block / put_block) */
 };
 
 /* graph.c: infers every value's shape for `steps`; writes it to shapes[]

@@ -16,6 +16,8 @@
  *    sum(slot sizes) + the largest layer scratch, allocated once per call.
  * Run: the layers in file order (a topological order by construction). */
 #include <math.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -777,6 +779,7 @@ void arnn_graph_free(arnn_graph *g) {
   }
   free(g->nodes);
   free(g->values);
+  free(atomic_load(&g->cache));
   free(g);
 }
 
@@ -1305,6 +1308,39 @@ static arnn_status run_node(run_ctx *c, int i) {
 
 static size_t round64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
+/* The per-call block: a one-entry cache keeps the last call's, so repeated
+ * calls reuse warm pages instead of mapping fresh ones (a block over glibc's
+ * mmap threshold would otherwise page-fault in full on every call). A call
+ * takes the cached block atomically or allocates its own; concurrent calls
+ * never share one. The cache is not part of the graph's value. */
+typedef struct {
+  size_t bytes;
+  max_align_t pad[];
+} block_head;
+
+static unsigned char *take_block(const arnn_graph *g, size_t bytes) {
+  arnn_graph *mg = (arnn_graph *)g;
+  block_head *h = atomic_exchange(&mg->cache, NULL);
+  if (h && h->bytes < bytes) {
+    free(h);
+    h = NULL;
+  }
+  if (!h) {
+    const size_t head = round64(sizeof(block_head));
+    if (bytes > SIZE_MAX - head) return NULL;
+    h = aligned_alloc(64, head + round64(bytes));
+    if (!h) return NULL;
+    h->bytes = bytes;
+  }
+  return (unsigned char *)h + round64(sizeof(block_head));
+}
+
+static void put_block(const arnn_graph *g, unsigned char *p) {
+  arnn_graph *mg = (arnn_graph *)g;
+  block_head *h = (block_head *)(p - round64(sizeof(block_head))), *expected = NULL;
+  if (!atomic_compare_exchange_strong(&mg->cache, &expected, h)) free(h);
+}
+
 arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t B, size_t steps,
                            const void *const *inputs, const size_t *lengths, int post_padding,
                            float *const *outputs, float *attention) {
@@ -1361,7 +1397,7 @@ arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t B,
     goto done;
   }
   total += round64(scratch * sizeof(float));
-  block = aligned_alloc(64, total ? total : 64);
+  block = take_block(g, total ? total : 64);
   if (!block) {
     st = ARNN_ERR_OUT_OF_MEMORY;
     goto done;
@@ -1413,7 +1449,7 @@ arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t B,
   if (st == ARNN_OK && attention)
     memcpy(attention, val_ptr(&c, g->attention_value), B * numel(&shapes[g->attention_value]) * sizeof(float));
 done:
-  free(block);
+  if (block) put_block(g, block);
   free(shapes);
   free(slot_bytes);
   free(slot_ptr);
