@@ -2,7 +2,8 @@
 # Installs what arnn needs on Debian 12 (as root, or through sudo).
 #   install-deps.sh test    compiler, cmake (tests, sanitizers)
 #   install-deps.sh bench   the above + Google Benchmark and the peer libraries
-#   install-deps.sh fuzz    the test set + clang-14 (libFuzzer) for ARNN_BUILD_FUZZ
+#   install-deps.sh fuzz    compiler, cmake, numpy/h5py + clang-14 with its sanitizer and
+#                           libFuzzer runtimes (ARNN_BUILD_FUZZ, ARNN_SANITIZE_THREAD)
 set -eu
 what=${1:-test}
 SUDO=""
@@ -13,6 +14,11 @@ pkgs="build-essential cmake pkg-config libhwloc-dev"
 if [ "$what" = test ]; then
   pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 fi
+# The Keras reference suite (tests/keras) runs TensorFlow.js under node; npm
+# installs it into the build tree from the committed lock file.
+if [ "$what" = test ]; then
+  pkgs="$pkgs nodejs npm"
+fi
 if [ "$what" = bench ]; then
   pkgs="$pkgs g++ libbenchmark-dev libsleef-dev libeigen3-dev libxnnpack-dev"
 fi
@@ -20,8 +26,11 @@ fi
 if [ "$what" = test ] || [ "$what" = bench ] || [ "$what" = fuzz ]; then
   pkgs="$pkgs python3-numpy python3-h5py"
 fi
+# The runtimes (libclang_rt.fuzzer, .asan, .tsan) are only a recommendation of
+# clang-14, which --no-install-recommends drops; llvm-14 has llvm-symbolizer,
+# which turns a finding's stack into file:line.
 if [ "$what" = fuzz ]; then
-  pkgs="$pkgs clang-14"
+  pkgs="$pkgs clang-14 libclang-rt-14-dev llvm-14"
 fi
 # ---- end model files ----
 # ---- recurrent-layer peers (rnn-peers-bench, bench/peer-torch-rnn.py) ----

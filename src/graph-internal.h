@@ -93,6 +93,7 @@ typedef struct graph_node {
   arnn_norm_layer *norm;
   float *own[2];         /* weights kept for the run (embedding table, attention w/b, prelu alpha) */
   size_t vocab;          /* embedding */
+  char *inputs_text;     /* "a,b:1" for descriptions */
 } graph_node;
 
 typedef struct {
@@ -117,6 +118,7 @@ struct arnn_graph {
   int n_outputs;
   size_t fixed_steps, max_steps;
   int n_slots;
+  int attention_value;  /* the first attention_pool layer's weights (kept to the end of a run), or -1 */
 };
 
 /* graph.c: infers every value's shape for `steps`; writes it to shapes[]

@@ -271,10 +271,6 @@ static int parse_layer_params(keyset *k, graph_node *n, arnn_weight_set *ws, arn
         return -1;
       }
       n->rnn_merge_mode = x < 0 ? RNN_MERGE_CONCAT : (rnn_merge)x;
-      if (n->bidirectional && n->go_backwards) {
-        arnn_load_fail(e, ARNN_ERR_UNSUPPORTED, "graph: %s: go_backwards inside a bidirectional layer", k->where);
-        return -1;
-      }
       if (n->cell != ARNN_CELL_GRU && n->reset_after) {
         arnn_load_fail(e, ARNN_ERR_MALFORMED_MODEL, "graph: %s: reset_after is for GRU only", k->where);
         return -1;

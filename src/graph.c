@@ -310,9 +310,10 @@ static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape
         d.reset_after = n->cell == ARNN_CELL_GRU ? n->reset_after : 1;
         d.masked_output = n->return_sequences && n->zero_output_for_mask ? ARNN_RNN_MASKED_ZERO : ARNN_RNN_MASKED_PREVIOUS;
         for (int dir = 0; dir < 1 + n->bidirectional; dir++) {
-          d.kernel[dir] = n->w[dir][0].data;
-          d.recurrent_kernel[dir] = n->w[dir][1].data;
-          d.bias[dir] = n->use_bias ? n->w[dir][2].data : NULL;
+          const int src = n->bidirectional && n->go_backwards ? 1 - dir : dir; /* see run_rnn */
+          d.kernel[dir] = n->w[src][0].data;
+          d.recurrent_kernel[dir] = n->w[src][1].data;
+          d.bias[dir] = n->use_bias ? n->w[src][2].data : NULL;
         }
         float *zero_bias[2] = {NULL, NULL};
         if (!n->use_bias && n->cell == ARNN_CELL_GRU && n->reset_after) {
@@ -335,6 +336,7 @@ static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape
         free(zero_bias[1]);
       } else {
         for (int dir = 0; dir < 1 + n->bidirectional && st == ARNN_OK; dir++) {
+          const int src = n->bidirectional && n->go_backwards ? 1 - dir : dir; /* see run_rnn */
           arnn_generic_rnn_desc d = {0};
           d.cell = n->cell;
           d.input_size = in->d[1];
@@ -342,11 +344,11 @@ static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape
           d.activation = n->act;
           d.recurrent_activation = n->ract;
           d.reset_after = n->reset_after;
-          d.go_backwards = dir == 1 || n->go_backwards;
+          d.go_backwards = n->bidirectional ? dir == 1 : n->go_backwards;
           d.zero_output_for_mask = n->zero_output_for_mask;
-          d.kernel = n->w[dir][0].data;
-          d.recurrent_kernel = n->w[dir][1].data;
-          d.bias = n->use_bias ? n->w[dir][2].data : NULL;
+          d.kernel = n->w[src][0].data;
+          d.recurrent_kernel = n->w[src][1].data;
+          d.bias = n->use_bias ? n->w[src][2].data : NULL;
           st = arnn_generic_rnn_create(&d, &n->generic[dir]);
         }
       }
@@ -423,6 +425,22 @@ arnn_status arnn_graph_build(arnn_graph *g, arnn_load_error *e) {
   for (int k = 0; k < g->n_outputs; k++) {
     const int node = g->outputs[k] / 2, out = g->outputs[k] % 2;
     g->outputs[k] = g->nodes[node].value[out];
+  }
+
+  for (int i = 0; i < g->n_nodes; i++) {
+    graph_node *n = &g->nodes[i];
+    size_t len = 1;
+    for (int k = 0; k < n->n_in; k++) len += strlen(g->nodes[n->in[k].node].name) + 3;
+    n->inputs_text = malloc(len);
+    if (!n->inputs_text) {
+      st = arnn_load_fail(e, ARNN_ERR_OUT_OF_MEMORY, "out of memory for the graph plan");
+      goto done;
+    }
+    size_t o = 0;
+    n->inputs_text[0] = '\0';
+    for (int k = 0; k < n->n_in; k++)
+      o += (size_t)snprintf(n->inputs_text + o, len - o, "%s%s%s", k ? "," : "", g->nodes[n->in[k].node].name,
+                            n->in[k].out ? ":1" : "");
   }
 
   /* shapes at the fixed T, or at max_steps; a second probe tells which dims
@@ -518,6 +536,14 @@ arnn_status arnn_graph_build(arnn_graph *g, arnn_load_error *e) {
       if (v->last_use < i) v->last_use = i;
     }
   for (int k = 0; k < g->n_outputs; k++) g->values[g->outputs[k]].last_use = g->n_nodes;
+  g->attention_value = -1;
+  for (int i = 0; i < g->n_nodes && g->attention_value < 0; i++)
+    if (g->nodes[i].op == OP_ATTENTION_POOL) {
+      /* the weights stay readable to the end of a run: arnn_predict_options
+       * asks for them even when the Keras model does not output them */
+      g->attention_value = g->nodes[i].value[1];
+      g->values[g->attention_value].last_use = g->n_nodes;
+    }
   {
     int *slot_free_after = calloc((size_t)g->n_values + 1, sizeof *slot_free_after);
     if (!slot_free_after) {
@@ -571,7 +597,7 @@ arnn_status arnn_graph_from_v1(const arnn_model_info *in, const float *embedding
   graph_node *n = &g->nodes[k];
   *n = (graph_node){.op = OP_INPUT, .n_out = 1, .fold_source = -1, .dtype_ids = ids};
   snprintf(n->name, sizeof n->name, "%s", ids ? "ids" : "input");
-  n->in_shape = ids ? (arnn_shape){1, {0, 0}} : (arnn_shape){2, {0, in->E}};
+  n->in_shape = ids ? (arnn_shape){1, {in->T, 0}} : (arnn_shape){2, {in->T, in->E}};
   g->inputs[g->n_inputs++] = k;
   if (ids) {
     n = &g->nodes[++k];
@@ -609,10 +635,8 @@ arnn_status arnn_graph_from_v1(const arnn_model_info *in, const float *embedding
   n->w[0][0] = (wref){dense_k, 2, {2 * H, in->C, 0}};
   n->w[0][1] = (wref){dense_b, 1, {in->C, 0, 0}};
   g->outputs[0] = k * 2;
-  g->outputs[1] = (k - 1) * 2 + 1;
   snprintf(g->output_names[0], sizeof g->output_names[0], "dense");
-  snprintf(g->output_names[1], sizeof g->output_names[1], "attention:1");
-  g->n_outputs = 2;
+  g->n_outputs = 1; /* the attention weights: arnn_predict_options.attention */
   if (arnn_graph_build(g, e) != ARNN_OK) {
     arnn_graph_free(g);
     return e->status;
@@ -634,6 +658,7 @@ void arnn_graph_free(arnn_graph *g) {
     arnn_norm_layer_destroy(n->norm);
     free(n->own[0]);
     free(n->own[1]);
+    free(n->inputs_text);
   }
   free(g->nodes);
   free(g->values);
@@ -643,6 +668,14 @@ void arnn_graph_free(arnn_graph *g) {
 /* ---- accessors ---- */
 
 size_t arnn_graph_num_inputs(const arnn_graph *g) { return (size_t)g->n_inputs; }
+
+int arnn_graph_has_steps(const arnn_graph *g) {
+  for (int i = 0; i < g->n_inputs; i++) {
+    const graph_node *n = &g->nodes[g->inputs[i]];
+    if (n->dtype_ids || n->in_shape.rank == 2) return 1;
+  }
+  return 0;
+}
 size_t arnn_graph_num_outputs(const arnn_graph *g) { return (size_t)g->n_outputs; }
 size_t arnn_graph_fixed_steps(const arnn_graph *g) { return g->fixed_steps; }
 size_t arnn_graph_max_steps(const arnn_graph *g) { return g->max_steps; }
@@ -679,12 +712,8 @@ int arnn_graph_output_shape(const arnn_graph *g, size_t i, size_t steps, arnn_sh
   return rc;
 }
 
-int arnn_graph_attention_output(const arnn_graph *g) {
-  for (int k = 0; k < g->n_outputs; k++) {
-    const graph_value *v = &g->values[g->outputs[k]];
-    if (g->nodes[v->node].op == OP_ATTENTION_POOL && v->out == 1) return k;
-  }
-  return -1;
+size_t arnn_graph_attention_steps(const arnn_graph *g) {
+  return g->attention_value < 0 ? 0 : g->values[g->attention_value].shape.d[0];
 }
 
 /* ---- run ---- */
@@ -770,7 +799,7 @@ static arnn_status run_rnn(run_ctx *c, const graph_node *n, float *out) {
   float *s = c->scratch;
   float *full = s;
   s += B * T * D * H;
-  if (n->go_backwards && n->fast_rnn) {
+  if (n->go_backwards && !n->bidirectional && n->fast_rnn) {
     /* Keras go_backwards: the t-th processed step is x[T-1-t]; the output
      * stays in processing order. The fused layer reads forward, so it gets
      * the sequence reversed. */
@@ -804,6 +833,27 @@ static arnn_status run_rnn(run_ctx *c, const graph_node *n, float *out) {
           memcpy(full + (b * T + t) * D * H + d * H, y + (b * T + src_t) * H, H * sizeof(float));
         }
     }
+  }
+  if (n->bidirectional && n->go_backwards) {
+    /* Keras Bidirectional around a go_backwards layer: its forward layer
+     * reads the sequence reversed and keeps processing order, the backward
+     * copy (go_backwards flipped) reads it in order and is reversed back. The
+     * two directions above ran with those weights swapped (natural order with
+     * the backward layer's, reversed with the forward layer's), so the Keras
+     * sequence at step t is [dir 1, dir 0] at step T-1-t: reverse the steps
+     * and swap the halves. The last-step extraction below then picks Keras'
+     * y[-1] and y_rev[-1]. */
+    for (size_t b = 0; b < B; b++)
+      for (size_t t = 0; t < (T + 1) / 2; t++) {
+        float *p = full + (b * T + t) * 2 * H, *q = full + (b * T + (T - 1 - t)) * 2 * H;
+        for (size_t h = 0; h < H; h++) {
+          const float pf = p[h], pb = p[H + h], qf = q[h], qb = q[H + h];
+          p[h] = qb;
+          p[H + h] = qf;
+          q[h] = pb;
+          q[H + h] = pf;
+        }
+      }
   }
   /* the layer's output from the full [B, T, D*H] sequence */
   const size_t outF = D == 2 && n->rnn_merge_mode == RNN_MERGE_CONCAT ? 2 * H : H;
@@ -953,8 +1003,11 @@ static size_t round64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
 arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t B, size_t steps,
                            const void *const *inputs, const size_t *lengths, int post_padding,
-                           float *const *outputs) {
-  if (!g || !inputs || !outputs || B == 0 || steps == 0) return ARNN_ERR_INVALID_ARGUMENT;
+                           float *const *outputs, float *attention) {
+  if (attention && g->attention_value < 0) return ARNN_ERR_INVALID_ARGUMENT;
+  if (!g || !inputs || !outputs || B == 0) return ARNN_ERR_INVALID_ARGUMENT;
+  if (!arnn_graph_has_steps(g)) steps = 1; /* no input has a steps axis: nothing to choose */
+  if (steps == 0) return ARNN_ERR_INVALID_ARGUMENT;
   if (steps > g->max_steps) return ARNN_ERR_OUT_OF_RANGE;
   if (g->fixed_steps && steps != g->fixed_steps) return ARNN_ERR_SHAPE_MISMATCH;
   for (int i = 0; i < g->n_inputs; i++)
@@ -1053,6 +1106,8 @@ arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t B,
         const int v = g->outputs[k];
         memcpy(outputs[k], val_ptr(&c, v), B * numel(&shapes[v]) * sizeof(float));
       }
+  if (st == ARNN_OK && attention)
+    memcpy(attention, val_ptr(&c, g->attention_value), B * numel(&shapes[g->attention_value]) * sizeof(float));
 done:
   free(block);
   free(shapes);
@@ -1066,44 +1121,34 @@ done:
 /* ---- description ---- */
 
 static const char *node_kernel(const graph_node *n) {
+  const char *k = NULL;
   switch (n->op) {
+    case OP_INPUT: return "-";
     case OP_RNN:
-      if (!n->fast_rnn) return "generic recurrent loop + gemm";
-      return n->cell == ARNN_CELL_LSTM ? arnn_kernel_name("lstm_step") : arnn_kernel_name("gru_step");
-    case OP_DENSE: return n->head ? arnn_kernel_name("dense_head") : arnn_kernel_name("gemm");
-    case OP_CONV1D: return arnn_kernel_name("gemm");
-    case OP_ATTENTION_POOL: return arnn_kernel_name("attention_pool");
-    case OP_EMBEDDING: return n->folded ? "folded into the next layer" : "row gather";
-    default: return "-";
+      if (!n->fast_rnn) return "generic recurrent step + gemm";
+      k = arnn_kernel_name(n->cell == ARNN_CELL_LSTM ? "lstm_step" : "gru_step");
+      break;
+    case OP_DENSE: k = arnn_kernel_name(n->head ? "dense_head" : "gemm"); break;
+    case OP_CONV1D: k = arnn_kernel_name("gemm"); break;
+    case OP_ATTENTION_POOL: k = arnn_kernel_name("attention_pool"); break;
+    case OP_EMBEDDING: return n->folded ? "folded into the next layer's projection" : "row gather";
+    default: return "scalar loop";
   }
+  return k ? k : "-";
 }
 
-void arnn_graph_describe(const arnn_graph *g, void (*emit)(const char *line, void *ctx), void *ctx) {
-  char line[512];
-  for (int i = 0; i < g->n_nodes; i++) {
-    const graph_node *n = &g->nodes[i];
-    char shape[96], ins[200];
-    size_t o = 0;
-    ins[0] = '\0';
-    for (int k = 0; k < n->n_in && o < sizeof ins; k++)
-      o += (size_t)snprintf(ins + o, sizeof ins - o, "%s%s%s", k ? "," : "", g->nodes[n->in[k].node].name,
-                            n->in[k].out ? ":1" : "");
-    const graph_value *v = &g->values[n->value[0]];
-    if (v->shape.rank == 1)
-      snprintf(shape, sizeof shape, "[%s]", (v->steps_dep & 1) ? "T'" : "");
-    else
-      snprintf(shape, sizeof shape, "[%s, %s]", "", "");
-    if (v->shape.rank == 1 && !(v->steps_dep & 1)) snprintf(shape, sizeof shape, "[%zu]", v->shape.d[0]);
-    if (v->shape.rank == 2) {
-      char a[24], b[24];
-      if (v->steps_dep & 1) snprintf(a, sizeof a, "T%s", v->shape.d[0] == g->max_steps ? "" : "'");
-      else snprintf(a, sizeof a, "%zu", v->shape.d[0]);
-      if (v->steps_dep & 2) snprintf(b, sizeof b, "T'");
-      else snprintf(b, sizeof b, "%zu", v->shape.d[1]);
-      snprintf(shape, sizeof shape, "[%s, %s]", a, b);
-    }
-    snprintf(line, sizeof line, "%-24s %-15s %-16s %-5s %-30s <- %s", n->name, arnn_graph_op_names[n->op], shape,
-             v->has_mask ? "mask" : "-", node_kernel(n), n->n_in ? ins : "(input)");
-    emit(line, ctx);
-  }
+size_t arnn_graph_num_nodes(const arnn_graph *g) { return (size_t)g->n_nodes; }
+
+void arnn_graph_node_desc(const arnn_graph *g, size_t i, const char **name, const char **op, const char **inputs,
+                          const char **kernel, arnn_shape *shape, int *has_mask) {
+  const graph_node *n = &g->nodes[i];
+  const graph_value *v = &g->values[n->value[0]];
+  *name = n->name;
+  *op = arnn_graph_op_names[n->op];
+  *inputs = n->inputs_text ? n->inputs_text : "";
+  *kernel = node_kernel(n);
+  *shape = v->shape;
+  if (v->steps_dep & 1) shape->d[0] = 0;
+  if (v->steps_dep & 2) shape->d[1] = 0;
+  *has_mask = v->has_mask;
 }

@@ -51,7 +51,8 @@ arnn_status arnn_graph_from_json(const char *json, size_t len, arnn_weight_set *
                                  arnn_load_error *e);
 /* The version-1 chain: [ids -> embedding | dense input] -> bidirectional RNN
  * (concat, return_sequences, zero output at masked steps) -> attention pooling
- * -> dense head; outputs: probabilities, attention weights. */
+ * -> dense head; output: the probabilities (the attention weights through
+ * arnn_graph_run's attention argument). */
 arnn_status arnn_graph_from_v1(const arnn_model_info *info, const float *embedding, const float *const kernel[2],
                                const float *const recurrent[2], const float *const bias[2], const float *att_w,
                                const float *att_b, const float *dense_k, const float *dense_b, arnn_graph **graph,
@@ -59,6 +60,8 @@ arnn_status arnn_graph_from_v1(const arnn_model_info *info, const float *embeddi
 void arnn_graph_free(arnn_graph *g);
 
 size_t arnn_graph_num_inputs(const arnn_graph *g);
+/* 1 when an input has a steps axis (ids, or [T, E] floats). */
+int arnn_graph_has_steps(const arnn_graph *g);
 size_t arnn_graph_num_outputs(const arnn_graph *g);
 /* name, dtype (0 ids, 1 float32), rank and dims (0 = depends on the steps of
  * the call) of input / output i. */
@@ -70,20 +73,25 @@ int arnn_graph_output_shape(const arnn_graph *g, size_t i, size_t steps, arnn_sh
                             size_t err_size);
 size_t arnn_graph_fixed_steps(const arnn_graph *g); /* T, or 0 when it varies per call */
 size_t arnn_graph_max_steps(const arnn_graph *g);
-/* Index of the first attention_pool layer's weights output, or -1. */
-int arnn_graph_attention_output(const arnn_graph *g);
+/* Steps of the first attention_pool layer's weights (its input's steps at
+ * the fixed T), 0 when the graph has none. */
+size_t arnn_graph_attention_steps(const arnn_graph *g);
 
 /* Runs the graph: inputs[i] per graph input ([batch][steps] int32 ids or
  * [batch][steps][E] / [batch][F] floats), outputs[j] per output (NULL to
- * skip). lengths (NULL or [batch]) and post_padding: pad_sequences
- * semantics, see arnn_predict_options. Nothing is written to the outputs on
- * error. */
+ * skip), attention (NULL, or [batch][steps] of the first attention_pool
+ * layer: its weights whether or not the model outputs them). lengths (NULL
+ * or [batch]) and post_padding: pad_sequences semantics, see
+ * arnn_predict_options. Nothing is written to the outputs on error. */
 arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t batch, size_t steps,
                            const void *const *inputs, const size_t *lengths, int post_padding,
-                           float *const *outputs);
+                           float *const *outputs, float *attention);
 
-/* One line per layer (name, op, output shape, mask, kernel) for `arnn info`:
- * calls emit(line, ctx) for each. */
-void arnn_graph_describe(const arnn_graph *g, void (*emit)(const char *line, void *ctx), void *ctx);
+/* Layer i of the run order (inputs included): name, op, comma-separated
+ * input names (owned by the graph), kernel, first output's shape (0 dims
+ * follow the steps) and mask. */
+size_t arnn_graph_num_nodes(const arnn_graph *g);
+void arnn_graph_node_desc(const arnn_graph *g, size_t i, const char **name, const char **op, const char **inputs,
+                          const char **kernel, arnn_shape *shape, int *has_mask);
 
 #endif

@@ -60,6 +60,7 @@ arnn_status arnn_model_output_info(const arnn_model *m, size_t index, arnn_tenso
 arnn_status arnn_model_output_shape(const arnn_model *m, size_t index, size_t steps, arnn_tensor_info *info) {
   arnn_status st = arnn_model_output_info(m, index, info);
   if (st != ARNN_OK) return st;
+  if (!arnn_graph_has_steps(m->graph)) steps = 1;
   if (steps == 0) return ARNN_ERR_INVALID_ARGUMENT;
   if (steps > arnn_graph_max_steps(m->graph)) return ARNN_ERR_OUT_OF_RANGE;
   const size_t fixed = arnn_graph_fixed_steps(m->graph);
@@ -74,11 +75,12 @@ arnn_status arnn_model_output_shape(const arnn_model *m, size_t index, size_t st
 
 arnn_status arnn_model_run(const arnn_model *m, size_t batch, size_t steps, const void *const *inputs,
                            const arnn_predict_options *options, float *const *outputs) {
-  if (!m || !inputs || !outputs || batch == 0 || steps == 0) return ARNN_ERR_INVALID_ARGUMENT;
+  if (!m || !inputs || !outputs || batch == 0) return ARNN_ERR_INVALID_ARGUMENT;
   arnn_status st = check_options(options);
   if (st != ARNN_OK) return st;
   return arnn_graph_run(m->graph, options ? options->pool : NULL, batch, steps, inputs,
-                        options ? options->lengths : NULL, m->info.padding == ARNN_PADDING_POST, outputs);
+                        options ? options->lengths : NULL, m->info.padding == ARNN_PADDING_POST, outputs,
+                        options ? options->attention : NULL);
 }
 
 /* The single-input form: output 0 to probs, the attention weights (if the
@@ -93,18 +95,12 @@ static arnn_status predict_one(const arnn_model *m, size_t batch, const void *in
     return ARNN_ERR_INVALID_ARGUMENT;
   const size_t steps = arnn_graph_fixed_steps(m->graph);
   if (steps == 0 && (in.rank == 2 || in.dtype == ARNN_DTYPE_IDS)) return ARNN_ERR_INVALID_ARGUMENT; /* use arnn_model_run */
-  const size_t n_out = arnn_graph_num_outputs(m->graph);
   float *outs[ARNN_GRAPH_MAX_OUTPUTS] = {0};
   outs[0] = probs;
-  const int att = arnn_graph_attention_output(m->graph);
-  if (options && options->attention) {
-    if (att <= 0) return ARNN_ERR_INVALID_ARGUMENT;
-    outs[att] = options->attention;
-  }
-  (void)n_out;
   const void *inputs[1] = {input};
   return arnn_graph_run(m->graph, options ? options->pool : NULL, batch, steps ? steps : 1, inputs,
-                        options ? options->lengths : NULL, m->info.padding == ARNN_PADDING_POST, outs);
+                        options ? options->lengths : NULL, m->info.padding == ARNN_PADDING_POST, outs,
+                        options ? options->attention : NULL);
 }
 
 arnn_status arnn_model_predict_ids(const arnn_model *m, size_t batch, const int *ids,
@@ -115,4 +111,17 @@ arnn_status arnn_model_predict_ids(const arnn_model *m, size_t batch, const int 
 arnn_status arnn_model_predict_dense(const arnn_model *m, size_t batch, const float *x,
                                      const arnn_predict_options *options, float *probs) {
   return predict_one(m, batch, x, ARNN_DTYPE_F32, options, probs);
+}
+
+size_t arnn_model_num_layers(const arnn_model *m) { return m ? arnn_graph_num_nodes(m->graph) : 0; }
+
+arnn_status arnn_model_layer_info(const arnn_model *m, size_t index, arnn_layer_info *info) {
+  if (!m || !info || info->struct_size < sizeof(arnn_layer_info) || index >= arnn_graph_num_nodes(m->graph))
+    return ARNN_ERR_INVALID_ARGUMENT;
+  arnn_shape s;
+  arnn_graph_node_desc(m->graph, index, &info->name, &info->op, &info->inputs, &info->kernel, &s, &info->has_mask);
+  info->rank = (size_t)s.rank;
+  info->dims[0] = s.d[0];
+  info->dims[1] = s.rank == 2 ? s.d[1] : 0;
+  return ARNN_OK;
 }

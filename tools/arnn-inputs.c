@@ -21,7 +21,40 @@ static int fail(char *err, size_t err_size, const char *fmt, ...) {
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-/* A decimal integer in [s, end): optional '-', digits; *value saturates. */
+char *cli_quote(char *dst, size_t dst_size, const void *s, size_t n, int quoted) {
+  if (!dst_size) return dst;
+  const unsigned char *p = s;
+  size_t at = 0;
+  /* appends while room remains; the worst case (32 bytes as \xNN, quotes,
+   * the length) is ~170 bytes, so a caller's 256-byte buffer never cuts it */
+#define PUT(...)                                                                      \
+  do {                                                                                \
+    if (at < dst_size) {                                                              \
+      const int w = snprintf(dst + at, dst_size - at, __VA_ARGS__);                   \
+      at = w < 0 ? dst_size : at + (size_t)w;                                         \
+    }                                                                                 \
+  } while (0)
+  dst[0] = '\0';
+  if (quoted) PUT("\"");
+  const size_t shown = n > CLI_QUOTE_MAX ? CLI_QUOTE_MAX : n;
+  for (size_t i = 0; i < shown; i++) {
+    const unsigned char c = p[i];
+    if (c == '\\' || (quoted && c == '"')) PUT("\\%c", c);
+    else if (c == '\n') PUT("\\n");
+    else if (c == '\t') PUT("\\t");
+    else if (c == '\r') PUT("\\r");
+    else if (c < 0x20 || c >= 0x7f) PUT("\\x%02x", c);
+    else PUT("%c", c);
+  }
+  if (shown < n) PUT("...");
+  if (quoted) PUT("\"");
+  if (shown < n) PUT(" (%zu bytes)", n);
+#undef PUT
+  return dst;
+}
+
+/* A decimal integer in [s, end): optional '-', digits; *value saturates (a
+ * caller that needs the exact text quotes [s, *after)). */
 static int parse_int(const char *s, const char *end, long long *value, const char **after) {
   const char *p = s;
   int neg = 0;
@@ -35,7 +68,7 @@ static int parse_int(const char *s, const char *end, long long *value, const cha
 }
 
 int cli_parse_ids_text(const char *buf, size_t size, const char *name, size_t T, size_t V, arnn_padding padding,
-                       cli_ids *out, char *err, size_t err_size) {
+                       cli_empty_lines empty_lines, cli_ids *out, char *err, size_t err_size) {
   memset(out, 0, sizeof *out);
   if (T == 0) return fail(err, err_size, "%s: the model has T = 0", name);
   size_t cap = 0, line_no = 0;
@@ -43,6 +76,7 @@ int cli_parse_ids_text(const char *buf, size_t size, const char *name, size_t T,
   if (!tokens) return fail(err, err_size, "out of memory");
   const char *p = buf, *end = buf + size;
   int rc = 0;
+  char shown[200];
   while (p < end && rc == 0) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
     if (!eol) eol = end;
@@ -55,12 +89,16 @@ int cli_parse_ids_text(const char *buf, size_t size, const char *name, size_t T,
       long long v;
       const char *after;
       if (!parse_int(q, eol, &v, &after) || (after < eol && !is_space(*after))) {
-        const int shown = (int)(eol - q < 20 ? eol - q : 20);
-        rc = fail(err, err_size, "%s:%zu: not a token id: \"%.*s\"", name, line_no, shown, q);
+        const char *tok_end = q;
+        while (tok_end < eol && !is_space(*tok_end)) tok_end++;
+        rc = fail(err, err_size, "%s:%zu: not a token id: %s", name, line_no,
+                  cli_quote(shown, sizeof shown, q, (size_t)(tok_end - q), 1));
         break;
       }
       if (v < 0 || (unsigned long long)v >= V) {
-        rc = fail(err, err_size, "%s:%zu: token id %lld is outside the vocabulary [0, %zu)", name, line_no, v, V);
+        /* the token's own digits: the saturated value would misreport a long one */
+        rc = fail(err, err_size, "%s:%zu: token id %s is outside the vocabulary [0, %zu)", name, line_no,
+                  cli_quote(shown, sizeof shown, q, (size_t)(after - q), 0), V);
         break;
       }
       if (len == T) {
@@ -71,6 +109,18 @@ int cli_parse_ids_text(const char *buf, size_t size, const char *name, size_t T,
       q = after;
     }
     if (rc) break;
+    p = eol < end ? eol + 1 : end;
+    if (len == 0 && empty_lines != CLI_EMPTY_LINES_PREDICT) {
+      if (empty_lines == CLI_EMPTY_LINES_SKIP) {
+        out->skipped++;
+        continue;
+      }
+      rc = fail(err, err_size,
+                "%s:%zu: blank line (no token ids); --empty-lines=skip drops blank lines, "
+                "--empty-lines=predict predicts them as empty sequences",
+                name, line_no);
+      break;
+    }
     if (out->n == cap) {
       cap = cap ? 2 * cap : 64;
       if (cap > SIZE_MAX / sizeof(int) / T) {
@@ -93,7 +143,6 @@ int cli_parse_ids_text(const char *buf, size_t size, const char *name, size_t T,
     memset(row, 0, T * sizeof *row);
     memcpy(row + first, tokens, len * sizeof *row);
     out->lengths[out->n++] = len;
-    p = eol < end ? eol + 1 : end;
   }
   free(tokens);
   if (rc) cli_ids_free(out);
@@ -114,6 +163,22 @@ static const char *dict_value(const char *h, const char *key) {
   while (*k == ' ') k++;
   return k;
 }
+
+/* numpy's name of a dtype string, for the message that refuses it. */
+static const char *dtype_name(const char *descr, size_t n) {
+  static const char *const names[][2] = {
+      {"<f2", "float16"}, {"<f4", "float32"}, {"<f8", "float64"}, {"|i1", "int8"},   {"|u1", "uint8"},
+      {"<i2", "int16"},   {"<u2", "uint16"},  {"<i4", "int32"},   {"<u4", "uint32"}, {"<i8", "int64"},
+      {"<u8", "uint64"},  {"|b1", "bool"},    {">f4", "big-endian float32"},         {">i4", "big-endian int32"},
+      {">f8", "big-endian float64"},          {">i8", "big-endian int64"},
+  };
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strlen(names[i][0]) == n && memcmp(names[i][0], descr, n) == 0) return names[i][1];
+  return NULL;
+}
+
+/* A shape tuple with more dimensions than this is not an array numpy writes. */
+#define NPY_MAX_DIMS 64
 
 int cli_parse_npy(const unsigned char *buf, size_t size, const char *name, const char *descr, size_t ndim,
                   size_t shape[3], const unsigned char **data, char *err, size_t err_size) {
@@ -139,31 +204,50 @@ int cli_parse_npy(const unsigned char *buf, size_t size, const char *name, const
   const char *d = dict_value(h, "'descr':"), *o = dict_value(h, "'fortran_order':"), *s = dict_value(h, "'shape':");
   const size_t dl = strlen(descr);
   size_t count = 1, dims = 0;
+  char shown[200];
+  const char *want = dtype_name(descr, dl);
   if (!d || !o || !s) {
     rc = fail(err, err_size, "%s: .npy header lacks descr, fortran_order or shape", name);
-  } else if (d[0] != '\'' || strncmp(d + 1, descr, dl) != 0 || d[1 + dl] != '\'') {
-    rc = fail(err, err_size, "%s: dtype %.8s, expected '%s'", name, d, descr);
+  } else if (d[0] != '\'' && d[0] != '"') {
+    /* a list of fields: a structured array */
+    rc = fail(err, err_size, "%s: dtype is not a plain type (a structured array?), expected '%s' (%s)", name, descr,
+              want ? want : descr);
+  } else if (!strchr(d + 1, d[0])) {
+    rc = fail(err, err_size, "%s: cannot read the dtype in the .npy header", name);
+  } else if ((size_t)(strchr(d + 1, d[0]) - (d + 1)) != dl || strncmp(d + 1, descr, dl) != 0) {
+    const size_t n = (size_t)(strchr(d + 1, d[0]) - (d + 1));
+    const char *have = dtype_name(d + 1, n);
+    rc = fail(err, err_size, "%s: dtype '%s'%s%s%s, expected '%s' (%s)", name, cli_quote(shown, sizeof shown, d + 1, n, 0),
+              have ? " (" : "", have ? have : "", have ? ")" : "", descr, want ? want : descr);
   } else if (strncmp(o, "False", 5) != 0) {
     rc = fail(err, err_size, "%s: Fortran-order arrays are not supported (save a C-order array)", name);
   } else if (*s != '(') {
     rc = fail(err, err_size, "%s: cannot read the shape in the .npy header", name);
   } else {
+    /* every dimension is read, so a wrong rank is reported as a rank */
     const char *p = s + 1;
     for (;;) {
       while (*p == ' ' || *p == ',') p++;
       if (*p == ')') break;
       long long v;
       const char *after;
-      if (dims == 3 || !parse_int(p, p + strlen(p), &v, &after) || v < 0 || v > (1ll << 40)) {
+      if (dims == NPY_MAX_DIMS) {
+        rc = fail(err, err_size, "%s: more than %d dimensions in the .npy shape", name, NPY_MAX_DIMS);
+        break;
+      }
+      if (!parse_int(p, p + strlen(p), &v, &after) || v < 0 || v > (1ll << 40)) {
         rc = fail(err, err_size, "%s: cannot read the shape in the .npy header", name);
         break;
       }
-      shape[dims++] = (size_t)v;
-      if (v && count > SIZE_MAX / 8 / (size_t)v) {
-        rc = fail(err, err_size, "%s: the array is too large", name);
-        break;
+      if (dims < 3) shape[dims] = (size_t)v;
+      /* the size only matters for an array of the expected rank */
+      if (++dims <= ndim) {
+        if (v && count > SIZE_MAX / 8 / (size_t)v) {
+          rc = fail(err, err_size, "%s: the array is too large", name);
+          break;
+        }
+        count *= (size_t)v;
       }
-      count *= (size_t)v;
       p = after;
     }
     if (rc == 0 && dims != ndim)

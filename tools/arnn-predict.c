@@ -7,6 +7,7 @@
  * --threads threads (default: the physical cores); output lines keep the input
  * order. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,29 +73,142 @@ static int ends_with(const char *s, const char *suffix) {
 
 /* ---- output ---- */
 
-static void print_result(const arnn_model *model, const arnn_model_info *mi, const float *probs, const float *att,
-                         int json) {
-  if (!json) {
-    for (size_t c = 0; c < mi->C; c++) printf(c ? " %.9g" : "%.9g", (double)probs[c]);
+typedef struct {
+  const arnn_model *model;
+  const arnn_model_info *mi;
+  arnn_threadpool *pool;
+  int json, attention;
+  size_t rowT, E;
+  int per_call_steps; /* the model has no fixed T: rows of ids hold their tokens first */
+  void *unused;
+} predict_ctx;
+
+static int has_attention_layer(const arnn_model *m) {
+  arnn_layer_info li = {.struct_size = sizeof li};
+  for (size_t i = 0; i < arnn_model_num_layers(m); i++)
+    if (arnn_model_layer_info(m, i, &li) == ARNN_OK && !strcmp(li.op, "attention_pool")) return 1;
+  return 0;
+}
+
+/* Tokens of the longest line (bounded by max + 1, so a too-long line is
+ * reported by the parser), at least 1. */
+static size_t longest_line_tokens(const char *buf, size_t size, size_t max) {
+  size_t best = 1, cur = 0;
+  int in_tok = 0;
+  for (size_t i = 0; i < size; i++) {
+    const char c = buf[i];
+    if (c == '\n') {
+      if (cur > best) best = cur;
+      cur = 0;
+      in_tok = 0;
+    } else if (c == ' ' || c == '\t' || c == '\r') {
+      in_tok = 0;
+    } else if (!in_tok) {
+      in_tok = 1;
+      cur++;
+    }
+  }
+  if (cur > best) best = cur;
+  return best > max + 1 ? max + 1 : best;
+}
+
+static void print_floats(const float *v, size_t n) {
+  for (size_t i = 0; i < n; i++) printf(i ? ",%.9g" : "%.9g", (double)v[i]);
+}
+
+/* One line per sequence: output 0's values (text), or a JSON object with
+ * "probs" (output 0), "label", the other outputs by name, and the attention
+ * weights on request. */
+static void print_result(const predict_ctx *pc, float *const *outs, const size_t *sizes, size_t n_out,
+                         size_t row, const float *att, size_t att_len) {
+  const arnn_model *model = pc->model;
+  const float *probs = outs[0] + row * sizes[0];
+  const size_t C = sizes[0];
+  if (!pc->json) {
+    for (size_t c = 0; c < C; c++) printf(c ? " %.9g" : "%.9g", (double)probs[c]);
     putchar('\n');
     return;
   }
   fputs("{\"probs\":[", stdout);
+  print_floats(probs, C);
   size_t best = 0;
-  for (size_t c = 0; c < mi->C; c++) {
-    printf(c ? ",%.9g" : "%.9g", (double)probs[c]);
+  for (size_t c = 0; c < C; c++)
     if (probs[c] > probs[best]) best = c;
-  }
   fputs("],\"label\":", stdout);
   /* one sigmoid output: the label applies when its probability is >= 0.5 */
-  if (mi->C == 1 && !(probs[0] >= 0.5f)) fputs("null", stdout);
+  if (C != pc->mi->C || (C == 1 && !(probs[0] >= 0.5f))) fputs("null", stdout);
   else cli_json_string(stdout, arnn_model_label(model, best));
+  if (n_out > 1) {
+    fputs(",\"outputs\":{", stdout);
+    for (size_t k = 1; k < n_out; k++) {
+      arnn_tensor_info oi = {.struct_size = sizeof oi};
+      arnn_model_output_info(model, k, &oi);
+      if (k > 1) putchar(',');
+      cli_json_string(stdout, oi.name);
+      fputs(":[", stdout);
+      print_floats(outs[k] + row * sizes[k], sizes[k]);
+      putchar(']');
+    }
+    putchar('}');
+  }
   if (att) {
     fputs(",\"attention\":[", stdout);
-    for (size_t t = 0; t < mi->T; t++) printf(t ? ",%.9g" : "%.9g", (double)att[t]);
+    print_floats(att + row * att_len, att_len);
     putchar(']');
   }
   fputs("}\n", stdout);
+}
+
+/* Runs b sequences starting at sequence `first` with `steps` steps and
+ * prints them; 0 or 1 after a message. */
+static int run_rows(const predict_ctx *pc, size_t first, size_t b, size_t steps, const void *x,
+                    const size_t *lengths) {
+  const size_t n_out = arnn_model_num_outputs(pc->model);
+  float *outs[64] = {0};
+  size_t sizes[64] = {0};
+  int rc = 0;
+  void *packed = NULL;
+  if (pc->per_call_steps && pc->rowT != steps) {
+    /* rows of rowT slots, tokens first: the call takes [b][steps] */
+    const int *ids = x;
+    int *p = malloc(b * steps * sizeof *p + 1);
+    if (!p) return cli_error("out of memory");
+    for (size_t i = 0; i < b; i++) memcpy(p + i * steps, ids + i * pc->rowT, steps * sizeof *p);
+    packed = p;
+    x = p;
+  }
+  for (size_t k = 0; k < n_out && k < 64; k++) {
+    arnn_tensor_info oi = {.struct_size = sizeof oi};
+    if (arnn_model_output_shape(pc->model, k, steps, &oi) != ARNN_OK) {
+      rc = cli_error("sequences %zu..%zu: the model cannot take %zu steps", first, first + b - 1, steps);
+      break;
+    }
+    sizes[k] = oi.rank == 2 ? oi.dims[0] * oi.dims[1] : oi.dims[0];
+    if (!pc->json && k > 0) continue; /* text prints output 0 only */
+    outs[k] = malloc(b * sizes[k] * sizeof(float) + 1);
+    if (!outs[k]) rc = cli_error("out of memory");
+  }
+  float *att = NULL;
+  if (rc == 0 && pc->attention) {
+    att = malloc(b * steps * sizeof *att + 1);
+    if (!att) rc = cli_error("out of memory");
+  }
+  if (rc == 0) {
+    arnn_predict_options opt;
+    arnn_predict_options_init(&opt);
+    opt.pool = pc->pool;
+    opt.lengths = lengths;
+    opt.attention = att;
+    const void *in1[1] = {x};
+    const arnn_status st = arnn_model_run(pc->model, b, steps, in1, &opt, outs);
+    if (st != ARNN_OK)
+      rc = cli_error("prediction failed for sequences %zu..%zu: %s", first, first + b - 1, arnn_status_str(st));
+    for (size_t i = 0; i < b && rc == 0; i++) print_result(pc, outs, sizes, pc->json ? n_out : 1, i, att, steps);
+  }
+  for (size_t k = 0; k < 64; k++) free(outs[k]);
+  free(att);
+  free(packed);
+  return rc;
 }
 
 arnn_status cli_make_pool(size_t threads, int pin, arnn_threadpool **pool) {
@@ -108,28 +222,136 @@ arnn_status cli_make_pool(size_t threads, int pin, arnn_threadpool **pool) {
   return st;
 }
 
+/* The library's limit on a pool's threads (arnn_threadpool_create_ex): a
+ * larger --threads is refused while the options are read, as a usage error,
+ * not after the model and inputs are loaded. */
+#define CLI_MAX_THREADS 1024
+/* Sequences per library call: bounds the probability and attention buffers. */
+#define CLI_MAX_BATCH 4096
+
+/* A decimal count in [min, max], digits only (no sign, no spaces): 1, or 0
+ * for anything else, -1 when it is a number but out of range. */
+static int parse_count(const char *s, size_t min, size_t max, size_t *value) {
+  if (!*s) return 0;
+  size_t v = 0;
+  int over = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p < '0' || *p > '9') return 0;
+    if (over || v > (max - (size_t)(*p - '0')) / 10) over = 1; /* above max; never wraps */
+    else v = v * 10 + (size_t)(*p - '0');
+  }
+  if (over || v < min) return -1;
+  *value = v;
+  return 1;
+}
+
+enum { OPT_IDS = 256, OPT_DENSE, OPT_THREADS, OPT_BATCH, OPT_JSON, OPT_ATTENTION, OPT_NO_PIN, OPT_EMPTY_LINES };
+
+static const struct option predict_options[] = {
+    {"ids", required_argument, NULL, OPT_IDS},
+    {"dense", required_argument, NULL, OPT_DENSE},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"attention", no_argument, NULL, OPT_ATTENTION},
+    {"no-pin", no_argument, NULL, OPT_NO_PIN},
+    {"empty-lines", required_argument, NULL, OPT_EMPTY_LINES},
+    {NULL, 0, NULL, 0},
+};
+
+/* What each option with a value takes, for the message when it has none. */
+static const char *value_hint(int opt) {
+  switch (opt) {
+    case OPT_IDS: return "a file name, or - for stdin";
+    case OPT_DENSE: return "a .npy file name";
+    case OPT_THREADS: return "a number of threads, 0 = the physical cores";
+    case OPT_BATCH: return "a number of sequences per call";
+    case OPT_EMPTY_LINES: return "error, skip or predict";
+  }
+  return "a value";
+}
+
+static const char *option_name(int opt) {
+  for (const struct option *o = predict_options; o->name; o++)
+    if (o->val == opt) return o->name;
+  return "?";
+}
+
 int cli_predict(int argc, char **argv) {
   const char *model_path = NULL, *ids_path = NULL, *dense_path = NULL;
   size_t threads = 0, batch = 32;
   int json = 0, attention = 0, pin = 1;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--ids") && i + 1 < argc) ids_path = argv[++i];
-    else if (!strcmp(a, "--dense") && i + 1 < argc) dense_path = argv[++i];
-    else if ((!strcmp(a, "--threads") || !strcmp(a, "--batch")) && i + 1 < argc) {
-      char *end;
-      errno = 0;
-      const unsigned long long v = strtoull(argv[++i], &end, 10);
-      if (*end || errno || argv[i][0] == '-' || v > 4096 || (v == 0 && !strcmp(a, "--batch")))
-        return cli_usage_error("predict", "bad value for %s", a);
-      if (!strcmp(a, "--threads")) threads = (size_t)v;
-      else batch = (size_t)v;
-    } else if (!strcmp(a, "--json")) json = 1;
-    else if (!strcmp(a, "--attention")) attention = 1;
-    else if (!strcmp(a, "--no-pin")) pin = 0;
-    else if (a[0] == '-' && a[1] != '\0') return cli_usage_error("predict", "unknown option %s", a);
-    else if (!model_path) model_path = a;
-    else return cli_usage_error("predict", "unexpected argument %s", a);
+  cli_empty_lines empty_lines = CLI_EMPTY_LINES_ERROR;
+  char msg[320], shown[200];
+  /* ':' first: a missing value comes back as ':' and no message is printed by
+   * getopt, so every usage error has the same form */
+  opterr = 0;
+  optind = 1;
+  int o;
+  while ((o = getopt_long(argc, argv, ":", predict_options, NULL)) != -1) {
+    if (o == '?' && optopt >= OPT_IDS) {
+      snprintf(msg, sizeof msg, "--%s takes no value", option_name(optopt));
+      return cli_usage_error("predict", "%s", msg);
+    }
+    if (o == '?') {
+      /* optopt: an unknown short option (perhaps inside a group like -xy);
+       * 0: an unknown or ambiguous long one, the last argument read */
+      char short_opt[3] = {'-', (char)optopt, '\0'};
+      const char *a = optopt ? short_opt : argv[optind - 1];
+      return cli_usage_error("predict", "unknown option %s", cli_quote(shown, sizeof shown, a, strlen(a), 0));
+    }
+    if (o == ':') {
+      snprintf(msg, sizeof msg, "--%s needs a value (%s)", option_name(optopt), value_hint(optopt));
+      return cli_usage_error("predict", "%s", msg);
+    }
+    if (optarg && !*optarg) {
+      /* an unset shell variable, e.g. --threads "$N": not the default */
+      snprintf(msg, sizeof msg, "--%s needs a value, got an empty one (%s)", option_name(o), value_hint(o));
+      return cli_usage_error("predict", "%s", msg);
+    }
+    switch (o) {
+      case OPT_IDS: ids_path = optarg; break;
+      case OPT_DENSE: dense_path = optarg; break;
+      case OPT_THREADS:
+        switch (parse_count(optarg, 0, CLI_MAX_THREADS, &threads)) {
+          case 1: break;
+          case -1:
+            snprintf(msg, sizeof msg, "--threads %s: at most %d threads (the library's limit)",
+                     cli_quote(shown, sizeof shown, optarg, strlen(optarg), 0), CLI_MAX_THREADS);
+            return cli_usage_error("predict", "%s", msg);
+          default:
+            snprintf(msg, sizeof msg, "bad value for --threads: %s (0 = the physical cores, or 1 to %d)",
+                     cli_quote(shown, sizeof shown, optarg, strlen(optarg), 1), CLI_MAX_THREADS);
+            return cli_usage_error("predict", "%s", msg);
+        }
+        break;
+      case OPT_BATCH:
+        if (parse_count(optarg, 1, CLI_MAX_BATCH, &batch) != 1) {
+          snprintf(msg, sizeof msg, "bad value for --batch: %s (1 to %d)",
+                   cli_quote(shown, sizeof shown, optarg, strlen(optarg), 1), CLI_MAX_BATCH);
+          return cli_usage_error("predict", "%s", msg);
+        }
+        break;
+      case OPT_JSON: json = 1; break;
+      case OPT_ATTENTION: attention = 1; break;
+      case OPT_NO_PIN: pin = 0; break;
+      case OPT_EMPTY_LINES:
+        if (!strcmp(optarg, "error")) empty_lines = CLI_EMPTY_LINES_ERROR;
+        else if (!strcmp(optarg, "skip")) empty_lines = CLI_EMPTY_LINES_SKIP;
+        else if (!strcmp(optarg, "predict")) empty_lines = CLI_EMPTY_LINES_PREDICT;
+        else {
+          snprintf(msg, sizeof msg, "bad value for --empty-lines: %s (error, skip or predict)",
+                   cli_quote(shown, sizeof shown, optarg, strlen(optarg), 1));
+          return cli_usage_error("predict", "%s", msg);
+        }
+        break;
+    }
+  }
+  for (int i = optind; i < argc; i++) {
+    if (!model_path) model_path = argv[i];
+    else
+      return cli_usage_error("predict", "unexpected argument %s",
+                             cli_quote(shown, sizeof shown, argv[i], strlen(argv[i]), 0));
   }
   if (!model_path) return cli_usage_error("predict", "missing MODEL%s", "");
   if (ids_path && dense_path) return cli_usage_error("predict", "give --ids or --dense, not both%s", "");
@@ -141,10 +363,21 @@ int cli_predict(int argc, char **argv) {
   if (st != ARNN_OK) return cli_error("%s: %s", model_path, err);
   arnn_model_info mi = {.struct_size = sizeof mi};
   arnn_model_get_info(model, &mi);
-
+  arnn_tensor_info ti = {.struct_size = sizeof ti};
   inputs in = {0};
   int rc = 1;
-  if (mi.input == ARNN_INPUT_IDS) {
+  if (arnn_model_num_inputs(model) != 1) {
+    cli_error("%s has %zu inputs; arnn predict feeds one (use the C API's arnn_model_run)", model_path,
+              arnn_model_num_inputs(model));
+    goto out;
+  }
+  arnn_model_input_info(model, 0, &ti);
+  /* T: the fixed sequence length, or 0 when each call chooses it */
+  const size_t T = ti.dtype == ARNN_DTYPE_IDS || ti.rank == 2 ? ti.dims[0] : 1;
+  const size_t E = ti.dtype == ARNN_DTYPE_F32 ? ti.dims[ti.rank - 1] : 1;
+  const size_t max_steps = arnn_model_max_steps(model);
+  size_t rowT = T; /* slots per row of in.ids / in.dense */
+  if (ti.dtype == ARNN_DTYPE_IDS) {
     if (dense_path) {
       cli_error("%s takes token ids (--ids), not --dense", model_path);
       goto out;
@@ -158,34 +391,44 @@ int cli_predict(int argc, char **argv) {
       size_t shape[3];
       const unsigned char *data = NULL;
       bad = cli_parse_npy(buf, size, path, "<i4", 2, shape, &data, err, sizeof err);
-      if (!bad && shape[1] != mi.T) {
-        snprintf(err, sizeof err, "%s: sequences of %zu steps, the model takes T=%zu", path, shape[1], mi.T);
+      if (!bad && T && shape[1] != T) {
+        snprintf(err, sizeof err, "%s: sequences of %zu steps, the model takes T=%zu", path, shape[1], T);
+        bad = 1;
+      }
+      if (!bad && (shape[1] == 0 || shape[1] > max_steps)) {
+        snprintf(err, sizeof err, "%s: sequences of %zu steps, the model takes 1 to %zu", path, shape[1], max_steps);
         bad = 1;
       }
       if (!bad) {
+        rowT = shape[1];
         in.n = shape[0];
-        in.ids = malloc(in.n * mi.T * sizeof *in.ids + 1);
+        in.ids = malloc(in.n * rowT * sizeof *in.ids + 1);
         if (!in.ids) {
           snprintf(err, sizeof err, "out of memory");
           bad = 1;
         } else {
-          memcpy(in.ids, data, in.n * mi.T * sizeof *in.ids);
-          for (size_t i = 0; i < in.n * mi.T && !bad; i++)
-            if (in.ids[i] < 0 || (size_t)in.ids[i] >= mi.V) {
+          memcpy(in.ids, data, in.n * rowT * sizeof *in.ids);
+          for (size_t i = 0; i < in.n * rowT && !bad; i++)
+            if (in.ids[i] < 0 || (mi.V && (size_t)in.ids[i] >= mi.V)) {
               snprintf(err, sizeof err, "%s: sequence %zu: token id %d is outside the vocabulary [0, %zu)", path,
-                       i / mi.T, in.ids[i], mi.V);
+                       i / rowT, in.ids[i], mi.V);
               bad = 1;
             }
         }
       }
     } else {
       cli_ids parsed;
-      bad = cli_parse_ids_text((const char *)buf, size, strcmp(path, "-") ? path : "<stdin>", mi.T, mi.V,
-                               mi.padding, &parsed, err, sizeof err);
+      const char *shown_name = strcmp(path, "-") ? path : "<stdin>";
+      /* a model without a fixed T: rows as long as the longest line (each
+       * sequence then runs with its own length, see below) */
+      if (!T) rowT = longest_line_tokens((const char *)buf, size, max_steps);
+      bad = cli_parse_ids_text((const char *)buf, size, shown_name, rowT, mi.V ? mi.V : (size_t)INT32_MAX + 1,
+                               T ? mi.padding : ARNN_PADDING_POST, empty_lines, &parsed, err, sizeof err);
       if (!bad) {
         in.n = parsed.n;
         in.ids = parsed.ids;
         in.lengths = parsed.lengths;
+        if (parsed.skipped) fprintf(stderr, "arnn: %s: skipped %zu blank line%s\n", shown_name, parsed.skipped, parsed.skipped == 1 ? "" : "s");
       }
     }
     free(buf);
@@ -195,23 +438,34 @@ int cli_predict(int argc, char **argv) {
     }
   } else {
     if (!dense_path) {
-      cli_error("%s takes dense vectors: give --dense FILE.npy (float32 [N,T=%zu,E=%zu])", model_path, mi.T, mi.E);
+      if (ti.rank == 2)
+        cli_error("%s takes dense vectors: give --dense FILE.npy (float32 [N,T=%zu,E=%zu])", model_path, T, E);
+      else
+        cli_error("%s takes vectors: give --dense FILE.npy (float32 [N,F=%zu])", model_path, E);
       goto out;
     }
     size_t size = 0, shape[3];
     const unsigned char *data = NULL;
     unsigned char *buf = slurp_path(dense_path, &size);
     if (!buf) goto out;
-    int bad = cli_parse_npy(buf, size, dense_path, "<f4", 3, shape, &data, err, sizeof err);
-    if (!bad && (shape[1] != mi.T || shape[2] != mi.E)) {
-      snprintf(err, sizeof err, "%s: array [%zu,%zu,%zu], the model takes [N,T=%zu,E=%zu]", dense_path, shape[0],
-               shape[1], shape[2], mi.T, mi.E);
+    const size_t ndim = ti.rank + 1;
+    int bad = cli_parse_npy(buf, size, dense_path, "<f4", ndim, shape, &data, err, sizeof err);
+    if (!bad && ndim == 3 && ((T && shape[1] != T) || shape[1] == 0 || shape[1] > max_steps || shape[2] != E)) {
+      snprintf(err, sizeof err, "%s: array [%zu,%zu,%zu], the model takes [N,T=%s,E=%zu]", dense_path, shape[0],
+               shape[1], shape[2], T ? "" : "1..", E);
+      if (T) snprintf(err, sizeof err, "%s: array [%zu,%zu,%zu], the model takes [N,T=%zu,E=%zu]", dense_path,
+                      shape[0], shape[1], shape[2], T, E);
+      bad = 1;
+    }
+    if (!bad && ndim == 2 && shape[1] != E) {
+      snprintf(err, sizeof err, "%s: array [%zu,%zu], the model takes [N,F=%zu]", dense_path, shape[0], shape[1], E);
       bad = 1;
     }
     if (!bad) {
+      rowT = ndim == 3 ? shape[1] : 1;
       in.n = shape[0];
-      in.dense = malloc(in.n * mi.T * mi.E * sizeof *in.dense + 1);
-      if (in.dense) memcpy(in.dense, data, in.n * mi.T * mi.E * sizeof *in.dense);
+      in.dense = malloc(in.n * rowT * E * sizeof *in.dense + 1);
+      if (in.dense) memcpy(in.dense, data, in.n * rowT * E * sizeof *in.dense);
       else bad = 1, snprintf(err, sizeof err, "out of memory");
     }
     free(buf);
@@ -220,6 +474,10 @@ int cli_predict(int argc, char **argv) {
       goto out;
     }
   }
+  if (attention && mi.attention_bias == 0 && !has_attention_layer(model)) {
+    cli_error("%s has no attention pooling layer: --attention has nothing to show", model_path);
+    goto out;
+  }
 
   arnn_threadpool *pool = NULL;
   st = cli_make_pool(threads, pin, &pool);
@@ -227,31 +485,25 @@ int cli_predict(int argc, char **argv) {
     cli_error("cannot start %zu threads: %s", threads, arnn_status_str(st));
     goto out;
   }
-  float *probs = malloc(batch * mi.C * sizeof *probs);
-  float *att = attention ? malloc(batch * mi.T * sizeof *att) : NULL;
-  if (!probs || (attention && !att)) {
-    cli_error("out of memory");
+  rc = 0;
+  predict_ctx pc = {model, &mi, pool, json, attention, rowT, E, T == 0, NULL};
+  if (in.ids && !T) {
+    /* each line runs with its own length: consecutive lines of equal length
+     * share a call */
+    for (size_t s = 0; s < in.n && rc == 0;) {
+      size_t b = 1;
+      while (s + b < in.n && b < batch && in.lengths[s + b] == in.lengths[s]) b++;
+      rc = run_rows(&pc, s, b, in.lengths[s] ? in.lengths[s] : 1, in.ids + s * rowT, NULL);
+      s += b;
+    }
   } else {
-    rc = 0;
     for (size_t s = 0; s < in.n && rc == 0; s += batch) {
       const size_t b = in.n - s < batch ? in.n - s : batch;
-      arnn_predict_options opt;
-      arnn_predict_options_init(&opt);
-      opt.pool = pool;
-      opt.lengths = in.lengths ? in.lengths + s : NULL;
-      opt.attention = att;
-      st = in.ids ? arnn_model_predict_ids(model, b, in.ids + s * mi.T, &opt, probs)
-                  : arnn_model_predict_dense(model, b, in.dense + s * mi.T * mi.E, &opt, probs);
-      if (st != ARNN_OK) {
-        rc = cli_error("prediction failed for sequences %zu..%zu: %s", s, s + b - 1, arnn_status_str(st));
-        break;
-      }
-      for (size_t i = 0; i < b; i++) print_result(model, &mi, probs + i * mi.C, att ? att + i * mi.T : NULL, json);
+      const void *x = in.ids ? (const void *)(in.ids + s * rowT) : (const void *)(in.dense + s * rowT * E);
+      rc = run_rows(&pc, s, b, rowT, x, in.lengths ? in.lengths + s : NULL);
     }
-    if (fflush(stdout) != 0) rc = cli_error("cannot write the output");
   }
-  free(probs);
-  free(att);
+  if (rc == 0 && fflush(stdout) != 0) rc = cli_error("cannot write the output");
   arnn_threadpool_destroy(pool);
 out:
   inputs_free(&in);

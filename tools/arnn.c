@@ -8,6 +8,7 @@
  * Subcommands live in one table (name, one-line summary, usage text, handler).
  * Errors go to stderr with a non-zero exit
  * status: 1 for a failed operation, 2 for a usage error. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "arnn/arnn.h"
 #include "arnn-cli.h"
+#include "arnn-inputs.h"
 
 typedef int (*command_fn)(int argc, char **argv);
 
@@ -47,7 +49,7 @@ static const command commands[] = {
      cmd_info},
     {"predict", "classify token-id sequences (or dense vectors) with a model",
      "usage: arnn predict MODEL [--ids FILE|-] [--dense FILE.npy] [--threads N] [--batch N]\n"
-     "                          [--json] [--attention] [--no-pin]\n"
+     "                          [--json] [--attention] [--no-pin] [--empty-lines=MODE]\n"
      "\n"
      "Runs the model on every input sequence and prints one line per sequence, in\n"
      "input order: the C class probabilities separated by spaces (%.9g).\n"
@@ -58,12 +60,18 @@ static const command commands[] = {
      "                 training (in front unless the file says padding = post), a\n"
      "                 longer one than T is an error. FILE may be - (stdin, the\n"
      "                 default) or an int32 .npy array [N,T] used as it is.\n"
+     "  --empty-lines=MODE  what a blank (empty or whitespace-only) line of a text\n"
+     "                 --ids file means: error (the default: exit 1 naming the\n"
+     "                 line, since a stray blank line would shift every later\n"
+     "                 output line), skip (drop it, the count on stderr), or\n"
+     "                 predict (a sequence of no tokens, all padding).\n"
      "Input (models with dense vectors, e.g. ELMo):\n"
      "  --dense FILE   a float32 .npy array [N,T,E]\n"
      "\n"
      "Options:\n"
-     "  --threads N    worker threads (default: the physical cores; 1 = no pool)\n"
-     "  --batch N      sequences per library call (default 32)\n"
+     "  --threads N    worker threads, at most 1024 (default and 0: the physical\n"
+     "                 cores; 1 = no pool)\n"
+     "  --batch N      sequences per library call, 1 to 4096 (default 32)\n"
      "  --json         one JSON object per line: {\"probs\":[...],\"label\":\"...\"}\n"
      "                 (label: the most probable class; with one sigmoid output,\n"
      "                 the label when p >= 0.5, else null)\n"
@@ -160,13 +168,25 @@ void cli_json_string(FILE *out, const char *s) {
 }
 
 static int cmd_info(int argc, char **argv) {
+  static const struct option options[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
   const char *path = NULL;
-  int json = 0;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0) json = 1;
-    else if (argv[i][0] == '-' && argv[i][1] != '\0') return cli_usage_error("info", "unknown option %s", argv[i]);
-    else if (path) return cli_usage_error("info", "more than one MODEL (%s)", argv[i]);
-    else path = argv[i];
+  int json = 0, opt;
+  char shown[200];
+  opterr = 0; /* unknown options are reported below, with the usage */
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+    if (opt == 'j') {
+      json = 1;
+    } else {
+      char short_opt[3] = {'-', (char)optopt, '\0'};
+      const char *a = optopt ? short_opt : argv[optind - 1];
+      return cli_usage_error("info", "unknown option %s", cli_quote(shown, sizeof shown, a, strlen(a), 0));
+    }
+  }
+  for (int i = optind; i < argc; i++) {
+    if (path)
+      return cli_usage_error("info", "more than one MODEL (%s)", cli_quote(shown, sizeof shown, argv[i], strlen(argv[i]), 0));
+    path = argv[i];
   }
   if (!path) return cli_usage_error("info", "missing MODEL%s", "");
   char err[512];
@@ -180,47 +200,110 @@ static int cmd_info(int argc, char **argv) {
   arnn_model_get_info(model, &mi);
   const char *const ops[] = {"gemm", mi.cell == ARNN_RNN_LSTM ? "lstm_step" : "gru_step", "attention_pool",
                              "dense_head", "vtanh", "vexp", "vsigmoid"};
+  const size_t n_layers = arnn_model_num_layers(model), n_out = arnn_model_num_outputs(model);
   if (json) {
     printf("{\"file\":");
     cli_json_string(stdout, path);
-    printf(",\"format_version\":%u,\"input\":\"%s\",\"T\":%zu,\"E\":%zu,\"V\":%zu,\"H\":%zu,\"C\":%zu", mi.format_version,
-           input_str(mi.input), mi.T, mi.E, mi.V, mi.H, mi.C);
-    printf(",\"cell\":\"%s\",\"gru_reset_after\":%s,\"recurrent_activation\":\"%s\",\"mask_zero\":%s,\"padding\":\"%s\"",
-           cell_str(mi.cell), mi.gru_reset_after ? "true" : "false", ract_str(mi.recurrent_activation),
-           mi.mask_zero ? "true" : "false", pad_str(mi.padding));
-    printf(",\"attention\":\"%s\",\"attention_bias\":%s,\"head\":\"%s\",\"labels\":[", att_str(mi.attention),
-           mi.attention_bias ? "true" : "false", head_str(mi.head));
+    printf(",\"format_version\":%u,\"input\":\"%s\",\"T\":%zu,\"max_steps\":%zu,\"E\":%zu,\"V\":%zu,\"H\":%zu,\"C\":%zu",
+           mi.format_version, input_str(mi.input), mi.T, arnn_model_max_steps(model), mi.E, mi.V, mi.H, mi.C);
+    if (mi.format_version == 1) {
+      printf(",\"cell\":\"%s\",\"gru_reset_after\":%s,\"recurrent_activation\":\"%s\",\"mask_zero\":%s",
+             cell_str(mi.cell), mi.gru_reset_after ? "true" : "false", ract_str(mi.recurrent_activation),
+             mi.mask_zero ? "true" : "false");
+      printf(",\"attention\":\"%s\",\"attention_bias\":%s,\"head\":\"%s\"", att_str(mi.attention),
+             mi.attention_bias ? "true" : "false", head_str(mi.head));
+    }
+    printf(",\"padding\":\"%s\",\"labels\":[", pad_str(mi.padding));
     for (size_t c = 0; c < mi.C; c++) {
       if (c) putchar(',');
       cli_json_string(stdout, arnn_model_label(model, c));
+    }
+    printf("],\"outputs\":[");
+    for (size_t k = 0; k < n_out; k++) {
+      arnn_tensor_info oi = {.struct_size = sizeof oi};
+      arnn_model_output_info(model, k, &oi);
+      printf("%s{\"name\":", k ? "," : "");
+      cli_json_string(stdout, oi.name);
+      printf(",\"shape\":[%zu%s", oi.dims[0], oi.rank == 2 ? "," : "");
+      if (oi.rank == 2) printf("%zu", oi.dims[1]);
+      printf("]}");
+    }
+    printf("],\"layers\":[");
+    for (size_t i = 0; i < n_layers; i++) {
+      arnn_layer_info li = {.struct_size = sizeof li};
+      arnn_model_layer_info(model, i, &li);
+      printf("%s{\"name\":", i ? "," : "");
+      cli_json_string(stdout, li.name);
+      printf(",\"op\":\"%s\",\"inputs\":", li.op);
+      cli_json_string(stdout, li.inputs);
+      printf(",\"shape\":[%zu%s", li.dims[0], li.rank == 2 ? "," : "");
+      if (li.rank == 2) printf("%zu", li.dims[1]);
+      printf("],\"mask\":%s,\"kernel\":", li.has_mask ? "true" : "false");
+      cli_json_string(stdout, li.kernel);
+      putchar('}');
     }
     printf("],\"isa\":\"%s\",\"kernels\":{", arnn_isa());
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
       printf("%s\"%s\":\"%s\"", k ? "," : "", ops[k], arnn_kernel_name(ops[k]));
     printf("}}\n");
   } else {
-    const size_t G = mi.cell == ARNN_RNN_LSTM ? 4 : 3;
-    const size_t params = mi.V * mi.E + 2 * (mi.E + mi.H + (mi.cell == ARNN_RNN_GRU && mi.gru_reset_after ? 2 : 1)) * G * mi.H +
-                          2 * mi.H + (mi.attention_bias ? mi.T : 0) + 2 * mi.H * mi.C + mi.C;
     printf("model          %s (format version %u)\n", path, mi.format_version);
-    if (mi.input == ARNN_INPUT_IDS)
-      printf("input          token ids [T=%zu], vocabulary V=%zu, Embedding E=%zu%s\n", mi.T, mi.V, mi.E,
-             mi.mask_zero ? ", id 0 = padding (masked)" : "");
-    else
-      printf("input          dense vectors [T=%zu, E=%zu]\n", mi.T, mi.E);
-    printf("padding        %s\n", pad_str(mi.padding));
-    printf("recurrent      Bidirectional %s, H=%zu per direction (output 2H=%zu)", mi.cell == ARNN_RNN_LSTM ? "LSTM" : "GRU",
-           mi.H, 2 * mi.H);
-    if (mi.cell == ARNN_RNN_GRU) printf(", reset_after=%s", mi.gru_reset_after ? "true" : "false");
-    printf(", recurrent activation %s\n", ract_str(mi.recurrent_activation));
-    printf("attention      %s%s\n",
-           mi.attention == ARNN_ATTENTION_EPSILON ? "exp(e) / (sum + 1e-7) (TextAttBiRNN)" : "softmax(e)",
-           mi.attention_bias ? ", per-step bias" : ", no bias");
-    printf("head           Dense C=%zu, %s\n", mi.C, head_str(mi.head));
+    if (mi.format_version == 1) {
+      const size_t G = mi.cell == ARNN_RNN_LSTM ? 4 : 3;
+      const size_t params = mi.V * mi.E + 2 * (mi.E + mi.H + (mi.cell == ARNN_RNN_GRU && mi.gru_reset_after ? 2 : 1)) * G * mi.H +
+                            2 * mi.H + (mi.attention_bias ? mi.T : 0) + 2 * mi.H * mi.C + mi.C;
+      if (mi.input == ARNN_INPUT_IDS)
+        printf("input          token ids [T=%zu], vocabulary V=%zu, Embedding E=%zu%s\n", mi.T, mi.V, mi.E,
+               mi.mask_zero ? ", id 0 = padding (masked)" : "");
+      else
+        printf("input          dense vectors [T=%zu, E=%zu]\n", mi.T, mi.E);
+      printf("padding        %s\n", pad_str(mi.padding));
+      printf("recurrent      Bidirectional %s, H=%zu per direction (output 2H=%zu)", mi.cell == ARNN_RNN_LSTM ? "LSTM" : "GRU",
+             mi.H, 2 * mi.H);
+      if (mi.cell == ARNN_RNN_GRU) printf(", reset_after=%s", mi.gru_reset_after ? "true" : "false");
+      printf(", recurrent activation %s\n", ract_str(mi.recurrent_activation));
+      printf("attention      %s%s\n",
+             mi.attention == ARNN_ATTENTION_EPSILON ? "exp(e) / (sum + 1e-7) (TextAttBiRNN)" : "softmax(e)",
+             mi.attention_bias ? ", per-step bias" : ", no bias");
+      printf("head           Dense C=%zu, %s\n", mi.C, head_str(mi.head));
+      printf("parameters     %zu (%.1f KiB of float32)\n", params, (double)params * 4.0 / 1024.0);
+    } else {
+      for (size_t k = 0; k < arnn_model_num_inputs(model); k++) {
+        arnn_tensor_info ii = {.struct_size = sizeof ii};
+        arnn_model_input_info(model, k, &ii);
+        char t[32];
+        if (ii.dims[0]) snprintf(t, sizeof t, "%zu", ii.dims[0]);
+        else snprintf(t, sizeof t, "T<=%zu", arnn_model_max_steps(model));
+        if (ii.dtype == ARNN_DTYPE_IDS) printf("input          %s: token ids [%s]\n", ii.name, t);
+        else if (ii.rank == 2) printf("input          %s: float32 [%s, %zu]\n", ii.name, t, ii.dims[1]);
+        else printf("input          %s: float32 [%zu]\n", ii.name, ii.dims[0]);
+      }
+      for (size_t k = 0; k < n_out; k++) {
+        arnn_tensor_info oi = {.struct_size = sizeof oi};
+        arnn_model_output_info(model, k, &oi);
+        if (oi.rank == 1) printf("output         %s [%zu]\n", oi.name, oi.dims[0]);
+        else printf("output         %s [%zu, %zu] (0: follows the steps)\n", oi.name, oi.dims[0], oi.dims[1]);
+      }
+      printf("padding        %s\n", pad_str(mi.padding));
+    }
     printf("labels        ");
     for (size_t c = 0; c < mi.C; c++) printf(" %s", arnn_model_label(model, c));
-    printf("\nparameters     %zu (%.1f KiB of float32)\n", params, (double)params * 4.0 / 1024.0);
-    printf("isa            %s%s%s\n", arnn_isa(), arnn_isa_note()[0] ? " - " : "", arnn_isa_note());
+    printf("\nisa            %s%s%s\n", arnn_isa(), arnn_isa_note()[0] ? " - " : "", arnn_isa_note());
+    printf("layers         %zu (name, op, output shape per sample (T: steps of the call), mask, kernel, inputs)\n",
+           n_layers);
+    for (size_t i = 0; i < n_layers; i++) {
+      arnn_layer_info li = {.struct_size = sizeof li};
+      arnn_model_layer_info(model, i, &li);
+      char shape[64], d0[24], d1[24];
+      if (li.dims[0]) snprintf(d0, sizeof d0, "%zu", li.dims[0]);
+      else snprintf(d0, sizeof d0, "T");
+      if (li.dims[1]) snprintf(d1, sizeof d1, "%zu", li.dims[1]);
+      else snprintf(d1, sizeof d1, "T");
+      if (li.rank == 1) snprintf(shape, sizeof shape, "[%s]", d0);
+      else snprintf(shape, sizeof shape, "[%s, %s]", d0, d1);
+      printf("  %-24s %-14s %-14s %-5s %-34s <- %s\n", li.name, li.op, shape, li.has_mask ? "mask" : "-", li.kernel,
+             li.inputs[0] ? li.inputs : "(model input)");
+    }
     printf("kernels       ");
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) printf(" %s", arnn_kernel_name(ops[k]));
     printf("\n");
@@ -230,7 +313,9 @@ static int cmd_info(int argc, char **argv) {
 }
 
 static int cmd_version(int argc, char **argv) {
-  if (argc > 1) return cli_usage_error("version", "unexpected argument %s", argv[1]);
+  char shown[200];
+  if (argc > 1)
+    return cli_usage_error("version", "unexpected argument %s", cli_quote(shown, sizeof shown, argv[1], strlen(argv[1]), 0));
   printf("arnn %s (isa %s)\n", arnn_version(), arnn_isa());
   return 0;
 }
@@ -242,7 +327,8 @@ static int cmd_help(int argc, char **argv) {
   }
   const command *c = find_command(argv[1]);
   if (!c) {
-    fprintf(stderr, "arnn help: unknown command '%s'\n", argv[1]);
+    char shown[200];
+    fprintf(stderr, "arnn help: unknown command '%s'\n", cli_quote(shown, sizeof shown, argv[1], strlen(argv[1]), 0));
     return 2;
   }
   fputs(c->usage, stdout);
@@ -261,7 +347,9 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "--version") == 0) return cmd_version(1, argv + 1);
   const command *c = find_command(argv[1]);
   if (!c) {
-    fprintf(stderr, "arnn: unknown command '%s' (arnn --help lists the commands)\n", argv[1]);
+    char shown[200];
+    fprintf(stderr, "arnn: unknown command '%s' (arnn --help lists the commands)\n",
+            cli_quote(shown, sizeof shown, argv[1], strlen(argv[1]), 0));
     return 2;
   }
   if (c->run != cmd_help && wants_help(argc - 1, argv + 1)) {

@@ -466,21 +466,43 @@ ARNN_API arnn_status arnn_model_output_shape(const arnn_model *model, size_t ind
  * load for a model without one). */
 ARNN_API size_t arnn_model_max_steps(const arnn_model *model);
 
-/* Runs the model on a batch. inputs[i] points at input i's data:
- * [batch][steps] int32 ids, [batch][steps][E] floats, or [batch][F] floats
- * for an input without steps. steps is the sequence length of this call
- * (it must equal a fixed T; 1..max_steps otherwise). outputs[j] receives
- * output j as [batch][dims...] floats (dims from arnn_model_output_shape);
- * NULL skips it. options may be NULL; options->lengths pads as described
- * above; options->attention is ignored (the attention weights are an
- * output). Errors: ARNN_ERR_INVALID_ARGUMENT (NULL model/inputs/outputs, a
- * NULL input, batch or steps 0), ARNN_ERR_OUT_OF_RANGE (an id outside the
+/* Runs the model on a batch.
+ *  - inputs[i] points at input i's data: [batch][steps] int32 ids,
+ *    [batch][steps][E] floats, or [batch][F] floats for an input without
+ *    steps.
+ *  - steps is the sequence length of this call: it must equal a fixed T, or
+ *    be 1..max_steps; it is ignored (and may be 0) when no input has steps.
+ *  - outputs[j] receives output j as [batch][dims...] floats (dims from
+ *    arnn_model_output_shape); NULL skips it.
+ *  - options may be NULL; options->lengths pads as described above;
+ *    options->attention, when set, receives [batch][steps] weights of the
+ *    model's first attention pooling layer, whether or not the Keras model
+ *    outputs them.
+ * Errors: ARNN_ERR_INVALID_ARGUMENT (NULL model/inputs/outputs, a NULL
+ * input, batch 0, steps 0 for a model with steps, attention requested from a
+ * model without attention pooling), ARNN_ERR_OUT_OF_RANGE (an id outside the
  * vocabulary, steps over the maximum, a length over steps),
  * ARNN_ERR_SHAPE_MISMATCH (steps differ from a fixed T, or a layer cannot
- * take that many), ARNN_ERR_OUT_OF_MEMORY. Nothing is written to the
- * outputs on error. Thread-safe like every call on a loaded model. */
+ * take that many), ARNN_ERR_OUT_OF_MEMORY. Nothing is written to the outputs
+ * on error. Thread-safe like every call on a loaded model. */
 ARNN_API arnn_status arnn_model_run(const arnn_model *model, size_t batch, size_t steps, const void *const *inputs,
                                     const arnn_predict_options *options, float *const *outputs);
+
+/* The model's layers in run order (for `arnn info` and diagnostics). */
+typedef struct {
+  size_t struct_size;  /* set to sizeof(arnn_layer_info) before the call */
+  const char *name;    /* the Keras layer name (owned by the model) */
+  const char *op;      /* the graph op, e.g. "rnn", "dense" (docs/model-graph.md) */
+  const char *inputs;  /* comma-separated names of the values it reads ("" for an input) */
+  const char *kernel;  /* what runs it, e.g. "arnn_f32_lstm_step__avx512" */
+  size_t rank;         /* rank and per-sample dims of its first output; 0 = follows the steps */
+  size_t dims[2];
+  int has_mask;        /* its output carries a per-step mask */
+} arnn_layer_info;
+
+ARNN_API size_t arnn_model_num_layers(const arnn_model *model);
+/* ARNN_ERR_INVALID_ARGUMENT for NULL, a small struct_size or an index out of range. */
+ARNN_API arnn_status arnn_model_layer_info(const arnn_model *model, size_t index, arnn_layer_info *info);
 
 /* ---- end of model files ---- */
 

@@ -7,7 +7,9 @@
  * double and rounded once to float: libm's double results are far inside
  * one float ULP, so the rounded value is the correctly rounded float except
  * in vanishingly rare ties, and no float32 cancellation (1 + erf(x) for
- * x << 0, e^x - 1 near 0) loses accuracy.
+ * x << 0, e^x - 1 near 0) loses accuracy. (glibc may pick an FMA build of a
+ * double function by CPU; that can change a float result only in those same
+ * rare ties, never with the ARNN_ISA setting.)
  *
  * NaN passes through every elementwise activation (comparisons are written
  * so a NaN input selects a NaN-producing branch). */
@@ -18,12 +20,27 @@
 #include "../../dispatch/dispatch.h"
 #include "layers.h"
 
-/* Index = arnn_act_kind; the names the graph JSON uses. */
+/* The names the graph JSON uses (docs/model-graph.md). */
 static const char *const act_names[ARNN_ACT_COUNT] = {
-    "linear",  "relu",      "relu6",   "leaky_relu",          "elu",                 "selu",
-    "gelu",    "gelu_tanh", "swish",   "tanh",                "sigmoid",             "hard_sigmoid_keras2",
-    "hard_sigmoid_keras3",  "softplus", "softsign",           "exponential",         "softmax",
-    "prelu"};
+    [ARNN_ACT_LINEAR] = "linear",
+    [ARNN_ACT_RELU] = "relu",
+    [ARNN_ACT_RELU6] = "relu6",
+    [ARNN_ACT_LEAKY_RELU] = "leaky_relu",
+    [ARNN_ACT_ELU] = "elu",
+    [ARNN_ACT_SELU] = "selu",
+    [ARNN_ACT_GELU] = "gelu",
+    [ARNN_ACT_GELU_TANH] = "gelu_tanh",
+    [ARNN_ACT_SWISH] = "swish",
+    [ARNN_ACT_TANH] = "tanh",
+    [ARNN_ACT_SIGMOID] = "sigmoid",
+    [ARNN_ACT_HARD_SIGMOID_KERAS2] = "hard_sigmoid_keras2",
+    [ARNN_ACT_HARD_SIGMOID_KERAS3] = "hard_sigmoid_keras3",
+    [ARNN_ACT_SOFTPLUS] = "softplus",
+    [ARNN_ACT_SOFTSIGN] = "softsign",
+    [ARNN_ACT_EXPONENTIAL] = "exponential",
+    [ARNN_ACT_SOFTMAX] = "softmax",
+    [ARNN_ACT_PRELU] = "prelu",
+};
 
 const char *arnn_act_name(arnn_act_kind kind) {
   if ((int)kind < 0 || kind >= ARNN_ACT_COUNT) return NULL;
@@ -43,7 +60,7 @@ int arnn_act_from_name(const char *name) {
 #define ACT_CHUNK 256
 
 /* Keras ReLU with its options, in the operation order of the backend function
- * (keras/src/layers/activations/relu.py ReLU.static_call, identical to tf.keras
+ * (keras/src/activations/activations.py ReLU.static_call, identical to tf.keras
  * backend.relu):
  *   negative_slope != 0, no max_value, threshold 0: leaky_relu (x > 0 ? x : slope x);
  *   otherwise negative_part = relu(threshold - x) (only when slope != 0);

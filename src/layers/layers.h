@@ -67,10 +67,12 @@ int arnn_act_from_name(const char *name);
  * `axis` (0: over rows for each column, 1: over cols for each row; see the
  * rank-1 note at arnn_act.axis), subtracts the maximum, and with mask != NULL
  * (axis 0 only, [B][rows]; ignored for axis 1) treats masked rows as the
- * Keras Softmax layer of tf.keras 2 and Keras 3 up to 3.x does (adds -1e9 to
- * their logits before the max; a column with every row masked comes out
- * uniform, as there). Prelu reads act->prelu_alpha ([rows*cols]). tanh,
- * sigmoid and exp use the dispatched vmath kernels. */
+ * Keras Softmax layer of tf.keras 2 and of the Keras 3 releases whose layer
+ * adds (1 - mask) * -1e9 to the logits (a column with every row masked comes
+ * out uniform, as there; later Keras 3 replaces masked logits by -1e9 and
+ * zeroes masked outputs, which differs only in that all-masked case).
+ * Prelu reads act->prelu_alpha ([rows*cols]). tanh, sigmoid and exp use the
+ * dispatched vmath kernels. */
 void arnn_act_apply(const arnn_act *act, size_t B, size_t rows, size_t cols, const unsigned char *mask, float *x);
 
 /* ---- Dense on the last axis (also TimeDistributed(Dense)) ---- */
@@ -152,7 +154,8 @@ typedef enum {
 } arnn_merge_mode;
 
 /* y[i] = op over the n inputs (element count `count` each); subtract needs
- * n == 2; average divides the left-to-right sum by n. */
+ * n == 2; average divides the left-to-right sum by n. y may be one of the
+ * inputs. */
 void arnn_merge_elementwise(arnn_merge_mode mode, size_t n, const float *const *x, size_t count, float *y);
 /* Concatenate n inputs of per-sample shape [rows][cols_i] along the last
  * axis (axis 1; rows = rows[0]) or, with axis 0, [rows_i][cols] along the

@@ -10,37 +10,50 @@
 /* Keras' merges fold left to right (keras/src/layers/merging/add.py:
  * output = inputs[0]; output = output + inputs[i]; average.py divides that
  * sum by the number of inputs). Maximum and minimum pass a NaN from either
- * side (as numpy / jax maximum do). */
+ * side (as numpy / jax maximum do). Each element is finished before y[i] is
+ * written, so y may be any one of the inputs. */
+static inline float max_nan_passing(float a, float b) { return b > a || b != b ? b : a; }
+static inline float min_nan_passing(float a, float b) { return b < a || b != b ? b : a; }
+
 void arnn_merge_elementwise(arnn_merge_mode mode, size_t n, const float *const *x, size_t count, float *y) {
   if (n == 0 || x == NULL || y == NULL) return;
-  if (mode == ARNN_MERGE_SUBTRACT) {
-    if (n != 2) return;
-    for (size_t i = 0; i < count; i++) y[i] = x[0][i] - x[1][i];
-    return;
-  }
-  if (y != x[0]) memcpy(y, x[0], count * sizeof(float));
-  for (size_t j = 1; j < n; j++) {
-    const float *v = x[j];
-    switch (mode) {
-      case ARNN_MERGE_ADD:
-      case ARNN_MERGE_AVERAGE:
-        for (size_t i = 0; i < count; i++) y[i] = y[i] + v[i];
-        break;
-      case ARNN_MERGE_MULTIPLY:
-        for (size_t i = 0; i < count; i++) y[i] = y[i] * v[i];
-        break;
-      case ARNN_MERGE_MAXIMUM:
-        for (size_t i = 0; i < count; i++) y[i] = v[i] > y[i] || v[i] != v[i] ? v[i] : y[i];
-        break;
-      case ARNN_MERGE_MINIMUM:
-        for (size_t i = 0; i < count; i++) y[i] = v[i] < y[i] || v[i] != v[i] ? v[i] : y[i];
-        break;
-      default: break;
+  switch (mode) {
+    case ARNN_MERGE_SUBTRACT:
+      if (n != 2) return;
+      for (size_t i = 0; i < count; i++) y[i] = x[0][i] - x[1][i];
+      break;
+    case ARNN_MERGE_ADD:
+    case ARNN_MERGE_AVERAGE: {
+      const float d = (float)n;
+      for (size_t i = 0; i < count; i++) {
+        float acc = x[0][i];
+        for (size_t j = 1; j < n; j++) acc = acc + x[j][i];
+        y[i] = mode == ARNN_MERGE_AVERAGE ? acc / d : acc;
+      }
+      break;
     }
-  }
-  if (mode == ARNN_MERGE_AVERAGE) {
-    const float d = (float)n;
-    for (size_t i = 0; i < count; i++) y[i] = y[i] / d;
+    case ARNN_MERGE_MULTIPLY:
+      for (size_t i = 0; i < count; i++) {
+        float acc = x[0][i];
+        for (size_t j = 1; j < n; j++) acc = acc * x[j][i];
+        y[i] = acc;
+      }
+      break;
+    case ARNN_MERGE_MAXIMUM:
+      for (size_t i = 0; i < count; i++) {
+        float acc = x[0][i];
+        for (size_t j = 1; j < n; j++) acc = max_nan_passing(acc, x[j][i]);
+        y[i] = acc;
+      }
+      break;
+    case ARNN_MERGE_MINIMUM:
+      for (size_t i = 0; i < count; i++) {
+        float acc = x[0][i];
+        for (size_t j = 1; j < n; j++) acc = min_nan_passing(acc, x[j][i]);
+        y[i] = acc;
+      }
+      break;
+    default: break;
   }
 }
 

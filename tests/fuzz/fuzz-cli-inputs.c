@@ -1,8 +1,10 @@
 /* libFuzzer target over the input parsers of `arnn predict`
- * (tools/arnn-inputs.c): byte 0 picks the parser, bytes 1-2 its limits, the
- * rest is the file. Every input must give a result or an error message,
- * never a crash, a read outside the buffer, or a leak; a parsed result is
- * checked against the limits it was given.
+ * (tools/arnn-inputs.c): byte 0 picks the parser (and for ids text what a
+ * blank line means), bytes 1-2 its limits, the rest is the file. Every input
+ * must give a result or an error message, never a crash, a read outside the
+ * buffer, or a leak; a parsed result is checked against the limits it was
+ * given, and a message must be printable ASCII (input bytes quoted escaped,
+ * so none reaches a terminal raw).
  *   clang-14 build: -DARNN_BUILD_FUZZ=ON, then build-fuzz/fuzz-cli-inputs DIR
  * Built with ARNN_FUZZ_REPLAY_MAIN (the normal build) it is a ctest that runs
  * every file of a corpus directory through the same function. */
@@ -14,6 +16,13 @@
 #include "arnn-inputs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* An error message: not empty, every byte printable ASCII. */
+static void check_message(const char *err) {
+  if (err[0] == '\0') abort(); /* an error always says why */
+  for (const unsigned char *p = (const unsigned char *)err; *p; p++)
+    if (*p < 0x20 || *p > 0x7e) abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 3) return 0;
@@ -29,15 +38,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (kind < 2) {
     cli_ids ids;
     const arnn_padding padding = kind == 0 ? ARNN_PADDING_PRE : ARNN_PADDING_POST;
-    if (cli_parse_ids_text((const char *)copy, n, "fuzz", T, V, padding, &ids, err, sizeof err) == 0) {
+    const cli_empty_lines empty = (cli_empty_lines)(data[0] / 4 % 3);
+    if (cli_parse_ids_text((const char *)copy, n, "fuzz", T, V, padding, empty, &ids, err, sizeof err) == 0) {
       for (size_t s = 0; s < ids.n; s++) {
         if (ids.lengths[s] > T) abort();
+        if (ids.lengths[s] == 0 && empty != CLI_EMPTY_LINES_PREDICT) abort();
         for (size_t t = 0; t < T; t++)
           if (ids.ids[s * T + t] < 0 || (size_t)ids.ids[s * T + t] >= V) abort();
       }
       cli_ids_free(&ids);
-    } else if (strlen(err) == 0) {
-      abort(); /* an error always says why */
+    } else {
+      check_message(err);
     }
   } else {
     size_t shape[3];
@@ -50,8 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       volatile unsigned char sink = 0;
       for (size_t i = 0; i < count * 4; i++) sink ^= p[i]; /* every byte of the array is inside the buffer */
       (void)sink;
-    } else if (strlen(err) == 0) {
-      abort();
+    } else {
+      check_message(err);
     }
   }
   free(copy);

@@ -11,6 +11,9 @@ OUTDIR gets one model file (plus a config JSON for weights-only layouts) per
 fixture and manifest.json describing, for each, the architecture and where
 each original weight lives inside the file, so that tests/model/reference.py
 can run the Keras semantics on the ORIGINAL weights (CuDNN layouts included).
+The manifest lists "fixtures" (the TextAttBiRNN chain, checked numerically),
+"graph_only" (variants that must convert, with a layer the graph must hold)
+and "refused" (with a piece of the expected message).
 --example DIR also writes the small shipped example model source (imdb-like).
 
 Layouts:
@@ -84,19 +87,26 @@ FIXTURES = [
     fx("k3w-lstm-hard-sigmoid", layout="k3_weights", seed=26, ract="hard_sigmoid", att_bias=False),
 ]
 
+# Variants outside the TextAttBiRNN chain that reference.py does not compute:
+# they must convert, and the graph must hold the layer described by `expect`
+# (op and key values of one layer).
+GRAPH_ONLY = [
+    (fx("simple-rnn", rnn="SimpleRNN"), {"op": "rnn", "cell": "simple", "recurrent_activation": None}),
+    (fx("dense-relu", head="relu"), {"op": "dense", "activation": {"name": "relu", "negative_slope": 0.0,
+                                                                   "max_value": None, "threshold": 0.0}}),
+    (fx("extra-dense", extra_dense=True), {"op": "dense", "name": "dense_1", "units": 1}),
+    (fx("rnn-relu", rnn_activation="relu"), {"op": "rnn", "activation": {"name": "relu", "negative_slope": 0.0,
+                                                                         "max_value": None, "threshold": 0.0}}),
+]
+
 # Architectures the converter must refuse, with a piece of the expected message.
 REFUSED = [
-    (fx("bad-merge-sum", merge_mode="sum"), "merge_mode 'sum'"),
-    (fx("bad-no-return-sequences", return_sequences=False), "return_sequences=False"),
-    (fx("bad-simple-rnn", rnn="SimpleRNN"), "wraps SimpleRNN"),
-    (fx("bad-dense-relu", head="relu"), "activation 'relu'"),
-    (fx("bad-extra-dense", extra_dense=True), "comes after the Dense head"),
+    (fx("bad-merge-none", merge_mode=None), "Bidirectional merge_mode=None"),
+    (fx("bad-no-return-sequences", return_sequences=False), "expects a value of rank 2"),
     (fx("bad-builtin-attention", builtin_attention=True), "built-in dot-product Attention"),
-    (fx("bad-conv1d", conv1d=True), "expects Bidirectional"),
-    (fx("bad-cudnn-mask", rnn="CuDNNLSTM", mask_zero=True, layout="k22_h5"), "ignores the Embedding mask"),
-    (fx("bad-tanh-relu", rnn_activation="relu"), "activation 'relu' is not supported"),
+    (fx("bad-cudnn-mask", rnn="CuDNNLSTM", mask_zero=True, layout="k22_h5"), "ignores the mask"),
     (fx("bad-step-dim", step_dim_value=99), "T is inconsistent"),
-    (fx("bad-k3-merge-mul", layout="k3_keras", merge_mode="mul"), "merge_mode 'mul'"),
+    (fx("bad-k3-merge-none", layout="k3_keras", merge_mode=None), "Bidirectional merge_mode=None"),
 ]
 
 
@@ -479,11 +489,17 @@ def main(argv):
     if "--example" in argv:
         example = argv[argv.index("--example") + 1]
     os.makedirs(outdir, exist_ok=True)
-    manifest = {"fixtures": [], "refused": []}
+    manifest = {"fixtures": [], "graph_only": [], "refused": []}
     for f in FIXTURES:
         if only and f["name"] not in only:
             continue
         manifest["fixtures"].append(write_fixture(f, outdir))
+    for f, expect in GRAPH_ONLY:
+        if only and f["name"] not in only:
+            continue
+        e = write_fixture(f, outdir)
+        e["expect"] = expect
+        manifest["graph_only"].append(e)
     for f, why in REFUSED:
         if only and f["name"] not in only:
             continue
@@ -496,7 +512,7 @@ def main(argv):
         os.makedirs(example, exist_ok=True)
         e = write_fixture(EXAMPLE, example)
         with open(os.path.join(example, "manifest.json"), "w") as fh:
-            json.dump({"fixtures": [e], "refused": []}, fh, indent=1)
+            json.dump({"fixtures": [e], "graph_only": [], "refused": []}, fh, indent=1)
     return 0
 
 

@@ -188,9 +188,13 @@ def read_safetensors(path):
     return meta, tensors
 
 
-def load_arnn(path):
-    """Model from an arnn model file (plain Keras layout)."""
+def load_arnn(path, T=None):
+    """Model from an arnn model file (plain Keras layout): version 1, or a
+    version 2 graph holding the TextAttBiRNN chain ([embedding] -> rnn ->
+    attention_pool -> dense). T: the steps when the graph leaves them open."""
     meta, t = read_safetensors(path)
+    if meta.get("format_version") == "2":
+        return load_arnn_graph(meta, t, T)
     sem = {"input": meta["input"], "T": int(meta["T"]), "E": int(meta["E"]), "H": int(meta["H"]),
            "C": int(meta["C"]), "cell": meta["cell"], "rnn_layout": "keras",
            "reset_after": meta.get("gru_reset_after") == "true", "recurrent_activation": meta["recurrent_activation"],
@@ -203,6 +207,31 @@ def load_arnn(path):
     if "embedding.weight" in t:
         w["embedding"] = [t["embedding.weight"]]
     return {"semantics": sem, "weights": w, "metadata": meta}
+
+
+def load_arnn_graph(meta, t, T=None):
+    g = json.loads(meta["graph"])
+    ops = [l["op"] for l in g["layers"]]
+    assert ops in (["embedding", "rnn", "attention_pool", "dense"], ["rnn", "attention_pool", "dense"]), ops
+    by = {l["op"]: l for l in g["layers"]}
+    inp = g["inputs"][0]
+    rnn, att, dense = by["rnn"], by["attention_pool"], by["dense"]
+    assert rnn["bidirectional"] and rnn["merge_mode"] == "concat" and rnn["return_sequences"]
+    assert rnn["activation"] == {"name": "tanh"} and dense["activation"]["name"] in ("sigmoid", "softmax")
+    H = rnn["units"]
+    E = t[rnn["name"] + "/forward/kernel"].shape[0]
+    sem = {"input": "ids" if inp["dtype"] == "ids" else "dense", "T": inp["shape"][0] or T, "E": E, "H": H,
+           "C": dense["units"], "cell": rnn["cell"], "rnn_layout": "keras", "reset_after": rnn["reset_after"],
+           "recurrent_activation": rnn["recurrent_activation"]["name"],
+           "mask_zero": bool(by.get("embedding", {}).get("mask_zero")), "attention": att["form"],
+           "attention_bias": att["bias"], "head": dense["activation"]["name"]}
+    w = {"rnn": [[t["%s/%s/%s" % (rnn["name"], d, k)] for k in ("kernel", "recurrent_kernel", "bias")
+                  if "%s/%s/%s" % (rnn["name"], d, k) in t] for d in ("forward", "backward")],
+         "attention": [t[att["name"] + "/weight"]] + ([t[att["name"] + "/bias"]] if att["bias"] else []),
+         "dense": [t[dense["name"] + "/kernel"]] + ([t[dense["name"] + "/bias"]] if dense["use_bias"] else [])}
+    if "embedding" in by:
+        w["embedding"] = [t[by["embedding"]["name"] + "/embeddings"]]
+    return {"semantics": sem, "weights": w, "metadata": meta, "graph": g}
 
 
 def main(argv):

@@ -10,7 +10,10 @@
    attention weights;
  - bad inputs exit 1 with a message naming the problem (id outside the
    vocabulary, a line longer than T, not a number, --dense on an ids model),
-   usage errors exit 2.
+   usage errors exit 2;
+ - 10 MB tokens and blank lines give one short printable line; blank lines
+   are skipped or predicted on request (tests/hostile holds the rest of the
+   hostile input, case by case).
 usage: test-cli-predict.py ARNN EXAMPLES_DIR [--emulator "qemu-aarch64 -L ROOT"]
 Standard library only (the .npy file is written by hand).
 """
@@ -30,6 +33,46 @@ def check(cond, msg):
         failures += 1
         print("FAIL: " + msg)
     return cond
+
+
+def printable(data):
+    """stderr bytes a terminal shows as text: printable ASCII and newlines."""
+    return all(0x20 <= b <= 0x7E or b == 0x0A for b in data)
+
+
+def hostile(run, emulator, arnn, model, tmp, shipped):
+    """What the case list of tests/hostile cannot hold: 10 MB inputs, and
+    outputs compared with other runs."""
+    def expect(args, stdin, status, texts, what):
+        r = subprocess.run(emulator + [arnn, "predict", model] + args, input=stdin, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        check(r.returncode == status and all(t.encode() in r.stderr for t in texts) and printable(r.stderr)
+              and len(r.stderr) < 300,
+              "%s: exit %d, stderr %r (expected %d, %r, printable and short)"
+              % (what, r.returncode, r.stderr[:300], status, texts))
+
+    expect([], b"1 2\n" + b"a" * (10 << 20) + b"\n", 1,
+           ['<stdin>:2: not a token id: "' + "a" * 32 + '..." (10485760 bytes)'], "10 MB token")
+    expect([], b"1 2\n" + b"\x1b" * (10 << 20) + b"\n", 1, ["<stdin>:2: not a token id", "(10485760 bytes)"],
+           "10 MB of ESC")
+    expect([], b" " * (10 << 20) + b"\n", 1, ["<stdin>:1: blank line"], "10 MB line of spaces")
+
+    one = run([], "1 2\n")
+    three = run([], "3\n")
+    r = run(["--empty-lines=skip"], "1 2\n\n  \n3\n")
+    check(r.returncode == 0 and r.stdout == one.stdout + three.stdout and "skipped 2 blank lines" in r.stderr,
+          "--empty-lines=skip: %r %r" % (r.stdout, r.stderr))
+    r = run(["--empty-lines", "predict"], "1 2\n\n3\n")
+    lines = r.stdout.splitlines()
+    check(r.returncode == 0 and len(lines) == 3 and lines[0] + "\n" == one.stdout and lines[2] + "\n" == three.stdout,
+          "--empty-lines predict: %r %r" % (r.stdout, r.stderr))
+    check(one.returncode == 0 and len(one.stdout.splitlines()) == 1, "the final newline adds no sequence")
+    # getopt_long's forms: --opt=value, options before MODEL, -- ends the options
+    r = run(["--ids=" + os.path.join(tmp, "stripped.txt"), "--threads=2", "--empty-lines=predict"])
+    check(r.returncode == 0 and r.stdout == shipped, "--ids=FILE --threads=2: %s" % r.stderr)
+    r = subprocess.run(emulator + [arnn, "predict", "--threads", "1", "--", model], input="1 2\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    check(r.returncode == 0 and r.stdout == one.stdout, "options before MODEL and --: %s" % r.stderr)
 
 
 def main(argv):
@@ -54,14 +97,15 @@ def main(argv):
     shipped = r.stdout
 
     with tempfile.TemporaryDirectory() as tmp:
+        # an all-padding row becomes a blank line, predicted only on request
         stripped = "".join(" ".join(str(v) for v in row if v != 0) + "\n" for row in rows)
         path = os.path.join(tmp, "stripped.txt")
         open(path, "w").write(stripped)
-        r = run(["--ids", path])
+        r = run(["--ids", path, "--empty-lines=predict"])
         check(r.returncode == 0 and r.stdout == shipped, "unpadded lines differ: %s%s" % (r.stdout, r.stderr))
-        r = run(["--ids", "-", "--threads", "2"], stdin=stripped)
+        r = run(["--ids", "-", "--threads", "2", "--empty-lines=predict"], stdin=stripped)
         check(r.returncode == 0 and r.stdout == shipped, "stdin with 2 threads differs: %s%s" % (r.stdout, r.stderr))
-        r = run([], stdin=stripped)
+        r = run(["--empty-lines=predict"], stdin=stripped)
         check(r.returncode == 0 and r.stdout == shipped, "stdin by default differs")
 
         header = "{'descr': '<i4', 'fortran_order': False, 'shape': (%d, %d), }" % (len(rows), T)
@@ -98,6 +142,7 @@ def main(argv):
         bad(["--threads", "x"], "", 2, "bad value for --threads")
         bad(["--attention"], "", 2, "--attention needs --json")
         bad(["--bogus"], "", 2, "unknown option --bogus")
+        hostile(run, emulator, arnn, model, tmp, shipped)
     print("PASS" if failures == 0 else "%d failures" % failures)
     return 1 if failures else 0
 

@@ -1,16 +1,23 @@
 #!/usr/bin/python3
 """ctest: every synthetic Keras fixture (make-keras-files.py) converts with
-tools/arnn-convert; the written safetensors has exactly the expected metadata,
-tensor names and shapes; the C loader accepts it (`arnn info --json` agrees
-with the metadata); the converted weights compute the same probabilities and
-attention weights as the ORIGINAL Keras weights under reference.py (|diff| <=
-1e-5; CuDNN fixtures also prove the check would catch a bias-only conversion);
-and every unsupported architecture is refused with a message naming the layer.
-With --arnn, the C library also predicts every input (`arnn predict --json
---attention` on an .npy batch) and must match the ORIGINAL model within 1e-5
-(probabilities and attention weights): the end-to-end check of issue 5.
+tools/arnn-convert to a format-version-2 file; its graph (inputs, ops, keys,
+max_steps) and tensor names and shapes are exactly the expected ones; the
+converted weights compute the same probabilities and attention weights as the
+ORIGINAL Keras weights under reference.py (|diff| <= 1e-5; CuDNN fixtures
+also prove the check would catch a bias-only conversion); the graph-only
+variants convert with the expected layer; every unsupported architecture is
+refused with a message naming the layer. Then convert_graph_tests.py: every
+layer kind, nested models, the Keras 3 inbound form, several inputs/outputs,
+one refusal listing all unsupported layers, and the real Keras files of
+../shared/real-keras (skipped when absent; --real-keras DIR overrides).
+These checks need no arnn binary.
+With --arnn, the C library also loads each converted file (`arnn info
+--json`) and predicts every input (`arnn predict --json --attention` on an
+.npy batch), which must match the ORIGINAL model within 1e-5 (probabilities
+and attention weights): the end-to-end check.
 
 usage: test-convert.py --convert tools/arnn-convert --workdir DIR [--arnn build/arnn] [--emulator "qemu-aarch64 -L ROOT"]
+                       [--real-keras DIR]
 Exits 77 (ctest: skipped) with a message when numpy or h5py is missing.
 """
 import json
@@ -41,35 +48,73 @@ def check(cond, msg):
     return cond
 
 
-def expected_meta(sem):
-    m = {"format": "arnn", "format_version": "1", "input": sem["input"], "T": str(sem["T"]), "E": str(sem["E"]),
-         "H": str(sem["H"]), "C": str(sem["C"]), "cell": sem["cell"],
-         "recurrent_activation": sem["recurrent_activation"], "mask_zero": "true" if sem["mask_zero"] else "false",
-         "attention": sem["attention"], "attention_bias": "true" if sem["attention_bias"] else "false",
-         "head": sem["head"]}
+def expected_layers(sem, layout):
+    """op -> the keys the converter must write for the TextAttBiRNN chain."""
+    modern = not layout.startswith("k22")  # tf.keras 2.x / Keras 3: Bidirectional forces zero outputs
+    want = {
+        "rnn": {"cell": sem["cell"], "units": sem["H"], "bidirectional": True, "merge_mode": "concat",
+                "return_sequences": True, "go_backwards": False, "activation": {"name": "tanh"},
+                "recurrent_activation": {"name": sem["recurrent_activation"]},
+                "reset_after": sem["cell"] == "gru" and sem["reset_after"], "zero_output_for_mask": modern},
+        "attention_pool": {"form": sem["attention"], "epsilon": 1e-07, "bias": sem["attention_bias"]},
+        "dense": {"units": sem["C"], "activation": {"name": sem["head"]} if sem["head"] == "sigmoid" else
+                  {"name": "softmax", "axis": 0}, "use_bias": True},
+    }
     if sem["input"] == "ids":
-        m["V"] = str(sem["V"])
-    if sem["cell"] == "gru":
-        m["gru_reset_after"] = "true" if sem["reset_after"] else "false"
-    return m
+        want["embedding"] = {"mask_zero": sem["mask_zero"]}
+    return want
 
 
-def expected_shapes(sem):
+def expected_shapes(sem, names, use_bias=True):
+    """tensor name -> shape; names: op -> graph layer name."""
     E, H, T, C, V = sem["E"], sem["H"], sem["T"], sem["C"], sem["V"]
     G = 4 if sem["cell"] == "lstm" else 3
     s = {}
     if sem["input"] == "ids":
-        s["embedding.weight"] = [V, E]
+        s[names["embedding"] + "/embeddings"] = [V, E]
     for d in ("forward", "backward"):
-        s["rnn.%s.kernel" % d] = [E, G * H]
-        s["rnn.%s.recurrent_kernel" % d] = [H, G * H]
-        s["rnn.%s.bias" % d] = [2, G * H] if sem["cell"] == "gru" and sem["reset_after"] else [G * H]
-    s["attention.weight"] = [2 * H]
+        s["%s/%s/kernel" % (names["rnn"], d)] = [E, G * H]
+        s["%s/%s/recurrent_kernel" % (names["rnn"], d)] = [H, G * H]
+        if use_bias:
+            s["%s/%s/bias" % (names["rnn"], d)] = [2, G * H] if sem["cell"] == "gru" and sem["reset_after"] else [G * H]
+    s[names["attention_pool"] + "/weight"] = [2 * H]
     if sem["attention_bias"]:
-        s["attention.bias"] = [T]
-    s["dense.kernel"] = [2 * H, C]
-    s["dense.bias"] = [C]
+        s[names["attention_pool"] + "/bias"] = [T]
+    s[names["dense"] + "/kernel"] = [2 * H, C]
+    s[names["dense"] + "/bias"] = [C]
     return s
+
+
+def check_graph(name, meta, tensors, sem, layout):
+    """Version-2 metadata and graph of a converted TextAttBiRNN fixture."""
+    check(meta.get("format") == "arnn" and meta.get("format_version") == "2",
+          "%s: format %r version %r" % (name, meta.get("format"), meta.get("format_version")))
+    try:
+        g = json.loads(meta["graph"])
+    except (KeyError, ValueError) as e:
+        check(False, "%s: no graph JSON: %s" % (name, e))
+        return None
+    check(sorted(g) == ["inputs", "layers", "max_steps", "outputs"], "%s: graph keys %s" % (name, sorted(g)))
+    inp = g["inputs"]
+    want_in = {"dtype": "ids" if sem["input"] == "ids" else "float32",
+               "shape": [sem["T"]] if sem["input"] == "ids" else [sem["T"], sem["E"]]}
+    check(len(inp) == 1 and all(inp[0].get(k) == v for k, v in want_in.items()),
+          "%s: inputs %s, expected %s" % (name, inp, want_in))
+    check(g["max_steps"] == sem["T"], "%s: max_steps %s, expected T=%d" % (name, g["max_steps"], sem["T"]))
+    ops = [l["op"] for l in g["layers"]]
+    want_ops = (["embedding"] if sem["input"] == "ids" else []) + ["rnn", "attention_pool", "dense"]
+    if not check(ops == want_ops, "%s: ops %s, expected %s" % (name, ops, want_ops)):
+        return None
+    names = {l["op"]: l["name"] for l in g["layers"]}
+    check(g["outputs"] == [names["dense"]], "%s: outputs %s" % (name, g["outputs"]))
+    prev = inp[0]["name"]
+    for layer in g["layers"]:
+        check(layer["inputs"] == [prev], "%s: %s inputs %s, expected [%s]" % (name, layer["name"], layer["inputs"],
+                                                                              prev))
+        prev = layer["name"]
+        for k, v in expected_layers(sem, layout)[layer["op"]].items():
+            check(layer.get(k) == v, "%s: %s.%s = %r, expected %r" % (name, layer["name"], k, layer.get(k), v))
+    return names
 
 
 def inputs_for(sem, rng):
@@ -194,12 +239,13 @@ def main(argv):
             raw = fh.read()
         hlen = int.from_bytes(raw[:8], "little")
         check(hlen % 8 == 0, "%s: header length %d not padded to 8" % (name, hlen))
-        want = expected_meta(sem)
-        for k, v in want.items():
-            check(meta.get(k) == v, "%s: metadata %s = %r, expected %r" % (name, k, meta.get(k), v))
+        names = check_graph(name, meta, tensors, sem, e["layout"])
         if labels:
             check(json.loads(meta.get("labels", "null")) == labels, "%s: labels %r" % (name, meta.get("labels")))
-        shapes = expected_shapes(sem)
+        if names is None:
+            continue
+        rnn_layer = [l for l in json.loads(meta["graph"])["layers"] if l["op"] == "rnn"][0]
+        shapes = expected_shapes(sem, names, rnn_layer["use_bias"])
         check(sorted(tensors) == sorted(shapes), "%s: tensors %s, expected %s" % (name, sorted(tensors), sorted(shapes)))
         for k, s in shapes.items():
             if k in tensors:
@@ -209,15 +255,11 @@ def main(argv):
                                universal_newlines=True)
             if check(r.returncode == 0, "%s: arnn info failed: %s" % (name, r.stderr.strip())):
                 info = json.loads(r.stdout)
-                for k in ("input", "cell", "recurrent_activation", "attention", "head"):
-                    check(info[k] == want[k], "%s: arnn info %s = %r, expected %r" % (name, k, info[k], want[k]))
-                for k in ("T", "E", "H", "C"):
-                    check(str(info[k]) == want[k], "%s: arnn info %s = %r" % (name, k, info[k]))
-                check(info["mask_zero"] == sem["mask_zero"], "%s: arnn info mask_zero" % name)
-                check(info["labels"] == (labels or [str(c) for c in range(sem["C"])]), "%s: arnn info labels" % name)
+                check(info.get("labels") == (labels or [str(c) for c in range(sem["C"])]),
+                      "%s: arnn info labels %r" % (name, info.get("labels")))
         # numerics: original Keras weights (reference semantics) vs converted plain layout
         orig = orig_for(workdir, e)
-        conv = reference.load_arnn(out)
+        conv = reference.load_arnn(out, sem["T"])
         seqs = inputs_for(sem, rng)
         if sem["input"] == "dense":
             seqs = [x.astype(np.float32).astype(np.float64) for x in seqs]  # what arnn sees
@@ -246,6 +288,21 @@ def main(argv):
     if arnn:
         print("largest |Keras reference - arnn predict| over probabilities and attention: %.3g" % worst_c)
 
+    for e in man.get("graph_only", []):
+        name = e["name"]
+        out = os.path.join(workdir, name + ".safetensors")
+        args = [os.path.join(workdir, e["file"]), "-o", out]
+        if e["config"]:
+            args += ["--config", os.path.join(workdir, e["config"])]
+        r = run_convert(args, convert)
+        if not check(r.returncode == 0, "%s: converter failed: %s" % (name, r.stderr.strip())):
+            continue
+        meta, tensors = reference.read_safetensors(out)
+        layers = json.loads(meta["graph"])["layers"]
+        hit = [l for l in layers if all(l.get(k) == v for k, v in e["expect"].items())]
+        check(hit, "%s: no layer with %s in %s" % (name, e["expect"], layers))
+        print("ok   %-26s converts (%s)" % (name, ", ".join(l["op"] for l in layers)))
+
     for e in man["refused"]:
         name = e["name"]
         out = os.path.join(workdir, name + ".safetensors")
@@ -273,6 +330,10 @@ def main(argv):
         fh.write(b"not hdf5")
     r = run_convert([junk, "-o", os.path.join(workdir, "x.safetensors")], convert)
     check(r.returncode == 2 and "junk.h5" in r.stderr, "junk input: %r" % r.stderr)
+
+    import convert_graph_tests
+    real = argv[argv.index("--real-keras") + 1] if "--real-keras" in argv else None
+    convert_graph_tests.run(check, os.path.join(workdir, "graph"), real or convert_graph_tests.default_real_dir())
 
     print("%d failures" % failures)
     return 1 if failures else 0

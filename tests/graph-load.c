@@ -1,0 +1,275 @@
+/* The version-2 loader (graph schema + plan) on a valid graph and on
+ * malformed ones built here: cycles and dangling edges, unknown ops and keys,
+ * wrong types and ranges, duplicate names, shape mismatches between layers
+ * and weights, missing and unused tensors, excessive fan-in, a steps count a
+ * layer cannot take. Each must be refused with the expected status and a
+ * message naming the problem. The valid ones must run and match a direct
+ * computation. With --corpus DIR the cases are also written as fuzz seeds. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arnn/arnn.h"
+
+static int failures;
+#include "check.h"
+
+static const char *corpus_dir;
+
+typedef struct {
+  const char *name;
+  int rank;
+  size_t shape[3];
+} tdesc;
+
+/* A version-2 file: graph JSON + tensors filled with a fixed pattern. */
+static unsigned char *build(const char *graph, const tdesc *t, int nt, size_t *size) {
+  size_t hcap = strlen(graph) * 2 + 4096 + (size_t)nt * 200;
+  char *h = malloc(hcap);
+  size_t o = (size_t)snprintf(h, hcap, "{\"__metadata__\":{\"format\":\"arnn\",\"format_version\":\"2\",\"graph\":\"");
+  for (const char *p = graph; *p; p++) {
+    if (*p == '"' || *p == '\\') h[o++] = '\\';
+    h[o++] = *p;
+  }
+  o += (size_t)snprintf(h + o, hcap - o, "\"}");
+  size_t off = 0;
+  for (int i = 0; i < nt; i++) {
+    size_t n = 1;
+    for (int d = 0; d < t[i].rank; d++) n *= t[i].shape[d];
+    o += (size_t)snprintf(h + o, hcap - o, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[", t[i].name);
+    for (int d = 0; d < t[i].rank; d++) o += (size_t)snprintf(h + o, hcap - o, "%s%zu", d ? "," : "", t[i].shape[d]);
+    o += (size_t)snprintf(h + o, hcap - o, "],\"data_offsets\":[%zu,%zu]}", off, off + 4 * n);
+    off += 4 * n;
+  }
+  o += (size_t)snprintf(h + o, hcap - o, "}");
+  unsigned char *b = malloc(8 + o + off);
+  for (int i = 0; i < 8; i++) b[i] = (unsigned char)((uint64_t)o >> (8 * i));
+  memcpy(b + 8, h, o);
+  float *w = malloc(off + 4);
+  for (size_t k = 0; k < off / 4; k++) w[k] = (float)((int)(k % 13) - 6) / 16.0f;
+  memcpy(b + 8 + o, w, off);
+  free(w);
+  free(h);
+  *size = 8 + o + off;
+  return b;
+}
+
+static void write_seed(const char *name, const unsigned char *b, size_t size, int good) {
+  if (!corpus_dir) return;
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s-graph-%s.bin", corpus_dir, good ? "valid" : "bad", name);
+  FILE *f = fopen(path, "wb");
+  if (f) {
+    fwrite(b, 1, size, f);
+    fclose(f);
+  }
+}
+
+static void expect(const char *name, const char *graph, const tdesc *t, int nt, arnn_status want, const char *needle) {
+  size_t size;
+  unsigned char *b = build(graph, t, nt, &size);
+  write_seed(name, b, size, want == ARNN_OK);
+  char err[512] = "";
+  arnn_model *m = NULL;
+  arnn_status st = arnn_model_load_memory(b, size, &m, err, sizeof err);
+  CHECK(st == want, "%s: status %d (%s), expected %d; message: %s", name, st, arnn_status_str(st), want, err);
+  if (needle) CHECK(strstr(err, needle) != NULL, "%s: message \"%s\" lacks \"%s\"", name, err, needle);
+  CHECK((st == ARNN_OK) == (m != NULL), "%s: model pointer", name);
+  arnn_model_free(m);
+  free(b);
+}
+
+#define DENSE_IN "{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[4]}"
+#define DENSE_L(n, in, u) \
+  "{\"name\":\"" n "\",\"op\":\"dense\",\"inputs\":[\"" in "\"],\"units\":" #u ",\"activation\":{\"name\":\"linear\"},\"use_bias\":true}"
+
+static const tdesc dense_t[] = {{"d1/kernel", 2, {4, 3}}, {"d1/bias", 1, {3}}};
+
+static void test_malformed(void) {
+  /* the valid base */
+  expect("base", "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "x", 3) "],\"outputs\":[\"d1\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_OK, NULL);
+  /* edges */
+  expect("cycle",
+         "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "d2", 3) "," DENSE_L("d2", "d1", 3)
+         "],\"outputs\":[\"d2\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "dangling edge or cycle");
+  expect("self-loop", "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "d1", 3) "],\"outputs\":[\"d1\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "dangling edge or cycle");
+  expect("dangling", "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "nope", 3) "],\"outputs\":[\"d1\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "\"nope\"");
+  expect("dangling-output", "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "x", 3) "],\"outputs\":[\"zz\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "\"zz\"");
+  expect("output-index", "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "x", 3) "],\"outputs\":[\"d1:1\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "no output 1");
+  expect("duplicate-name",
+         "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("x", "x", 3) "],\"outputs\":[\"x\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "used twice");
+  expect("bad-name",
+         "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("a/b", "x", 3) "],\"outputs\":[\"x\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "name must be");
+  /* keys */
+  expect("unknown-op",
+         "{\"inputs\":[" DENSE_IN "],\"layers\":[{\"name\":\"d1\",\"op\":\"lambda\",\"inputs\":[\"x\"]}],\"outputs\":[\"d1\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_UNSUPPORTED, "unknown op \"lambda\"");
+  expect("unknown-key",
+         "{\"inputs\":[" DENSE_IN "],\"layers\":[{\"name\":\"d1\",\"op\":\"dense\",\"inputs\":[\"x\"],\"units\":3,"
+         "\"activation\":{\"name\":\"linear\"},\"use_bias\":true,\"extra\":1}],\"outputs\":[\"d1\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "unknown key \"extra\"");
+  expect("missing-key",
+         "{\"inputs\":[" DENSE_IN "],\"layers\":[{\"name\":\"d1\",\"op\":\"dense\",\"inputs\":[\"x\"],\"units\":3,"
+         "\"activation\":{\"name\":\"linear\"}}],\"outputs\":[\"d1\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "lacks the key \"use_bias\"");
+  expect("bad-activation",
+         "{\"inputs\":[" DENSE_IN "],\"layers\":[{\"name\":\"d1\",\"op\":\"dense\",\"inputs\":[\"x\"],\"units\":3,"
+         "\"activation\":{\"name\":\"mish2\"},\"use_bias\":true}],\"outputs\":[\"d1\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "unknown activation");
+  expect("units-type",
+         "{\"inputs\":[" DENSE_IN "],\"layers\":[{\"name\":\"d1\",\"op\":\"dense\",\"inputs\":[\"x\"],\"units\":3.5,"
+         "\"activation\":{\"name\":\"linear\"},\"use_bias\":true}],\"outputs\":[\"d1\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "\"units\" must be an integer");
+  expect("no-outputs", "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "x", 3) "],\"outputs\":[],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "outputs must be");
+  expect("graph-not-json", "{\"inputs\":[", dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "graph JSON");
+  expect("deep-json", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", dense_t, 2,
+         ARNN_ERR_MALFORMED_MODEL, "nesting deeper");
+  /* tensors */
+  static const tdesc wrong_k[] = {{"d1/kernel", 2, {5, 3}}, {"d1/bias", 1, {3}}};
+  expect("kernel-shape", "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "x", 3) "],\"outputs\":[\"d1\"],\"max_steps\":1}",
+         wrong_k, 2, ARNN_ERR_MALFORMED_MODEL, "kernel is [5, 3], needs [4, 3]");
+  static const tdesc extra_t[] = {{"d1/kernel", 2, {4, 3}}, {"d1/bias", 1, {3}}, {"d9/kernel", 1, {2}}};
+  expect("unused-tensor", "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "x", 3) "],\"outputs\":[\"d1\"],\"max_steps\":1}",
+         extra_t, 3, ARNN_ERR_MALFORMED_MODEL, "d9/kernel is not used");
+  expect("missing-tensor", "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "x", 3) "],\"outputs\":[\"d1\"],\"max_steps\":1}",
+         dense_t, 1, ARNN_ERR_MALFORMED_MODEL, "needs the tensor d1/bias");
+  /* shapes between layers */
+  expect("chain-mismatch",
+         "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "x", 3) "," DENSE_L("d2", "d1", 2)
+         "],\"outputs\":[\"d2\"],\"max_steps\":1}",
+         (const tdesc[]){{"d1/kernel", 2, {4, 3}}, {"d1/bias", 1, {3}}, {"d2/kernel", 2, {4, 2}}, {"d2/bias", 1, {2}}}, 4,
+         ARNN_ERR_MALFORMED_MODEL, "layer 'd2' (dense): kernel is [4, 2], needs [3, 2]");
+  expect("merge-mismatch",
+         "{\"inputs\":[" DENSE_IN "],\"layers\":[" DENSE_L("d1", "x", 3) ",{\"name\":\"m\",\"op\":\"merge\",\"inputs\":[\"x\",\"d1\"],"
+         "\"mode\":\"add\",\"axis\":null}],\"outputs\":[\"m\"],\"max_steps\":1}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "shape differs");
+  expect("rnn-on-vector",
+         "{\"inputs\":[" DENSE_IN "],\"layers\":[{\"name\":\"r\",\"op\":\"rnn\",\"inputs\":[\"x\"],\"cell\":\"lstm\",\"units\":2,"
+         "\"bidirectional\":false,\"merge_mode\":null,\"return_sequences\":false,\"go_backwards\":false,"
+         "\"activation\":{\"name\":\"tanh\"},\"recurrent_activation\":{\"name\":\"sigmoid\"},\"reset_after\":false,"
+         "\"use_bias\":false,\"zero_output_for_mask\":false}],\"outputs\":[\"r\"],\"max_steps\":1}",
+         (const tdesc[]){{"r/forward/kernel", 2, {4, 8}}, {"r/forward/recurrent_kernel", 2, {2, 8}}}, 2,
+         ARNN_ERR_MALFORMED_MODEL, "needs a [T, F] input");
+  /* fan-in over the limit: 65 inputs to one merge */
+  {
+    char *g = malloc(8192);
+    size_t o = (size_t)sprintf(g, "{\"inputs\":[" DENSE_IN "],\"layers\":[{\"name\":\"m\",\"op\":\"merge\",\"inputs\":[");
+    for (int i = 0; i < 65; i++) o += (size_t)sprintf(g + o, "%s\"x\"", i ? "," : "");
+    sprintf(g + o, "],\"mode\":\"add\",\"axis\":null}],\"outputs\":[\"m\"],\"max_steps\":1}");
+    expect("fan-in", g, NULL, 0, ARNN_ERR_MALFORMED_MODEL, "at most 64");
+    free(g);
+  }
+  /* a conv window longer than the fixed sequence */
+  expect("conv-too-short",
+         "{\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[3,2]}],\"layers\":[{\"name\":\"c\",\"op\":\"conv1d\","
+         "\"inputs\":[\"x\"],\"filters\":2,\"kernel_size\":5,\"strides\":1,\"padding\":\"valid\",\"dilation_rate\":1,"
+         "\"activation\":{\"name\":\"relu\",\"negative_slope\":0,\"max_value\":null,\"threshold\":0},\"use_bias\":false}],"
+         "\"outputs\":[\"c\"],\"max_steps\":3}",
+         (const tdesc[]){{"c/kernel", 3, {5, 2, 2}}}, 1, ARNN_ERR_MALFORMED_MODEL, "fewer than its window");
+  expect("max-steps-vs-T",
+         "{\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[3,4]}],\"layers\":[" DENSE_L("d1", "x", 3)
+         "],\"outputs\":[\"d1\"],\"max_steps\":9}",
+         dense_t, 2, ARNN_ERR_MALFORMED_MODEL, "max_steps 9 differs");
+  expect("embedding-on-floats",
+         "{\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[3,4]}],\"layers\":[{\"name\":\"e\",\"op\":\"embedding\","
+         "\"inputs\":[\"x\"],\"mask_zero\":false}],\"outputs\":[\"e\"],\"max_steps\":3}",
+         (const tdesc[]){{"e/embeddings", 2, {5, 2}}}, 1, ARNN_ERR_MALFORMED_MODEL, "must be an ids input");
+}
+
+/* A small valid model with variable steps, two outputs and a mask: ids ->
+ * embedding(mask_zero) -> conv-free chain: LSTM(return_sequences) ->
+ * global average pooling (masked) and the last-step Dense; checks shapes
+ * per call and that out-of-range ids and too many steps are refused. */
+static void test_variable_steps(void) {
+  const char *g =
+      "{\"inputs\":[{\"name\":\"ids\",\"dtype\":\"ids\",\"shape\":[null]}],\"layers\":["
+      "{\"name\":\"e\",\"op\":\"embedding\",\"inputs\":[\"ids\"],\"mask_zero\":true},"
+      "{\"name\":\"r\",\"op\":\"rnn\",\"inputs\":[\"e\"],\"cell\":\"gru\",\"units\":3,\"bidirectional\":true,"
+      "\"merge_mode\":\"sum\",\"return_sequences\":true,\"go_backwards\":false,\"activation\":{\"name\":\"tanh\"},"
+      "\"recurrent_activation\":{\"name\":\"sigmoid\"},\"reset_after\":true,\"use_bias\":true,\"zero_output_for_mask\":true},"
+      "{\"name\":\"p\",\"op\":\"global_pool1d\",\"inputs\":[\"r\"],\"mode\":\"avg\",\"masked\":true},"
+      "{\"name\":\"d\",\"op\":\"dense\",\"inputs\":[\"r\"],\"units\":2,\"activation\":{\"name\":\"softmax\",\"axis\":1},"
+      "\"use_bias\":true}],\"outputs\":[\"p\",\"d\"],\"max_steps\":50}";
+  const tdesc t[] = {{"e/embeddings", 2, {7, 4}},
+                     {"r/forward/kernel", 2, {4, 9}},  {"r/forward/recurrent_kernel", 2, {3, 9}},
+                     {"r/forward/bias", 2, {2, 9}},    {"r/backward/kernel", 2, {4, 9}},
+                     {"r/backward/recurrent_kernel", 2, {3, 9}}, {"r/backward/bias", 2, {2, 9}},
+                     {"d/kernel", 2, {3, 2}},          {"d/bias", 1, {2}}};
+  size_t size;
+  unsigned char *b = build(g, t, 9, &size);
+  write_seed("variable-steps", b, size, 1);
+  char err[512] = "";
+  arnn_model *m = NULL;
+  arnn_status st = arnn_model_load_memory(b, size, &m, err, sizeof err);
+  CHECK(st == ARNN_OK, "variable-steps model: %s", err);
+  free(b);
+  if (st != ARNN_OK) return;
+  CHECK(arnn_model_num_inputs(m) == 1 && arnn_model_num_outputs(m) == 2, "counts");
+  CHECK(arnn_model_max_steps(m) == 50, "max steps");
+  arnn_tensor_info ti = {.struct_size = sizeof ti};
+  CHECK(arnn_model_output_info(m, 1, &ti) == ARNN_OK && ti.rank == 2 && ti.dims[0] == 0 && ti.dims[1] == 2 &&
+            strcmp(ti.name, "d") == 0,
+        "output 1 info: rank %zu dims %zu %zu", ti.rank, ti.dims[0], ti.dims[1]);
+  CHECK(arnn_model_output_shape(m, 1, 7, &ti) == ARNN_OK && ti.dims[0] == 7, "output 1 shape at 7 steps");
+  CHECK(arnn_model_output_shape(m, 1, 51, &ti) == ARNN_ERR_OUT_OF_RANGE, "51 steps");
+  CHECK(arnn_model_input_info(m, 1, &ti) == ARNN_ERR_INVALID_ARGUMENT, "input index 1");
+  const int ids[2 * 6] = {0, 0, 3, 4, 5, 6, 1, 2, 3, 0, 0, 0};
+  float pooled[2 * 3], probs[2 * 6 * 2], pooled1[3], probs1[6 * 2];
+  const void *in[1] = {ids};
+  float *out[2] = {pooled, probs};
+  st = arnn_model_run(m, 2, 6, in, NULL, out);
+  CHECK(st == ARNN_OK, "run: %s", arnn_status_str(st));
+  for (int k = 0; k < 12; k++) CHECK(fabsf(probs[2 * k] + probs[2 * k + 1] - 1.0f) < 1e-6f, "softmax row %d", k);
+  /* one sequence alone gives the same bits as inside the batch */
+  const void *in1[1] = {ids + 6};
+  float *out1[2] = {pooled1, probs1};
+  CHECK(arnn_model_run(m, 1, 6, in1, NULL, out1) == ARNN_OK, "run 1");
+  CHECK(memcmp(pooled1, pooled + 3, sizeof pooled1) == 0 && memcmp(probs1, probs + 12, sizeof probs1) == 0,
+        "batch composition changes the bits");
+  /* masked steps do not move the masked average: trailing padding removed */
+  const int short_ids[3] = {1, 2, 3};
+  const void *in2[1] = {short_ids};
+  float pooled2[3], probs2[3 * 2];
+  float *out2[2] = {pooled2, probs2};
+  CHECK(arnn_model_run(m, 1, 3, in2, NULL, out2) == ARNN_OK, "run 3 steps");
+  for (int f = 0; f < 3; f++)
+    CHECK(fabsf(pooled2[f] - pooled1[f]) < 1e-6f, "padding changed the masked average: %g vs %g", pooled2[f],
+          pooled1[f]);
+  float keep = pooled[0];
+  const int bad_ids[6] = {0, 1, 7, 2, 3, 4};
+  const void *in3[1] = {bad_ids};
+  CHECK(arnn_model_run(m, 1, 6, in3, NULL, out) == ARNN_ERR_OUT_OF_RANGE, "id 7 >= V");
+  CHECK(pooled[0] == keep, "nothing written on error");
+  CHECK(arnn_model_run(m, 1, 51, in, NULL, out) == ARNN_ERR_OUT_OF_RANGE, "51 steps");
+  CHECK(arnn_model_run(m, 0, 6, in, NULL, out) == ARNN_ERR_INVALID_ARGUMENT, "batch 0");
+  CHECK(arnn_model_run(NULL, 1, 6, in, NULL, out) == ARNN_ERR_INVALID_ARGUMENT, "NULL model");
+  const void *nullin[1] = {NULL};
+  CHECK(arnn_model_run(m, 1, 6, nullin, NULL, out) == ARNN_ERR_INVALID_ARGUMENT, "NULL input");
+  float p0[1];
+  CHECK(arnn_model_predict_ids(m, 1, ids, NULL, p0) == ARNN_ERR_INVALID_ARGUMENT, "predict_ids on variable steps");
+  arnn_model_free(m);
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i + 1 < argc; i++)
+    if (strcmp(argv[i], "--corpus") == 0) corpus_dir = argv[i + 1];
+  test_malformed();
+  test_variable_steps();
+  if (failures) {
+    printf("FAIL: %d failures\n", failures);
+    return 1;
+  }
+  printf("graph-load: all passed\n");
+  return 0;
+}
