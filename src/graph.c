@@ -1047,7 +1047,9 @@ static arnn_status run_dense_attention(run_ctx *c, const graph_node *n, float *y
   const arnn_shape *qs = &c->shapes[qv], *vs = &c->shapes[vv];
   const size_t Tq = qs->d[0], D = qs->d[1], Tv = vs->d[0], Dv = vs->d[1];
   const float *q = val_ptr(c, qv), *v = val_ptr(c, vv), *k = val_ptr(c, kv);
-  const unsigned char *qm = val_mask(c, qv), *vm = val_mask(c, vv), *km = kv != vv ? val_mask(c, kv) : NULL;
+  /* Keras' Attention takes mask=[query_mask, value_mask]: a separate key's
+   * own mask is not used (base_dense_attention / attention.py) */
+  const unsigned char *qm = val_mask(c, qv), *vm = val_mask(c, vv), *km = NULL;
   float *scores = n->return_scores ? c->slot_ptr[g->values[n->value[1]].slot] : NULL;
   unsigned char *vis = (unsigned char *)c->scratch;
   arnn_sdpa_args a = {.Tq = Tq, .Tv = Tv, .D = D, .Dv = Dv, .ldq = D, .ldk = D, .ldv = Dv, .causal = n->causal,
