@@ -51,6 +51,16 @@ static const struct {
 #include "../kernels/dense/f32-dense-head.inc"
 };
 #undef ARNN_DENSE_KERNEL
+/* kernels/sdpa/f32-sdpa.inc, same rule */
+#define ARNN_SDPA_KERNEL(op, isa_name, arch) \
+  {ARNN_ISA_##isa_name##_LEVEL, {arnn_f32_##op##__##isa_name, "arnn_f32_" #op "__" #isa_name}},
+static const struct {
+  arnn_isa_level isa;
+  arnn_sdpa_entry entry;
+} sdpa_candidates[] = {
+#include "../kernels/sdpa/f32-sdpa.inc"
+};
+#undef ARNN_SDPA_KERNEL
 
 #define ARNN_PICK_FIRST(candidates, level, out)                                         \
   do {                                                                                  \
@@ -150,6 +160,7 @@ static void fill_table(void) {
   ARNN_PICK_RNN(lstm_step, table.isa);
   ARNN_PICK_RNN(gru_step, table.isa);
   /* ---- end recurrent layers ---- */
+  ARNN_PICK_FIRST(sdpa_candidates, table.isa, table.sdpa);
 }
 
 const arnn_dispatch_table *arnn_dispatch(void) {
@@ -176,5 +187,6 @@ const char *arnn_kernel_name(const char *op) {
   if (strcmp(op, "lstm_step") == 0) return t->lstm_step.name;
   if (strcmp(op, "gru_step") == 0) return t->gru_step.name;
   /* ---- end recurrent layers ---- */
+  if (strcmp(op, "sdpa") == 0) return t->sdpa.name;
   return NULL;
 }

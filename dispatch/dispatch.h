@@ -12,6 +12,7 @@
 #include "../kernels/gemm/gemm.h"
 #include "../kernels/lstm/rnn-step.h"
 /* ---- end recurrent layers ---- */
+#include "../kernels/sdpa/sdpa.h"
 
 typedef struct {
   arnn_f32_vunary_fn fn;
@@ -31,6 +32,11 @@ typedef struct {
 /* ---- end attention pooling and dense head ---- */
 
 typedef struct {
+  arnn_f32_sdpa_fn fn;
+  const char *name; /* e.g. "arnn_f32_sdpa__avx512" */
+} arnn_sdpa_entry;
+
+typedef struct {
   arnn_isa_level isa;      /* active level: min(CPU best, ARNN_ISA cap) */
   arnn_isa_level cpu_best; /* what the CPU and OS support */
   char note[160];          /* why ARNN_ISA was ignored or what it capped; "" if unset */
@@ -44,6 +50,7 @@ typedef struct {
   struct { arnn_f32_lstm_step_fn fn; const char *name; } lstm_step;
   struct { arnn_f32_gru_step_fn fn; const char *name; } gru_step;
   /* ---- end recurrent layers ---- */
+  arnn_sdpa_entry sdpa; /* fused Keras attention (kernels/sdpa) */
 } arnn_dispatch_table;
 
 /* The table, resolved on first use (thread-safe, never fails). */

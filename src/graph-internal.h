@@ -25,6 +25,10 @@ typedef enum {
   OP_PERMUTE,
   OP_REPEAT_VECTOR,
   OP_ATTENTION_POOL,
+  OP_DOT_ATTENTION,
+  OP_ADDITIVE_ATTENTION,
+  OP_MHA,
+  OP_CONTEXT_ATTENTION,
   OP_COUNT
 } graph_op;
 
@@ -75,10 +79,15 @@ typedef struct graph_node {
   int target_rank;       /* reshape */
   long target[2];
   size_t repeat_n;
-  arnn_attention_form att_form;
+  arnn_attention_form att_form; /* attention_pool, context_attention */
   int att_bias;
+  int concat_score;      /* dot_attention: score_mode concat */
+  int use_scale, causal, return_scores;
+  size_t num_heads, key_dim, value_dim, output_dim; /* mha */
+  int empty_rows_zero;   /* mha: a query row with no visible key gets zero weights (else uniform) */
 
-  /* weights: rnn [dir][kernel, recurrent, bias]; others use w[0][..] */
+  /* weights: rnn [dir][kernel, recurrent, bias]; mha [0][q, k, v, output
+   * kernels] and [1][their biases]; others use w[0][..] */
   wref w[2][4];
 
   /* ---- runtime, built once ---- */
@@ -91,6 +100,7 @@ typedef struct graph_node {
   arnn_dense_head *head; /* rank-1 dense with linear/sigmoid/softmax: the head kernel */
   arnn_conv1d_layer *conv;
   arnn_norm_layer *norm;
+  arnn_dense_layer *proj[4]; /* mha: query, key, value, output projections; context_attention: [0] */
   float *own[2];         /* weights kept for the run (embedding table, attention w/b, prelu alpha) */
   size_t vocab;          /* embedding */
   char *inputs_text;     /* "a,b:1" for descriptions */

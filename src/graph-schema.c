@@ -13,7 +13,8 @@
 const char *const arnn_graph_op_names[OP_COUNT] = {
     "input",     "embedding", "masking", "rnn",     "conv1d",  "pool1d",  "global_pool1d",
     "dense",     "activation", "batch_norm", "layer_norm", "merge", "dot", "flatten",
-    "reshape",   "permute",   "repeat_vector", "attention_pool"};
+    "reshape",   "permute",   "repeat_vector", "attention_pool", "dot_attention", "additive_attention",
+    "mha",       "context_attention"};
 
 typedef struct {
   const json_value *obj;
@@ -245,6 +246,8 @@ static const char *const w_padding[] = {"valid", "same", "causal"};
 static const char *const w_pool[] = {"max", "avg"};
 static const char *const w_merge[] = {"add", "subtract", "multiply", "average", "maximum", "minimum", "concat"};
 static const char *const w_form[] = {"eps", "softmax"};
+static const char *const w_score[] = {"dot", "concat"};
+static const char *const w_empty[] = {"uniform", "zero"};
 
 static int parse_layer_params(keyset *k, graph_node *n, arnn_weight_set *ws, arnn_load_error *e) {
   size_t u;
@@ -433,6 +436,44 @@ static int parse_layer_params(keyset *k, graph_node *n, arnn_weight_set *ws, arn
       if (key_float(k, "epsilon", 0, 1, &n->epsilon) != 0 || key_bool(k, "bias", &n->att_bias) != 0) return -1;
       if (take_weight(ws, n, "weight", 0, &n->w[0][0], e) != 0) return -1;
       return n->att_bias ? take_weight(ws, n, "bias", 0, &n->w[0][1], e) : 0;
+    case OP_DOT_ATTENTION:
+      if (key_enum(k, "score_mode", w_score, 2, 0, &x) != 0) return -1;
+      n->concat_score = x == 1;
+      if (key_bool(k, "use_scale", &n->use_scale) != 0 || key_bool(k, "causal", &n->causal) != 0 ||
+          key_bool(k, "return_scores", &n->return_scores) != 0)
+        return -1;
+      if (n->use_scale && take_weight(ws, n, "scale", 0, &n->w[0][0], e) != 0) return -1;
+      return n->concat_score ? take_weight(ws, n, "concat_score_weight", 0, &n->w[0][1], e) : 0;
+    case OP_ADDITIVE_ATTENTION:
+      if (key_bool(k, "use_scale", &n->use_scale) != 0 || key_bool(k, "causal", &n->causal) != 0 ||
+          key_bool(k, "return_scores", &n->return_scores) != 0)
+        return -1;
+      return n->use_scale ? take_weight(ws, n, "scale", 0, &n->w[0][0], e) : 0;
+    case OP_MHA: {
+      if (key_uint(k, "num_heads", 1, 1024, &n->num_heads) != 0 || key_uint(k, "key_dim", 1, 65536, &n->key_dim) != 0 ||
+          key_uint(k, "value_dim", 1, 65536, &n->value_dim) != 0 ||
+          key_uint(k, "output_dim", 1, ARNN_GRAPH_MAX_DIM, &n->output_dim) != 0 ||
+          key_bool(k, "use_bias", &n->use_bias) != 0 || key_bool(k, "causal", &n->causal) != 0 ||
+          key_bool(k, "return_scores", &n->return_scores) != 0 || key_enum(k, "empty_rows", w_empty, 2, 0, &x) != 0)
+        return -1;
+      n->empty_rows_zero = x == 1;
+      static const char *const part[4] = {"query", "key", "value", "output"};
+      for (int i = 0; i < 4; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "%s/kernel", part[i]);
+        if (take_weight(ws, n, p, 0, &n->w[0][i], e) != 0) return -1;
+        snprintf(p, sizeof p, "%s/bias", part[i]);
+        if (n->use_bias && take_weight(ws, n, p, 0, &n->w[1][i], e) != 0) return -1;
+      }
+      return 0;
+    }
+    case OP_CONTEXT_ATTENTION:
+      if (key_enum(k, "form", w_form, 2, 0, &x) != 0) return -1;
+      n->att_form = (arnn_attention_form)x;
+      if (key_float(k, "epsilon", 0, 1, &n->epsilon) != 0 || key_bool(k, "use_bias", &n->use_bias) != 0) return -1;
+      if (take_weight(ws, n, "kernel", 0, &n->w[0][0], e) != 0 || take_weight(ws, n, "context", 0, &n->w[0][2], e) != 0)
+        return -1;
+      return n->use_bias ? take_weight(ws, n, "bias", 0, &n->w[0][1], e) : 0;
     default:
       return 0;
   }
@@ -442,6 +483,7 @@ static int fan_in_ok(const graph_node *n, arnn_load_error *e) {
   int lo = 1, hi = 1;
   if (n->op == OP_MERGE) lo = 2, hi = ARNN_GRAPH_MAX_FANIN;
   if (n->op == OP_DOT) lo = hi = 2;
+  if (n->op == OP_DOT_ATTENTION || n->op == OP_ADDITIVE_ATTENTION || n->op == OP_MHA) lo = 2, hi = 3;
   if (n->n_in < lo || n->n_in > hi) {
     arnn_load_fail(e, ARNN_ERR_MALFORMED_MODEL, "graph: layer '%s' (%s) has %d inputs, needs %d%s%d", n->name,
                    arnn_graph_op_names[n->op], n->n_in, lo, lo == hi ? "" : " to ", lo == hi ? lo : hi);
@@ -564,7 +606,7 @@ static int parse_graph(const json_value *root, arnn_weight_set *ws, arnn_graph *
       goto done;
     }
     n->op = (graph_op)op;
-    n->n_out = n->op == OP_ATTENTION_POOL ? 2 : 1;
+    n->n_out = n->op == OP_ATTENTION_POOL || n->op == OP_CONTEXT_ATTENTION ? 2 : 1;
     const json_value *ins = key_get(&k, "inputs");
     if (!ins) goto done;
     if (ins->type != JSON_ARRAY || ins->n > ARNN_GRAPH_MAX_FANIN) {
@@ -576,6 +618,8 @@ static int parse_graph(const json_value *root, arnn_weight_set *ws, arnn_graph *
     for (size_t t = 0; t < ins->n; t++)
       if (parse_ref(&ins->items[t], g, names, (int)i, &n->in[t], where, e) != 0) goto done;
     if (parse_layer_params(&k, n, ws, e) != 0 || keys_done(&k) != 0 || fan_in_ok(n, e) != 0) goto done;
+    if ((n->op == OP_DOT_ATTENTION || n->op == OP_ADDITIVE_ATTENTION || n->op == OP_MHA) && n->return_scores)
+      n->n_out = 2;
   }
   g->n_nodes = total;
   if (g->fixed_steps && g->max_steps != g->fixed_steps) {

@@ -245,6 +245,63 @@ static int infer_node(const arnn_graph *g, int i, size_t steps, arnn_shape *shap
       *out = (arnn_shape){1, {in->d[1], 0}};
       shapes[n->value[1]] = (arnn_shape){1, {in->d[0], 0}};
       return 0;
+    case OP_DOT_ATTENTION:
+    case OP_ADDITIVE_ATTENTION:
+    case OP_MHA: {
+      const arnn_shape *v = &shapes[g->nodes[n->in[1].node].value[n->in[1].out]];
+      const arnn_shape *kk = n->n_in == 3 ? &shapes[g->nodes[n->in[2].node].value[n->in[2].out]] : v;
+      if (in->rank != 2 || v->rank != 2 || kk->rank != 2)
+        SHAPE_FAIL("layer '%s' (%s): query, value and key must be [T, F] values", nm, op);
+      if (kk->d[0] != v->d[0]) SHAPE_FAIL("layer '%s' (%s): key has %zu steps, value %zu", nm, op, kk->d[0], v->d[0]);
+      const size_t Tq = in->d[0], Tv = v->d[0];
+      if (n->op == OP_MHA) {
+        const size_t h = n->num_heads, dk = n->key_dim, dv = n->value_dim;
+        const size_t want[4][3] = {{in->d[1], h, dk}, {kk->d[1], h, dk}, {v->d[1], h, dv}, {h, dv, n->output_dim}};
+        const size_t wantb[4][2] = {{h, dk}, {h, dk}, {h, dv}, {n->output_dim, 0}};
+        for (int p = 0; p < 4; p++) {
+          if (!wshape_is(&n->w[0][p], 3, want[p][0], want[p][1], want[p][2])) {
+            fmt_wshape(&n->w[0][p], ws, sizeof ws);
+            SHAPE_FAIL("layer '%s' (mha): projection %d kernel is %s, needs [%zu, %zu, %zu]", nm, p, ws, want[p][0],
+                       want[p][1], want[p][2]);
+          }
+          if (n->use_bias && !(p == 3 ? wshape_is(&n->w[1][p], 1, wantb[p][0], 0, 0)
+                                      : wshape_is(&n->w[1][p], 2, wantb[p][0], wantb[p][1], 0)))
+            SHAPE_FAIL("layer '%s' (mha): projection %d bias has the wrong shape", nm, p);
+        }
+        *out = (arnn_shape){2, {Tq, n->output_dim}};
+        if (n->return_scores) {
+          if (h * Tq > ARNN_GRAPH_MAX_DIM) SHAPE_FAIL("layer '%s' (mha): scores too large", nm);
+          shapes[n->value[1]] = (arnn_shape){2, {h * Tq, Tv}};
+        }
+        return 0;
+      }
+      if (in->d[1] != kk->d[1])
+        SHAPE_FAIL("layer '%s' (%s): query features %zu differ from the key's %zu", nm, op, in->d[1], kk->d[1]);
+      if (n->op == OP_DOT_ATTENTION) {
+        if (n->use_scale && !wshape_is(&n->w[0][0], 1, 1, 0, 0)) SHAPE_FAIL("layer '%s': scale must be [1]", nm);
+        if (n->concat_score && !wshape_is(&n->w[0][1], 1, 1, 0, 0))
+          SHAPE_FAIL("layer '%s': concat_score_weight must be [1]", nm);
+      } else if (n->use_scale && !wshape_is(&n->w[0][0], 1, in->d[1], 0, 0)) {
+        SHAPE_FAIL("layer '%s' (additive_attention): scale must be [%zu]", nm, in->d[1]);
+      }
+      *out = (arnn_shape){2, {Tq, v->d[1]}};
+      if (n->return_scores) shapes[n->value[1]] = (arnn_shape){2, {Tq, Tv}};
+      return 0;
+    }
+    case OP_CONTEXT_ATTENTION: {
+      if (in->rank != 2) SHAPE_FAIL("layer '%s' (context_attention): needs a [T, F] input", nm);
+      const wref *K = &n->w[0][0];
+      if (K->rank != 2 || K->shape[0] != in->d[1]) {
+        fmt_wshape(K, ws, sizeof ws);
+        SHAPE_FAIL("layer '%s' (context_attention): kernel is %s, needs [%zu, A]", nm, ws, in->d[1]);
+      }
+      const size_t A = K->shape[1];
+      if (n->use_bias && !wshape_is(&n->w[0][1], 1, A, 0, 0)) SHAPE_FAIL("layer '%s': bias must be [%zu]", nm, A);
+      if (!wshape_is(&n->w[0][2], 1, A, 0, 0)) SHAPE_FAIL("layer '%s': context must be [%zu]", nm, A);
+      *out = (arnn_shape){1, {in->d[1], 0}};
+      shapes[n->value[1]] = (arnn_shape){1, {in->d[0], 0}};
+      return 0;
+    }
     default:
       SHAPE_FAIL("layer '%s': unknown op", nm);
   }
@@ -386,6 +443,56 @@ static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape
     case OP_LAYER_NORM:
       st = arnn_layer_norm_create(in->d[in->rank - 1], n->w[0][0].data, n->w[0][1].data, n->epsilon, &n->norm);
       break;
+    case OP_DOT_ATTENTION: {
+      /* own[0]: the dot scale, or the concat form's per-feature weights (all
+       * concat_score_weight) with own[1][0] its tanh scale */
+      const float scale = n->use_scale ? n->w[0][0].data[0] : 1.0f;
+      if (n->concat_score) {
+        const size_t D = in->d[1];
+        n->own[0] = malloc(D * sizeof(float));
+        n->own[1] = malloc(sizeof(float));
+        if (!n->own[0] || !n->own[1]) st = ARNN_ERR_OUT_OF_MEMORY;
+        else {
+          for (size_t d = 0; d < D; d++) n->own[0][d] = n->w[0][1].data[0];
+          n->own[1][0] = scale;
+        }
+      } else {
+        n->own[0] = copy_floats(&scale, 1);
+        if (!n->own[0]) st = ARNN_ERR_OUT_OF_MEMORY;
+      }
+      break;
+    }
+    case OP_ADDITIVE_ATTENTION: {
+      const size_t D = in->d[1];
+      n->own[0] = malloc(D * sizeof(float));
+      if (!n->own[0]) st = ARNN_ERR_OUT_OF_MEMORY;
+      else
+        for (size_t d = 0; d < D; d++) n->own[0][d] = n->use_scale ? n->w[0][0].data[d] : 1.0f;
+      break;
+    }
+    case OP_MHA: {
+      const arnn_shape *v = &shapes[value_of(g, n->in[1])];
+      const arnn_shape *kk = n->n_in == 3 ? &shapes[value_of(g, n->in[2])] : v;
+      const size_t h = n->num_heads, fin[4] = {in->d[1], kk->d[1], v->d[1], h * n->value_dim},
+                   fout[4] = {h * n->key_dim, h * n->key_dim, h * n->value_dim, n->output_dim};
+      /* Keras' EinsumDense kernels [F, h, d] and [h, dv, out] are, read
+       * flat, the [F, h*d] and [h*dv, out] matrices of one Dense each */
+      for (int i = 0; i < 4 && st == ARNN_OK; i++)
+        st = arnn_dense_layer_create(fin[i], fout[i], n->w[0][i].data, n->use_bias ? n->w[1][i].data : NULL, NULL,
+                                     &n->proj[i]);
+      break;
+    }
+    case OP_CONTEXT_ATTENTION: {
+      const size_t A = n->w[0][0].shape[1];
+      arnn_act tanh_act = {.kind = ARNN_ACT_TANH, .max_value = INFINITY};
+      st = arnn_dense_layer_create(in->d[1], A, n->w[0][0].data, n->use_bias ? n->w[0][1].data : NULL, &tanh_act,
+                                   &n->proj[0]);
+      if (st == ARNN_OK) {
+        n->own[0] = copy_floats(n->w[0][2].data, A);
+        if (!n->own[0]) st = ARNN_ERR_OUT_OF_MEMORY;
+      }
+      break;
+    }
     case OP_ATTENTION_POOL:
       n->own[0] = copy_floats(n->w[0][0].data, in->d[1]);
       if (n->att_bias) n->own[1] = copy_floats(n->w[0][1].data, in->d[0]);
@@ -477,6 +584,13 @@ arnn_status arnn_graph_build(arnn_graph *g, arnn_load_error *e) {
       case OP_BATCH_NORM:
       case OP_LAYER_NORM:
         v->has_mask = in->has_mask && v->shape.rank == 2;
+        if (v->has_mask) v->mask_src = in->mask_src;
+        break;
+      case OP_DOT_ATTENTION:
+      case OP_ADDITIVE_ATTENTION:
+      case OP_MHA:
+        /* Keras' attention layers return the query's mask */
+        v->has_mask = in->has_mask;
         if (v->has_mask) v->mask_src = in->mask_src;
         break;
       case OP_MERGE: {
@@ -656,6 +770,7 @@ void arnn_graph_free(arnn_graph *g) {
     arnn_dense_head_free(n->head);
     arnn_conv1d_layer_destroy(n->conv);
     arnn_norm_layer_destroy(n->norm);
+    for (int p = 0; p < 4; p++) arnn_dense_layer_destroy(n->proj[p]);
     free(n->own[0]);
     free(n->own[1]);
     free(n->inputs_text);
@@ -767,6 +882,25 @@ static size_t node_scratch_floats(const run_ctx *c, const graph_node *n) {
       return n->dense ? arnn_dense_layer_scratch_floats(n->dense, B * (in->rank == 2 ? in->d[0] : 1)) : 0;
     case OP_CONV1D:
       return arnn_conv1d_layer_scratch_floats(n->conv, B, in->d[0]);
+    case OP_DOT_ATTENTION:
+    case OP_ADDITIVE_ATTENTION:
+      return c->shapes[value_of(c->g, n->in[1])].d[0] / sizeof(float) + 16; /* one row of key visibility */
+    case OP_MHA: {
+      const size_t Tq = in->d[0], Tv = c->shapes[value_of(c->g, n->in[1])].d[0], h = n->num_heads;
+      size_t s = B * Tq * h * n->key_dim + B * Tv * h * n->key_dim + B * Tv * h * n->value_dim +
+                 B * Tq * h * n->value_dim + Tv / sizeof(float) + 64;
+      size_t p = 0;
+      const size_t rows[4] = {B * Tq, B * Tv, B * Tv, B * Tq};
+      for (int i = 0; i < 4; i++) {
+        const size_t x = arnn_dense_layer_scratch_floats(n->proj[i], rows[i]);
+        if (x > p) p = x;
+      }
+      return s + p;
+    }
+    case OP_CONTEXT_ATTENTION: {
+      const size_t T = in->d[0], A = n->w[0][0].shape[1];
+      return B * T * A + T + arnn_dense_layer_scratch_floats(n->proj[0], B * T) + 32;
+    }
     case OP_DOT: {
       const arnn_shape *b = &c->shapes[value_of(c->g, n->in[1])];
       return arnn_dot_scratch_floats(B, in->rank == 2 ? in->d[0] : 1, in->rank == 2 ? in->d[1] : in->d[0],
@@ -797,7 +931,11 @@ static arnn_status run_rnn(run_ctx *c, const graph_node *n, float *out) {
   const int folded = n->fold_source >= 0;
   const void *x = folded ? val_ptr(c, value_of(g, g->nodes[n->fold_source].in[0])) : (const void *)val_ptr(c, iv);
   float *s = c->scratch;
-  float *full = s;
+  /* the layer's own output when it is the full sequence as computed (no
+   * merge, no reordering): no copy */
+  const int direct = n->return_sequences && (D == 1 || n->rnn_merge_mode == RNN_MERGE_CONCAT) &&
+                     !(n->bidirectional && n->go_backwards);
+  float *full = direct ? out : s;
   s += B * T * D * H;
   if (n->go_backwards && !n->bidirectional && n->fast_rnn) {
     /* Keras go_backwards: the t-th processed step is x[T-1-t]; the output
@@ -862,6 +1000,7 @@ static arnn_status run_rnn(run_ctx *c, const graph_node *n, float *out) {
       for (size_t t = 0; t < T; t++) {
         const float *r = full + (b * T + t) * D * H;
         float *o = out + (b * T + t) * outF;
+        if (direct) break;
         if (D == 1 || n->rnn_merge_mode == RNN_MERGE_CONCAT) memcpy(o, r, outF * sizeof(float));
         else merge_pair(n->rnn_merge_mode, r, r + H, H, o);
       }
@@ -881,6 +1020,164 @@ static arnn_status run_rnn(run_ctx *c, const graph_node *n, float *out) {
           merge_pair(n->rnn_merge_mode, fw, bw, H, o);
         }
       }
+    }
+  }
+  return ARNN_OK;
+}
+
+/* Key visibility of one sequence: the value mask AND the key's own mask (a
+ * missing mask keeps every step); NULL when every key is visible. */
+static const unsigned char *key_visibility(const unsigned char *vm, const unsigned char *km, size_t Tv,
+                                           unsigned char *buf) {
+  if (!km) return vm;
+  if (!vm) return km;
+  for (size_t j = 0; j < Tv; j++) buf[j] = vm[j] != 0 && km[j] != 0;
+  return buf;
+}
+
+/* Keras' Attention and AdditiveAttention (base_dense_attention /
+ * attention.py): scores, softmax with masked scores minus 1e9, weights @
+ * values, then the query mask multiplies the result rows. */
+static arnn_status run_dense_attention(run_ctx *c, const graph_node *n, float *y) {
+  const arnn_graph *g = c->g;
+  const int qv = value_of(g, n->in[0]), vv = value_of(g, n->in[1]), kv = n->n_in == 3 ? value_of(g, n->in[2]) : vv;
+  const arnn_shape *qs = &c->shapes[qv], *vs = &c->shapes[vv];
+  const size_t Tq = qs->d[0], D = qs->d[1], Tv = vs->d[0], Dv = vs->d[1];
+  const float *q = val_ptr(c, qv), *v = val_ptr(c, vv), *k = val_ptr(c, kv);
+  const unsigned char *qm = val_mask(c, qv), *vm = val_mask(c, vv), *km = kv != vv ? val_mask(c, kv) : NULL;
+  float *scores = n->return_scores ? c->slot_ptr[g->values[n->value[1]].slot] : NULL;
+  unsigned char *vis = (unsigned char *)c->scratch;
+  arnn_sdpa_args a = {.Tq = Tq, .Tv = Tv, .D = D, .Dv = Dv, .ldq = D, .ldk = D, .ldv = Dv, .causal = n->causal,
+                      .ldo = Dv, .ldp = Tv};
+  if (n->op == OP_DOT_ATTENTION && !n->concat_score) {
+    a.score_mode = ARNN_SDPA_DOT;
+    a.scale = n->own[0][0];
+  } else {
+    a.score_mode = ARNN_SDPA_ADDITIVE;
+    a.scale = n->op == OP_DOT_ATTENTION ? n->own[1][0] : 1.0f;
+    a.w = n->own[0];
+  }
+  const arnn_dispatch_table *dt = arnn_dispatch();
+  for (size_t b = 0; b < c->B; b++) {
+    a.q = q + b * Tq * D;
+    a.k = k + b * Tv * D;
+    a.v = v + b * Tv * Dv;
+    a.kmask = key_visibility(vm ? vm + b * Tv : NULL, km ? km + b * Tv : NULL, Tv, vis);
+    a.out = y + b * Tq * Dv;
+    a.probs = scores ? scores + b * Tq * Tv : NULL;
+    dt->sdpa.fn(&a);
+    if (qm)
+      for (size_t i = 0; i < Tq; i++)
+        if (!qm[b * Tq + i]) memset(a.out + i * Dv, 0, Dv * sizeof(float));
+  }
+  return ARNN_OK;
+}
+
+/* Keras MultiHeadAttention over the steps axis (multi_head_attention.py):
+ * EinsumDense projections, the query scaled by 1/sqrt(key_dim), per-head
+ * masked softmax attention, the output projection. The attention mask is
+ * Keras' automatic one: query mask x (value mask AND key mask), and causal. */
+static arnn_status run_mha(run_ctx *c, const graph_node *n, float *y) {
+  const arnn_graph *g = c->g;
+  const int qv = value_of(g, n->in[0]), vv = value_of(g, n->in[1]), kv = n->n_in == 3 ? value_of(g, n->in[2]) : vv;
+  const size_t B = c->B, Tq = c->shapes[qv].d[0], Tv = c->shapes[vv].d[0], h = n->num_heads, dk = n->key_dim,
+               dv = n->value_dim;
+  const unsigned char *qm = val_mask(c, qv), *vm = val_mask(c, vv), *km = kv != vv ? val_mask(c, kv) : NULL;
+  float *scores = n->return_scores ? c->slot_ptr[g->values[n->value[1]].slot] : NULL;
+  float *Q = c->scratch, *K = Q + B * Tq * h * dk, *V = K + B * Tv * h * dk, *O = V + B * Tv * h * dv;
+  unsigned char *vis = (unsigned char *)(O + B * Tq * h * dv);
+  float *ps = (float *)(vis + (Tv / sizeof(float) + 16) * sizeof(float));
+  arnn_dense_layer_apply(n->proj[0], B * Tq, val_ptr(c, qv), Q, ps);
+  arnn_dense_layer_apply(n->proj[1], B * Tv, val_ptr(c, kv), K, ps);
+  arnn_dense_layer_apply(n->proj[2], B * Tv, val_ptr(c, vv), V, ps);
+  const float inv_sqrt = (float)(1.0 / sqrt((double)dk)); /* Keras: 1.0 / math.sqrt(float(key_dim)), cast */
+  for (size_t i = 0; i < B * Tq * h * dk; i++) Q[i] *= inv_sqrt;
+  arnn_sdpa_args a = {.Tq = Tq, .Tv = Tv, .D = dk, .Dv = dv, .ldq = h * dk, .ldk = h * dk, .ldv = h * dv,
+                      .score_mode = ARNN_SDPA_DOT, .scale = 1.0f, .causal = n->causal, .ldo = h * dv, .ldp = Tv};
+  const arnn_dispatch_table *dt = arnn_dispatch();
+  for (size_t b = 0; b < B; b++) {
+    const unsigned char *kvis = key_visibility(vm ? vm + b * Tv : NULL, km ? km + b * Tv : NULL, Tv, vis);
+    for (size_t hd = 0; hd < h; hd++) {
+      a.q = Q + b * Tq * h * dk + hd * dk;
+      a.k = K + b * Tv * h * dk + hd * dk;
+      a.v = V + b * Tv * h * dv + hd * dv;
+      a.kmask = kvis;
+      a.out = O + b * Tq * h * dv + hd * dv;
+      a.probs = scores ? scores + (b * h + hd) * Tq * Tv : NULL;
+      dt->sdpa.fn(&a);
+      /* rows with no visible key: a masked query row sees none; the kernel
+       * gives uniform weights (tf.keras' Softmax adding -1e9), Keras 3's
+       * Softmax zeroes them */
+      for (size_t i = 0; i < Tq; i++) {
+        int any = !qm || qm[b * Tq + i];
+        if (any) {
+          any = 0;
+          const size_t last = n->causal ? (i < Tv ? i + 1 : Tv) : Tv;
+          for (size_t j = 0; j < last && !any; j++) any = !kvis || kvis[j];
+        }
+        if (any) continue;
+        float *o = a.out + i * h * dv, *p = a.probs ? a.probs + i * Tv : NULL;
+        if (n->empty_rows_zero) {
+          memset(o, 0, dv * sizeof(float));
+          if (p) memset(p, 0, Tv * sizeof(float));
+        } else {
+          const float u = 1.0f / (float)Tv;
+          for (size_t e = 0; e < dv; e++) {
+            float acc = 0.0f;
+            for (size_t j = 0; j < Tv; j++) acc = fmaf(u, a.v[j * h * dv + e], acc);
+            o[e] = acc;
+          }
+          if (p)
+            for (size_t j = 0; j < Tv; j++) p[j] = u;
+        }
+      }
+    }
+  }
+  arnn_dense_layer_apply(n->proj[3], B * Tq, O, y, ps);
+  return ARNN_OK;
+}
+
+/* Hierarchical-attention pooling (AttentionWithContext / AttLayer):
+ * u_t = tanh(x_t W + b), e_t = u_t . context, then the softmax or the
+ * epsilon normalization over the kept steps, output sum_t a_t x_t. */
+static arnn_status run_context_attention(run_ctx *c, const graph_node *n, float *y) {
+  const arnn_graph *g = c->g;
+  const int iv = value_of(g, n->in[0]);
+  const size_t B = c->B, T = c->shapes[iv].d[0], F = c->shapes[iv].d[1], AA = n->w[0][0].shape[1];
+  const float *x = val_ptr(c, iv);
+  const unsigned char *mask = val_mask(c, iv);
+  float *wts = c->slot_ptr[g->values[n->value[1]].slot];
+  float *U = c->scratch, *e = U + B * T * AA, *ps = e + T + 16;
+  arnn_dense_layer_apply(n->proj[0], B * T, x, U, ps);
+  for (size_t b = 0; b < B; b++) {
+    const unsigned char *m = mask ? mask + b * T : NULL;
+    float *a = wts + b * T;
+    for (size_t t = 0; t < T; t++) {
+      float acc = 0.0f;
+      for (size_t k = 0; k < AA; k++) acc = fmaf(U[(b * T + t) * AA + k], n->own[0][k], acc);
+      e[t] = acc;
+    }
+    float mx = -INFINITY;
+    if (n->att_form == ARNN_ATTENTION_SOFTMAX) {
+      for (size_t t = 0; t < T; t++)
+        if ((!m || m[t]) && e[t] > mx) mx = e[t];
+      if (mx == -INFINITY) mx = 0.0f; /* no kept step */
+      for (size_t t = 0; t < T; t++) e[t] -= mx;
+    }
+    arnn_vexp_f32(e, a, T);
+    float S = 0.0f;
+    for (size_t t = 0; t < T; t++) {
+      if (m && !m[t]) a[t] = 0.0f;
+      S += a[t];
+    }
+    const float d = n->att_form == ARNN_ATTENTION_SOFTMAX ? S : S + n->epsilon;
+    float *o = y + b * F;
+    memset(o, 0, F * sizeof(float));
+    if (d == 0.0f) continue; /* every step masked: zero weights and context */
+    for (size_t t = 0; t < T; t++) {
+      a[t] /= d;
+      if (m && !m[t]) continue; /* a masked step is skipped, not multiplied by 0 */
+      for (size_t f = 0; f < F; f++) o[f] = fmaf(a[t], x[(b * T + t) * F + f], o[f]);
     }
   }
   return ARNN_OK;
@@ -989,6 +1286,13 @@ static arnn_status run_node(run_ctx *c, int i) {
     case OP_REPEAT_VECTOR:
       arnn_repeat_vector(B, in->d[0], n->repeat_n, x, y);
       return ARNN_OK;
+    case OP_DOT_ATTENTION:
+    case OP_ADDITIVE_ATTENTION:
+      return run_dense_attention(c, n, y);
+    case OP_MHA:
+      return run_mha(c, n, y);
+    case OP_CONTEXT_ATTENTION:
+      return run_context_attention(c, n, y);
     case OP_ATTENTION_POOL: {
       const arnn_attention_options opt = {n->att_form, n->epsilon};
       float *w = c->slot_ptr[g->values[n->value[1]].slot];
@@ -1131,6 +1435,10 @@ static const char *node_kernel(const graph_node *n) {
     case OP_DENSE: k = arnn_kernel_name(n->head ? "dense_head" : "gemm"); break;
     case OP_CONV1D: k = arnn_kernel_name("gemm"); break;
     case OP_ATTENTION_POOL: k = arnn_kernel_name("attention_pool"); break;
+    case OP_DOT_ATTENTION:
+    case OP_ADDITIVE_ATTENTION:
+    case OP_MHA: k = arnn_kernel_name("sdpa"); break;
+    case OP_CONTEXT_ATTENTION: k = arnn_kernel_name("gemm"); break;
     case OP_EMBEDDING: return n->folded ? "folded into the next layer's projection" : "row gather";
     default: return "scalar loop";
   }

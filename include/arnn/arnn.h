@@ -86,7 +86,8 @@ ARNN_API const char *arnn_isa_note(void);
 
 /* Name of the kernel an op resolved to, e.g. arnn_kernel_name("vtanh") ->
  * "arnn_f32_vtanh__avx512"; NULL for an unknown op. Ops: "vtanh", "vexp",
- * "vsigmoid", "attention_pool", "dense_head". */
+ * "vsigmoid", "attention_pool", "dense_head", "sdpa" (fused Keras attention
+ * kernel, kernels/sdpa). */
 ARNN_API const char *arnn_kernel_name(const char *op);
 
 /* y[i] = tanh(x[i]). See the contract at the top of this header. */
