@@ -1183,6 +1183,11 @@ class Converter:
         Dq, Dv, Dk = x.features(q), x.features(v), x.features(k)
         if Dq != Dk:
             raise LayerRefused("query features %d and key features %d differ (Keras needs them equal)" % (Dq, Dk))
+        if len(x.ins) > 2 and k.masked and not v.masked:
+            # Keras reads mask[0] and mask[1] only (the key's mask is ignored);
+            # the op hides the keys the key's mask hides
+            raise LayerRefused("its key input carries a mask and its value does not: Keras ignores the key's mask, "
+                               "arnn would apply it")
         if len(x.ins) > 2 and dim(k.shape[0]) != dim(v.shape[0]):
             raise LayerRefused("value %s and key %s have different steps" % (shape_str(v.shape), shape_str(k.shape)))
         names = (["scale"] if use_scale else []) + (["concat_score_weight"] if score_mode == "concat" else [])
@@ -1241,9 +1246,6 @@ class Converter:
         x.ready()
         q, v = x.float_input(0, rank=2), x.float_input(1, rank=2)
         k = x.float_input(2, rank=2) if len(x.ins) > 2 else v
-        if len(x.ins) > 2 and k.masked:
-            raise LayerRefused("its key input carries a mask; Keras ANDs it into the attention mask, the mha op "
-                               "hides keys by the value's mask only")
         if len(x.ins) > 2 and dim(k.shape[0]) != dim(v.shape[0]):
             raise LayerRefused("value %s and key %s have different steps" % (shape_str(v.shape), shape_str(k.shape)))
         Dq, Dv, Dk = x.features(q), x.features(v), x.features(k)
@@ -1272,8 +1274,16 @@ class Converter:
                 h, dk, dv, "; ".join("%s %s, expected %s" % b for b in bad)))
         if Do > LIMIT_WIDTH:
             raise LayerRefused("output_shape %d exceeds %d" % (Do, LIMIT_WIDTH))
+        # A query row with no visible key (a masked query, or every key hidden):
+        # the Softmax layer of _masked_softmax adds -1e9 (tf.keras 2, Keras 3
+        # before 3.10: uniform weights); Keras 3.10's Softmax multiplies its
+        # result by the mask (zero weights). Without return_attention_scores
+        # Keras 3 takes ops.dot_product_attention instead (masked logits
+        # replaced by a large negative number: uniform).
+        zero = self.version.major >= 3 and self.version.tuple >= (3, 10, 0) and scores
         x.emit({"op": "mha", "num_heads": h, "key_dim": dk, "value_dim": dv, "use_bias": use_bias, "output_dim": Do,
-                "causal": causal, "return_scores": scores}, **dict(zip(order, arrays)))
+                "causal": causal, "return_scores": scores, "empty_rows": "zero" if zero else "uniform"},
+               **dict(zip(order, arrays)))
         outs = [Value(x.gname, [q.shape[0], Do], masked=q.masked)]
         if scores:
             Tq = dim(q.shape[0])

@@ -10,6 +10,7 @@ Each model becomes DUMPDIR/<name>.json in the make-models.js dump format
 (config, weights with their tf.keras names, inputs, "tfjs": null) plus
   custom          custom class -> form, for numpy_ref
   convert_custom  the --custom CLASS=FORM a user states for the converter
+  k3_version      the Keras 3 version its .keras files say (default write-keras.py's)
 and its name is appended to DUMPDIR/models.json (created if missing).
 
 usage: make-attention-models.py DUMPDIR [--only NAME,...]
@@ -210,9 +211,9 @@ class Net:
 SPECS = []
 
 
-def spec(name, layouts, custom=None, convert_custom=None):
+def spec(name, layouts, custom=None, convert_custom=None, k3_version=None):
     def deco(fn):
-        SPECS.append((name, layouts, custom, convert_custom, fn))
+        SPECS.append((name, layouts, custom, convert_custom, fn, k3_version))
         return fn
     return deco
 
@@ -380,6 +381,27 @@ def _(m):
     m.outputs = [a, a + ":1"]
 
 
+@spec("mha-k310-masked-query-scores", ["k3_keras"], k3_version="3.10.0")
+def _(m):
+    """Keras 3.10 with return_attention_scores: a query row with no visible key
+    (masked query, fully masked sample) gets zero weights."""
+    m.batch = 4
+    ids = m.input_ids("ids", 6, 12, all_masked=True)
+    e = m.embedding("emb", ids, 12, 5, True, 6)
+    a = m.mha("mha", e, e, 5, 5, 2, 4, call={"return_attention_scores": True}, Tq=6, Tv=6)
+    m.outputs = [a, a + ":1"]
+
+
+@spec("mha-masked-query-scores", H5_K3)
+def _(m):
+    """The same before Keras 3.10 (uniform weights on rows with no visible key)."""
+    m.batch = 4
+    ids = m.input_ids("ids", 6, 12, all_masked=True)
+    e = m.embedding("emb", ids, 12, 5, True, 6)
+    a = m.mha("mha", e, e, 5, 5, 2, 4, call={"return_attention_scores": True, "use_causal_mask": True}, Tq=6, Tv=6)
+    m.outputs = [a, a + ":1"]
+
+
 @spec("mha-big", TF2)
 def _(m):
     """4 heads, key_dim 64 over [10, 16]."""
@@ -488,12 +510,14 @@ def main(argv):
     listing = os.path.join(outdir, "models.json")
     names = json.load(open(listing)) if os.path.exists(listing) else []
     n = 0
-    for seed, (name, layouts, custom, convert_custom, build) in enumerate(SPECS, start=9000):
+    for seed, (name, layouts, custom, convert_custom, build, k3_version) in enumerate(SPECS, start=9000):
         if only and name not in only:
             continue
         m = Net(name, seed)
         build(m)
         doc = m.doc(layouts, custom, convert_custom, seed)
+        if k3_version:
+            doc["k3_version"] = k3_version
         with open(os.path.join(outdir, name + ".json"), "w") as fh:
             json.dump(doc, fh)
         if name not in names:

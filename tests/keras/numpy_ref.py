@@ -426,7 +426,7 @@ def _refs(v):
 
 
 class Model:
-    def __init__(self, cfg, weights, keras_major, custom=None):
+    def __init__(self, cfg, weights, keras_major, custom=None, version=None):
         """cfg: {'class_name', 'config'}; weights: layer name -> [arrays]
         (a nested model's entry holds all its layers' weights in order);
         custom: custom class name -> attention form (eps, softmax,
@@ -435,6 +435,7 @@ class Model:
         self.weights = weights
         self.km = keras_major
         self.custom = dict(custom or {})
+        self.version = tuple(version) if version else (keras_major, 6 if keras_major >= 3 else 15, 0)
 
     def layer_list(self):
         c = self.cfg["config"]
@@ -480,7 +481,7 @@ class Model:
         if cls in IDENTITY:
             return [x], [m]
         if cls in ("Sequential", "Model", "Functional"):
-            sub = Model(L, nested_weights(L, w), km, self.custom)
+            sub = Model(L, nested_weights(L, w), km, self.custom, self.version)
             ys, ms = sub.call(xs, masks)
             return ys, ms
         if cls == "Embedding":
@@ -582,7 +583,7 @@ class Model:
             ys = dense_attention(L, c, w, xs, masks, "additive" if cls == "AdditiveAttention" else "dot")
             return ys, [m] + [None] * (len(ys) - 1)
         if cls == "MultiHeadAttention":
-            ys = multi_head_attention(L, c, w, xs, masks)
+            ys = multi_head_attention(L, c, w, xs, masks, self.version)
             return ys, [m] + [None] * (len(ys) - 1)
         raise NotImplementedError("layer class %s" % cls)
 
@@ -735,9 +736,13 @@ def dense_attention(L, c, w, xs, masks, kind):
     return [out, a] if kw.get("return_attention_scores", False) else [out]
 
 
-def multi_head_attention(L, c, w, xs, masks):
+def multi_head_attention(L, c, w, xs, masks, version=(2, 15, 0)):
     """Keras MultiHeadAttention over the steps axis; returns [output] or
-    [output, scores [B, h, Tq, Tv]]."""
+    [output, scores [B, h, Tq, Tv]]. A query row with no visible key gets
+    uniform weights, or zero weights in Keras >= 3.10 when the scores are
+    returned (its Softmax layer multiplies the result by the mask; without
+    scores Keras 3 calls ops.dot_product_attention, which replaces masked
+    logits by a large negative number: uniform)."""
     q, v = xs[0], xs[1]
     k = xs[2] if len(xs) > 2 else v
     q_mask, v_mask = masks[0], masks[1]
@@ -762,6 +767,8 @@ def multi_head_attention(L, c, w, xs, masks):
     if k_mask is not None:
         m &= k_mask.astype(bool)[:, None, :]
     a = masked_softmax(s, m[:, None])
+    if tuple(version) >= (3, 10, 0) and kw.get("return_attention_scores", False):
+        a = a * m[:, None].any(axis=-1, keepdims=True)
     o = np.einsum("bhts,bshv->bthv", a, V)
     out = np.einsum("bthv,hvo->bto", o, ws.pop(0))
     if use_bias:
@@ -869,7 +876,10 @@ def run_dump(doc, keras_major):
     for x in doc["inputs"]:
         a = np.asarray(x["data"]).reshape(x["shape"])
         inputs.append(a.astype(np.int64) if x["dtype"] == "int32" else a.astype(np.float32).astype(np.float64))
-    return Model(doc["config"], weights, keras_major, doc.get("custom")).run(inputs)
+    version = None
+    if keras_major >= 3 and doc.get("k3_version"):
+        version = [int(v) for v in doc["k3_version"].split(".")[:3]]
+    return Model(doc["config"], weights, keras_major, doc.get("custom"), version).run(inputs)
 
 
 if __name__ == "__main__":

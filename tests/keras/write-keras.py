@@ -383,7 +383,8 @@ def write_k3_keras(doc, outdir):
     cfg3, weights = k3_files(doc)
     path = os.path.join(outdir, "model.keras")
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("metadata.json", json.dumps({"keras_version": K3_VERSION, "date_saved": "2025-01-01@00:00:00"}))
+        z.writestr("metadata.json", json.dumps({"keras_version": doc.get("k3_version") or K3_VERSION,
+                                                "date_saved": "2025-01-01@00:00:00"}))
         z.writestr("config.json", json.dumps(cfg3))
         z.writestr("model.weights.h5", weights)
     return path, None
