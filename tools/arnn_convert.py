@@ -1370,9 +1370,11 @@ class Converter:
         if form in ("context-eps", "context-softmax"):
             return self.context_attention(x, w, v, form)
         if fit_pool(w, F):
+            taken = self.attention_override or ("softmax" if w[0].ndim == 2 else "eps")
             self.warn("layer '%s': custom class %s has the weights of the attention pooling (W %s%s); converted as "
-                      "that form (docs/custom-attention.md; --custom %s=FORM states it)"
-                      % (x.gname, x.cls, list(w[0].shape), ", b %s" % list(w[1].shape) if len(w) > 1 else "", x.cls))
+                      "its %s form (docs/custom-attention.md; --custom %s=FORM states it)"
+                      % (x.gname, x.cls, list(w[0].shape), ", b %s" % list(w[1].shape) if len(w) > 1 else "", taken,
+                         x.cls))
             return self.attention_pool(x, w, v, None)
         if fit_context(w, F):
             raise LayerRefused("custom class %s has the weights of the hierarchical-attention form (W %s ...) but its "
