@@ -302,6 +302,42 @@ def _(m):
     m.outputs = [a, a + ":1", b, b + ":1"]
 
 
+@spec("att-mha-query-mask-only", H5_K3)
+def _(m):
+    """A masked query (ids) over an unmasked value (floats): Attention zeroes
+    the masked query rows, MultiHeadAttention gives them no visible key."""
+    ids = m.input_ids("ids", 6, 12)
+    e = m.embedding("emb", ids, 12, 4, True, 6)
+    x = m.input_float("v", [6, 4])
+    a = m.attention("att", [e, x], call={"return_attention_scores": True})
+    b = m.mha("mha", e, x, 4, 4, 3, 5, call={"return_attention_scores": True}, Tq=6, Tv=6)
+    m.outputs = [a, a + ":1", b, b + ":1"]
+
+
+@spec("att-mha-tq-ne-tv-causal", H5_K3)
+def _(m):
+    """Causal attention with Tq = 4 (MaxPooling1D) queries over Tv = 8 values:
+    key j visible to query i when j <= i."""
+    x = m.input_float("x", [8, 4])
+    p = m.add("MaxPooling1D", "pool", x, {"pool_size": [2], "strides": [2], "padding": "valid",
+                                         "data_format": "channels_last"})
+    a = m.attention("att", [p, x], use_scale=True, call={"use_causal_mask": True, "return_attention_scores": True})
+    b = m.mha("mha", p, x, 4, 4, 2, 3, value_dim=5, call={"use_causal_mask": True, "return_attention_scores": True},
+              Tq=4, Tv=8)
+    c = m.additive("add", [x, p], 4, call={"use_causal_mask": True, "return_attention_scores": True})
+    m.outputs = [a, a + ":1", b, b + ":1", c, c + ":1"]
+
+
+@spec("mha-key-mask", TF2)
+def _(m):
+    """A separate key input with its own mask (Keras ANDs it into the attention mask)."""
+    x = m.input_float("x", [6, 4])
+    ids = m.input_ids("ids", 6, 12)
+    k = m.embedding("emb", ids, 12, 3, True, 6)
+    a = m.mha("mha", x, x, 4, 4, 2, 3, key=k, Dk=3, call={"return_attention_scores": True}, Tq=6, Tv=6)
+    m.outputs = [a, a + ":1"]
+
+
 @spec("att-t1", TF2)
 def _(m):
     x = m.input_float("x", [1, 3])
