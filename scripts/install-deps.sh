@@ -15,8 +15,10 @@ if [ "$what" = test ]; then
   pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 fi
 # The Keras reference suite (tests/keras) runs TensorFlow.js under node; npm
-# installs it into the build tree from the committed lock file.
-if [ "$what" = test ]; then
+# installs it into the build tree from the committed lock file. A node that
+# already brings its own npm (e.g. NodeSource's nodejs, which conflicts with
+# Debian's npm package) is used as it is.
+if [ "$what" = test ] && ! { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; }; then
   pkgs="$pkgs nodejs npm"
 fi
 if [ "$what" = bench ]; then
