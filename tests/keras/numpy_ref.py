@@ -70,8 +70,10 @@ tensorflow repositories):
   causal mask [1, Tq, Tv] (row >= column): a masked query row sees no key
   (uniform weights, not zeroed: MultiHeadAttention does not multiply its
   output by the query mask); output mask = the query's. Keras >= 3.10's
-  Softmax zeroes a fully masked row instead (not modelled: the files here
-  say Keras 3.6 / tf.keras 2.15).
+  Softmax (keras/src/layers/activations/softmax.py) multiplies its result by
+  the mask, zeroing such a row, on the path that returns the scores; without
+  them Keras 3 calls ops.dot_product_attention (masked logits replaced by a
+  large negative number: uniform).
 - The hierarchical-attention pooling (AttentionWithContext / AttLayer,
   docs/custom-attention.md): `uit = tanh(x W + b)`, `ait = uit . u`;
   eps form `a = exp(ait) * mask / (sum(exp(ait) * mask) + 1e-7)` (the
@@ -834,6 +836,8 @@ def _k3_weights(root, cfg):
                 ws += _k3_vars(sg["cell"] if "cell" in sg else sg)
         elif "cell" in g:
             ws = _k3_vars(g["cell"])
+        elif cls == "MultiHeadAttention":
+            ws = [a for sub in ("query_dense", "key_dense", "value_dense", "output_dense") for a in _k3_vars(g[sub])]
         else:
             ws = _k3_vars(g)
         out[L["config"]["name"]] = ws
