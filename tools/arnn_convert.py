@@ -1127,18 +1127,19 @@ class Converter:
     def op_Attention(self, x):
         """Keras' dot-product Attention, or a custom layer named Attention
         (the TextAttBiRNN / seed-003 attention pooling): the built-in one is
-        recognised by its module (Keras 3), its config keys (use_scale, from
-        tf.keras 2.1 on) or being called on a list of tensors."""
+        recognised by its module (Keras 3) or its config keys (every Keras
+        Attention's get_config writes use_scale)."""
         c = x.c
-        if self.keras_builtin(x.layer) or any(k in c for k in ("use_scale", "score_mode", "causal")) \
-                or len(x.ins) > 1:
+        if self.keras_builtin(x.layer) or any(k in c for k in ("use_scale", "score_mode", "causal")):
             if len(x.ins) not in (2, 3):
                 raise LayerRefused("Keras's built-in dot-product Attention needs [query, value] or [query, value, "
                                    "key]; it is called with %d input" % len(x.ins))
             return self.dense_attention(x, "dot")
         if x.cls in self.custom:
             return self.custom_attention(x, self.custom[x.cls])
-        x.one_input()
+        if len(x.ins) != 1:
+            raise LayerRefused("custom class Attention called on %d inputs is neither the attention pooling (one "
+                               "input) nor Keras's Attention (no use_scale in its config)" % len(x.ins))
         w = x.weights(None)
         x.ready()
         v = x.float_input(rank=2)
