@@ -68,12 +68,23 @@ MERGE_CLASSES = {"Concatenate": "concat", "Add": "add", "Subtract": "subtract", 
 # else unknown is reported as a custom class).
 KNOWN_KERAS = {"Conv2D", "Conv3D", "Conv2DTranspose", "Conv1DTranspose", "SeparableConv1D", "DepthwiseConv1D",
                "MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling2D", "UpSampling1D",
-               "ZeroPadding1D", "Cropping1D", "MultiHeadAttention", "AdditiveAttention", "ConvLSTM1D",
+               "ZeroPadding1D", "Cropping1D", "ConvLSTM1D",
                "ConvLSTM2D", "RNN", "StackedRNNCells", "LSTMCell", "GRUCell", "SimpleRNNCell", "TextVectorization",
                "StringLookup", "IntegerLookup", "Normalization", "Discretization", "CategoryEncoding", "Hashing",
                "GroupNormalization", "UnitNormalization", "ThresholdedReLU", "Rescaling", "Resizing",
                "Cropping2D", "ZeroPadding2D", "Attention", "Conv1D", "Einsum", "EinsumDense", "TFOpLambda",
                "SlicingOpLambda"}
+# Call arguments Keras fills in with the inputs' masks (Keras 3 Layer.__call__
+# populates `mask` and `<arg>_mask` from the tensors' masks, and Keras 2 may
+# record an explicit `mask=`): the converter tracks masks itself.
+MASK_KWARGS = {"mask", "query_mask", "value_mask", "key_mask"}
+# Custom attention classes recognised by name (docs/custom-attention.md); any
+# other name needs `--custom CLASS=FORM` unless its weights are those of the
+# attention pooling ([F] or [F, 1], optional per-step bias).
+CUSTOM_FORMS = ("eps", "softmax", "context-softmax", "context-eps")
+CONTEXT_CLASSES = {"AttentionWithContext": "context-eps", "AttLayer": "context-eps",
+                   "AttentionLayerWithContext": "context-eps", "HierarchicalAttention": "context-softmax",
+                   "HierarchicalAttentionLayer": "context-softmax", "ContextAttention": "context-softmax"}
 
 
 class Refused(Exception):
@@ -204,6 +215,14 @@ class Keras3Weights:
             return self.collect(g["forward_layer"]) + (self.collect(g["backward_layer"])
                                                        if "backward_layer" in g else [])
         out = self.vars_of(g)
+        # MultiHeadAttention: its four EinsumDense sublayers by attribute
+        # (keras/src/layers/attention/multi_head_attention.py properties
+        # query_dense, key_dense, value_dense, output_dense)
+        for sub in ("query_dense", "key_dense", "value_dense", "output_dense"):
+            for name in (sub, "_" + sub):
+                if name in g:
+                    out += self.vars_of(g[name])
+                    break
         for sub in ("cell", "layer"):
             if sub in g:
                 out += self.collect(g[sub])
@@ -358,10 +377,11 @@ def clean_name(name, used):
 
 
 class Converter:
-    def __init__(self, weights, version, attention_override=None, preset_steps=None):
+    def __init__(self, weights, version, attention_override=None, preset_steps=None, custom=None):
         self.weights = weights
         self.version = version
         self.attention_override = attention_override
+        self.custom = dict(custom or {})  # class name -> stated form (--custom)
         self.preset_steps = preset_steps or {}
         self.warnings = []
         self.warn = self.warnings.append
@@ -485,6 +505,8 @@ class Converter:
                 values[name] = [POISON] * 8
                 continue
             refs, extra = inbound_refs(layer)
+            if layer.get("class_name") == "MultiHeadAttention":
+                refs, extra = mha_refs(layer, refs, extra)
             ins = []
             for lname, _, t in refs:
                 v = values.get(lname)
@@ -561,6 +583,9 @@ class Converter:
             self.warn("dropping layer '%s' (%s): identity at inference" % (name, cls))
             return [ins[0]]
         fn = getattr(self, "op_" + cls, None) if cls else None
+        if fn is None and cls and not is_builtin(layer) and cls not in ("Lambda", "Merge"):
+            stated = self.custom.get(cls)
+            fn = lambda ctx: self.custom_attention(ctx, stated)  # noqa: E731
         if fn is None:
             self.problems.append((name, cls, why_unknown(layer)))
             return [POISON] * 8
@@ -1093,17 +1118,185 @@ class Converter:
         x.emit({"op": "dot", "axes": per, "normalize": bool(x.c.get("normalize", False))})
         return [Value(x.gname, out)]
 
+    # ---- attention
+
+    @staticmethod
+    def keras_builtin(layer):
+        return bool(re.match(r"(keras|tf_keras|tensorflow)(\.|$)", layer.get("module") or ""))
+
     def op_Attention(self, x):
-        """The TextAttBiRNN attention pooling (a custom layer named Attention):
-        e = tanh(x W + b), weights over the steps, context = sum a_t x_t."""
+        """Keras' dot-product Attention, or a custom layer named Attention
+        (the TextAttBiRNN / seed-003 attention pooling): the built-in one is
+        recognised by its module (Keras 3) or its config keys (every Keras
+        Attention's get_config writes use_scale)."""
         c = x.c
-        if re.match(r"(keras|tf_keras|tensorflow)(\.|$)", x.layer.get("module") or "") or \
-                any(k in c for k in ("use_scale", "score_mode", "causal")):
-            raise LayerRefused("is Keras's built-in dot-product Attention, not the TextAttBiRNN attention pooling")
-        x.one_input()
+        if self.keras_builtin(x.layer) or any(k in c for k in ("use_scale", "score_mode", "causal")):
+            if len(x.ins) not in (2, 3):
+                raise LayerRefused("Keras's built-in dot-product Attention needs [query, value] or [query, value, "
+                                   "key]; it is called with %d input" % len(x.ins))
+            return self.dense_attention(x, "dot")
+        if x.cls in self.custom:
+            return self.custom_attention(x, self.custom[x.cls])
+        if len(x.ins) != 1:
+            raise LayerRefused("custom class Attention called on %d inputs is neither the attention pooling (one "
+                               "input) nor Keras's Attention (no use_scale in its config)" % len(x.ins))
         w = x.weights(None)
         x.ready()
         v = x.float_input(rank=2)
+        return self.attention_pool(x, w, v, None)
+
+    def op_AdditiveAttention(self, x):
+        if len(x.ins) not in (2, 3):
+            raise LayerRefused("needs [query, value] or [query, value, key]; it is called with %d input"
+                               % len(x.ins))
+        return self.dense_attention(x, "additive")
+
+    def call_flags(self, x):
+        """(causal, return_scores) of an attention layer: the `causal`
+        constructor argument of tf.keras <= 2.9 (base_dense_attention.py
+        BaseDenseAttention.__init__; tf.keras 2.10+ still pops it from the
+        kwargs), and the call's use_causal_mask / return_attention_scores as
+        recorded in its inbound node (Keras 2: the kwargs dict of each entry;
+        Keras 3: the node's "kwargs")."""
+        kw = call_kwargs(x.layer)
+        for k in ("use_causal_mask", "return_attention_scores"):
+            if k in kw and not isinstance(kw[k], (bool, type(None))):
+                raise LayerRefused("call argument %s=%r is not a constant boolean" % (k, kw[k]))
+        return bool(x.c.get("causal")) or bool(kw.get("use_causal_mask")), bool(kw.get("return_attention_scores"))
+
+    def dense_attention(self, x, kind):
+        """Keras Attention (kind "dot") and AdditiveAttention ("additive"):
+        keras/src/layers/attention/attention.py (Keras 3) and
+        keras/layers/attention/{attention,additive_attention,base_dense_attention}.py
+        (tf.keras 2). Weights in build() order: `scale` (shape () for
+        Attention, [dim] for AdditiveAttention) if use_scale, then
+        `concat_score_weight` (shape ()) for score_mode concat."""
+        c = x.c
+        score_mode = c.get("score_mode", "dot") if kind == "dot" else None
+        if kind == "dot" and score_mode not in ("dot", "concat"):
+            raise LayerRefused("score_mode %r is not supported (dot, concat)" % score_mode)
+        use_scale = bool(c.get("use_scale", kind == "additive"))
+        causal, scores = self.call_flags(x)
+        w = x.weights_or_none()
+        x.ready()
+        q, v = x.float_input(0, rank=2), x.float_input(1, rank=2)
+        k = x.float_input(2, rank=2) if len(x.ins) > 2 else v
+        Dq, Dv, Dk = x.features(q), x.features(v), x.features(k)
+        if Dq != Dk:
+            raise LayerRefused("query features %d and key features %d differ (Keras needs them equal)" % (Dq, Dk))
+        if len(x.ins) > 2 and k.masked and not v.masked:
+            # Keras reads mask[0] and mask[1] only (the key's mask is ignored);
+            # the op hides the keys the key's mask hides
+            raise LayerRefused("its key input carries a mask and its value does not: Keras ignores the key's mask, "
+                               "arnn would apply it")
+        if len(x.ins) > 2 and dim(k.shape[0]) != dim(v.shape[0]):
+            raise LayerRefused("value %s and key %s have different steps" % (shape_str(v.shape), shape_str(k.shape)))
+        names = (["scale"] if use_scale else []) + (["concat_score_weight"] if score_mode == "concat" else [])
+        want = {"scale": (Dq,) if kind == "additive" else (), "concat_score_weight": ()}
+        if len(w) != len(names) or any((a.shape != (Dq,)) if kind == "additive" else (a.size != 1)
+                                       for a in w):
+            raise LayerRefused("expected weights %s, found %s" % (
+                ", ".join("%s %s" % (n, list(want[n])) for n in names) or "none", [list(a.shape) for a in w]))
+        params = {}
+        for n, a in zip(names, w):
+            params[n] = a.reshape(-1) if kind == "additive" else a.reshape(1)
+        if kind == "dot":
+            x.emit({"op": "dot_attention", "score_mode": score_mode, "use_scale": use_scale, "causal": causal,
+                    "return_scores": scores}, **params)
+        else:
+            x.emit({"op": "additive_attention", "use_scale": use_scale, "causal": causal, "return_scores": scores},
+                   **params)
+        outs = [Value(x.gname, [q.shape[0], Dv], masked=q.masked)]
+        if scores:
+            outs.append(Value(x.gname + ":1", [q.shape[0], v.shape[0]]))
+        return outs
+
+    def op_MultiHeadAttention(self, x):
+        """keras/src/layers/attention/multi_head_attention.py (Keras 3) and
+        keras/layers/attention/multi_head_attention.py (tf.keras 2): four
+        EinsumDense projections built with _build_proj_equation: query
+        "abc,cde->abde" kernel [Dq, h, dk] bias [h, dk]; key [Dk, h, dk];
+        value [Dv, h, dv]; attention_output "abcd,cde->abe" kernel
+        [h, dv, output] bias [output]; weights in that order (q, k, v, output;
+        kernel then bias)."""
+        c = x.c
+        try:
+            h, dk = int(c["num_heads"]), int(c["key_dim"])
+            dv = int(c.get("value_dim") or dk)
+        except (KeyError, TypeError, ValueError):
+            raise LayerRefused("num_heads/key_dim/value_dim %r/%r/%r are not integers"
+                               % (c.get("num_heads"), c.get("key_dim"), c.get("value_dim")))
+        if min(h, dk, dv) < 1 or max(h * dk, h * dv) > LIMIT_WIDTH:
+            raise LayerRefused("num_heads %d x key_dim %d / value_dim %d outside 1..%d" % (h, dk, dv, LIMIT_WIDTH))
+        use_bias = bool(c.get("use_bias", True))
+        axes = c.get("attention_axes")
+        if axes is not None and [int(a) for a in as_list(axes)] not in ([1], [-2]):
+            raise LayerRefused("attention_axes %s: arnn attends over the steps axis only (None, 1 or -2)" % (axes,))
+        oshape = c.get("output_shape")
+        if oshape is not None and oshape != []:
+            oshape = as_list(oshape)
+            if len(oshape) != 1 or not isinstance(oshape[0], int):
+                raise LayerRefused("output_shape %s: only one output feature size is supported" % (c["output_shape"],))
+        else:
+            oshape = None
+        if len(x.ins) not in (2, 3):
+            raise LayerRefused("needs query and value (and optionally key); it is called with %d tensor%s"
+                               % (len(x.ins), "" if len(x.ins) == 1 else "s"))
+        causal, scores = self.call_flags(x)
+        w = x.named_weights()
+        x.ready()
+        q, v = x.float_input(0, rank=2), x.float_input(1, rank=2)
+        k = x.float_input(2, rank=2) if len(x.ins) > 2 else v
+        if len(x.ins) > 2 and dim(k.shape[0]) != dim(v.shape[0]):
+            raise LayerRefused("value %s and key %s have different steps" % (shape_str(v.shape), shape_str(k.shape)))
+        Dq, Dv, Dk = x.features(q), x.features(v), x.features(k)
+        Do = oshape[0] if oshape else Dq
+        order = ["query/kernel", "query/bias", "key/kernel", "key/bias", "value/kernel", "value/bias",
+                 "output/kernel", "output/bias"]
+        if not use_bias:
+            order = [n for n in order if n.endswith("kernel")]
+        if len(w) != len(order):
+            raise LayerRefused("expected %d weights (%s), found %d" % (len(order), ", ".join(order), len(w)))
+        if all(n for n, _ in w):
+            # Keras 2 names: <mha>/query/kernel:0 ... <mha>/attention_output/bias:0
+            rank = {"query": 0, "key": 1, "value": 2, "attention_output": 3, "output": 3}
+            def key_of(item):
+                parts = re.sub(r":\d+$", "", item[0]).split("/")
+                return rank.get(parts[-2], 9) if len(parts) >= 2 else 9
+            if all(key_of(i) < 9 for i in w):
+                w = sorted(w, key=key_of)  # stable: kernel stays before bias
+        arrays = [a for _, a in w]
+        want = {"query/kernel": (Dq, h, dk), "query/bias": (h, dk), "key/kernel": (Dk, h, dk), "key/bias": (h, dk),
+                "value/kernel": (Dv, h, dv), "value/bias": (h, dv), "output/kernel": (h, dv, Do),
+                "output/bias": (Do,)}
+        bad = [(n, list(a.shape), list(want[n])) for n, a in zip(order, arrays) if a.shape != want[n]]
+        if bad:
+            raise LayerRefused("weights do not match num_heads %d, key_dim %d, value_dim %d: %s" % (
+                h, dk, dv, "; ".join("%s %s, expected %s" % b for b in bad)))
+        if Do > LIMIT_WIDTH:
+            raise LayerRefused("output_shape %d exceeds %d" % (Do, LIMIT_WIDTH))
+        # A query row with no visible key (a masked query, or every key hidden):
+        # the Softmax layer of _masked_softmax adds -1e9 (tf.keras 2, Keras 3
+        # before 3.10: uniform weights); Keras 3.10's Softmax multiplies its
+        # result by the mask (zero weights). Without return_attention_scores
+        # Keras 3 takes ops.dot_product_attention instead (masked logits
+        # replaced by a large negative number: uniform).
+        zero = self.version.major >= 3 and self.version.tuple >= (3, 10, 0) and scores
+        x.emit({"op": "mha", "num_heads": h, "key_dim": dk, "value_dim": dv, "use_bias": use_bias, "output_dim": Do,
+                "causal": causal, "return_scores": scores, "empty_rows": "zero" if zero else "uniform"},
+               **dict(zip(order, arrays)))
+        outs = [Value(x.gname, [q.shape[0], Do], masked=q.masked)]
+        if scores:
+            Tq = dim(q.shape[0])
+            outs.append(Value(x.gname + ":1", [None if Tq is None else h * Tq, v.shape[0]]))
+        return outs
+
+    def attention_pool(self, x, w, v, form):
+        """The TextAttBiRNN attention pooling (eps form, W [F]) and the seed-003
+        layer (softmax form, W [F, 1]): e = tanh(x W + b), weights over the
+        steps, context = sum a_t x_t. form: stated with --custom, else from
+        the weight shapes (or --attention)."""
+        c = x.c
         F = x.features(v)
         if len(w) not in (1, 2):
             raise LayerRefused("expected weights W and optionally b, found %d" % len(w))
@@ -1126,12 +1319,90 @@ class Converter:
                 raise LayerRefused("b has shape %s, expected [T]" % (list(w[1].shape),))
             x.fix_steps(v.shape[0], b.shape[0], "the attention bias length")
             params["bias"] = b
-        form = self.attention_override or ("softmax" if seed003 else "eps")
+        form = form or self.attention_override or ("softmax" if seed003 else "eps")
         if form == "softmax" and v.masked:
             raise LayerRefused("the softmax form (seed 003 layer) does not support masking, but a mask reaches it "
                                "(Keras itself cannot run this model)")
         x.emit({"op": "attention_pool", "form": form, "epsilon": 1e-07, "bias": len(w) == 2}, **params)
         return [Value(x.gname, [v.shape[1]]), Value(x.gname + ":1", [v.shape[0]])]
+
+    def context_attention(self, x, w, v, form):
+        """The hierarchical-attention pooling (docs/custom-attention.md):
+        u_t = tanh(x_t W + b), e_t = u_t . u, a = softmax(e) or the eps form
+        exp(e) m / (sum exp(e) m + 1e-7); weights W [F, A], b [A] (optional),
+        u [A] or [A, 1], in the classes' build() order W, b, u."""
+        F = x.features(v)
+        fit = fit_context(w, F)
+        if fit is None:
+            raise LayerRefused("weights %s do not fit the context form (W [%d, A], optional b [A], u [A] or [A, 1])"
+                               % ([list(a.shape) for a in w], F))
+        W, b, u = fit
+        if "bias" in x.c and bool(x.c["bias"]) != (b is not None):
+            raise LayerRefused("config bias=%s but the file has %d weights" % (x.c["bias"], len(w)))
+        params = {"kernel": W}
+        if b is not None:
+            params["bias"] = b
+        params["context"] = u
+        x.emit({"op": "context_attention", "form": "eps" if form == "context-eps" else "softmax", "epsilon": 1e-07,
+                "use_bias": b is not None}, **params)
+        return [Value(x.gname, [v.shape[1]]), Value(x.gname + ":1", [v.shape[0]])]
+
+    def custom_attention(self, x, stated):
+        """A custom class (not a Keras layer): one of the attention forms of
+        docs/custom-attention.md when its name and weight shapes say so (or
+        --custom states the form), else refused by name."""
+        form = stated or CONTEXT_CLASSES.get(x.cls)
+        w = x.weights_or_none()
+        if form is None:
+            if len(x.ins) != 1 or not w:
+                raise LayerRefused(why_unknown(x.layer))
+            if x.ins[0] is POISON:
+                n = w[0].shape[0]
+                if fit_pool(w, n) or fit_context(w, n):
+                    raise Poisoned()
+                raise LayerRefused(why_unknown(x.layer))
+        x.one_input()
+        x.ready()
+        v = x.float_input(rank=2)
+        F = x.features(v)
+        form = stated or CONTEXT_CLASSES.get(x.cls)
+        if form in ("eps", "softmax"):
+            return self.attention_pool(x, w, v, form if stated else None)
+        if form in ("context-eps", "context-softmax"):
+            return self.context_attention(x, w, v, form)
+        if fit_pool(w, F):
+            taken = self.attention_override or ("softmax" if w[0].ndim == 2 else "eps")
+            self.warn("layer '%s': custom class %s has the weights of the attention pooling (W %s%s); converted as "
+                      "its %s form (docs/custom-attention.md; --custom %s=FORM states it)"
+                      % (x.gname, x.cls, list(w[0].shape), ", b %s" % list(w[1].shape) if len(w) > 1 else "", taken,
+                         x.cls))
+            return self.attention_pool(x, w, v, None)
+        if fit_context(w, F):
+            raise LayerRefused("custom class %s has the weights of the hierarchical-attention form (W %s ...) but its "
+                               "name does not say how it normalises: state it with --custom %s=context-softmax or "
+                               "--custom %s=context-eps (docs/custom-attention.md)"
+                               % (x.cls, list(w[0].shape), x.cls, x.cls))
+        raise LayerRefused(why_unknown(x.layer))
+
+
+def fit_pool(w, F):
+    """Weights of the attention pooling: W [F] or [F, 1], optional b [T] or [T, 1]."""
+    if len(w) not in (1, 2) or w[0].shape not in ((F,), (F, 1)):
+        return False
+    return len(w) == 1 or w[1].ndim == 1 or (w[1].ndim == 2 and w[1].shape[1] == 1)
+
+
+def fit_context(w, F):
+    """(W [F, A], b [A] or None, u [A]) of the hierarchical-attention form, or None."""
+    if len(w) not in (2, 3) or w[0].ndim != 2 or w[0].shape[0] != F:
+        return None
+    A = w[0].shape[1]
+    u = w[-1]
+    if u.shape not in ((A,), (A, 1)):
+        return None
+    if len(w) == 3 and w[1].shape != (A,):
+        return None
+    return w[0], (w[1] if len(w) == 3 else None), u.reshape(A)
 
 
 def pick_named(w, order):
@@ -1198,6 +1469,12 @@ class LayerCtx:
             raise LayerRefused("expected %d weight%s, found %d" % (n, "s" if n > 1 else "", len(w)))
         return w
 
+    def weights_or_none(self):
+        """The layer's weights; none when the file has no entry for a layer
+        that may have no weights."""
+        w = self.conv.weights.get(self.ref)
+        return [a for _, a in w] if w is not None else []
+
     def named_weights(self):
         w = self.conv.weights.get(self.ref)
         if w is None:
@@ -1255,11 +1532,15 @@ def why_unknown(layer):
         return "Keras 1 'Merge' layer (Python-configured merge), not supported; use Concatenate/Add/Multiply/..."
     if cls in ("TFOpLambda", "SlicingOpLambda"):
         return "a TensorFlow op recorded in the model (%s) is not a layer arnn can run" % cls
-    module = layer.get("module")
-    builtin = cls in KNOWN_KERAS or (isinstance(module, str) and re.match(r"(keras|tf_keras)(\.|$)", module))
-    if builtin:
+    if is_builtin(layer):
         return "Keras layer %s is not supported by arnn" % cls
-    return "custom class %s unknown (arnn runs only the Keras layers listed in docs/model-graph.md)" % cls
+    return ("custom class %s unknown (arnn runs only the Keras layers listed in docs/model-graph.md and the "
+            "attention forms of docs/custom-attention.md, which --custom %s=FORM can state)" % (cls, cls))
+
+
+def is_builtin(layer):
+    cls, module = layer.get("class_name"), layer.get("module")
+    return cls in KNOWN_KERAS or bool(isinstance(module, str) and re.match(r"(keras|tf_keras)(\.|$)", module))
 
 
 def batch_shape_of(lc):
@@ -1319,7 +1600,7 @@ def inbound_refs(layer):
         for k, v in (node.get("kwargs") or {}).items():
             found = []
             walk(v, found)
-            if found and k != "mask":
+            if found and k not in MASK_KWARGS:
                 extra.append(k)
     else:
         for entry in node:
@@ -1329,15 +1610,75 @@ def inbound_refs(layer):
                 for k, v in kw.items():
                     found = []
                     walk(v, found)
-                    if isinstance(v, list) and len(v) >= 3 and isinstance(v[0], str) and k != "mask":
+                    if isinstance(v, list) and len(v) >= 3 and isinstance(v[0], str) and k not in MASK_KWARGS:
                         extra.append(k)
-                    elif found and k != "mask":
+                    elif found and k not in MASK_KWARGS:
                         extra.append(k)
     return refs, extra
 
 
+def call_kwargs(layer):
+    """The non-tensor keyword arguments of a layer's first call: Keras 3
+    `{"args": ..., "kwargs": {...}}`; Keras 2 repeats the kwargs dict as the
+    4th item of every inbound entry."""
+    nodes = layer.get("inbound_nodes") or []
+    if not nodes:
+        return {}
+    node = nodes[0]
+    if isinstance(node, dict):
+        return node.get("kwargs") or {}
+    for entry in node:
+        if isinstance(entry, list) and len(entry) > 3 and isinstance(entry[3], dict):
+            return entry[3]
+    return {}
+
+
+def kwarg_refs(v):
+    """The tensor references inside one call argument (Keras 2 [name, node,
+    tensor] or Keras 3 __keras_tensor__)."""
+    if isinstance(v, list) and len(v) >= 3 and isinstance(v[0], str) and isinstance(v[1], int):
+        return [(v[0], int(v[1]), int(v[2]))]
+    if isinstance(v, dict):
+        cfg = v.get("config")
+        h = cfg.get("keras_history") if isinstance(cfg, dict) else v.get("keras_history")
+        if h:
+            return [(h[0], int(h[1]), int(h[2]))]
+        return [r for x in v.values() for r in kwarg_refs(x)]
+    if isinstance(v, list):
+        return [r for x in v for r in kwarg_refs(x)]
+    return []
+
+
+def mha_refs(layer, refs, extra):
+    """MultiHeadAttention is called as mha(query, value[, key]): Keras 2 records
+    the query as the inbound entry and value/key among the kwargs
+    (base_layer Node.serialize treats every argument after the first as a
+    kwarg); Keras 3 keeps positional args positional. Returns ([query, value]
+    or [query, value, key], remaining tensor kwargs)."""
+    kw = call_kwargs(layer)
+    got = {}
+    for i, k in enumerate(("query", "value", "key")):
+        r = kwarg_refs(kw.get(k)) if k in kw else []
+        if r:
+            got[k] = r[0]
+        elif i < len(refs):
+            got[k] = refs[i]
+    out = [got[k] for k in ("query", "value") if k in got]
+    if "key" in got and got["key"] != got.get("value"):
+        out.append(got["key"])
+    return out, [e for e in extra if e not in ("query", "value", "key")]
+
+
 def layer_name(layer):
     return layer.get("name") or (layer.get("config") or {}).get("name")
+
+
+def deps_of(layer):
+    """Names of the layers a layer's call reads (positional and keyword tensors)."""
+    names = [d for d, _, _ in inbound_refs(layer)[0]]
+    for v in call_kwargs(layer).values():
+        names += [d for d, _, _ in kwarg_refs(v)]
+    return names
 
 
 def topo_order(layers, by_name):
@@ -1348,7 +1689,7 @@ def topo_order(layers, by_name):
     for root in layers:
         if state.get(layer_name(root)) == 2:
             continue
-        stack = [(root, iter([by_name[d] for d, _, _ in inbound_refs(root)[0] if d in by_name]))]
+        stack = [(root, iter([by_name[d] for d in deps_of(root) if d in by_name]))]
         state[layer_name(root)] = 1
         while stack:
             layer, deps = stack[-1]
@@ -1363,13 +1704,14 @@ def topo_order(layers, by_name):
                 raise Refused("the layer graph has a cycle at '%s'" % layer_name(dep))
             if st is None:
                 state[layer_name(dep)] = 1
-                stack.append((dep, iter([by_name[d] for d, _, _ in inbound_refs(dep)[0] if d in by_name])))
+                stack.append((dep, iter([by_name[d] for d in deps_of(dep) if d in by_name])))
     return order
 
 
 # ---------------------------------------------------------------- driver
 
-def convert_config(cfg, weights, version, labels=None, padding=None, attention=None, max_steps=None, warn=None):
+def convert_config(cfg, weights, version, labels=None, padding=None, attention=None, max_steps=None, warn=None,
+                   custom=None):
     """Model config + weights reader -> (metadata dict, tensors dict)."""
     # A layer deep in the graph (an attention step_dim or per-step bias) can fix
     # the steps of an input saved without a length; shapes derived before that
@@ -1377,7 +1719,7 @@ def convert_config(cfg, weights, version, labels=None, padding=None, attention=N
     # the length known from the start.
     preset = {}
     for _ in range(3):
-        conv = Converter(weights, version, attention, preset)
+        conv = Converter(weights, version, attention, preset, custom)
         try:
             outs = conv.convert_model(cfg)
             err = None
@@ -1464,11 +1806,29 @@ def convert_config(cfg, weights, version, labels=None, padding=None, attention=N
     return meta, tensors
 
 
-def convert_file(path, config=None, labels=None, padding=None, attention=None, max_steps=None, warn=None):
+def parse_custom(items):
+    """["Class=form", ...] or {"Class": "form"} -> {"Class": "form"}; Refused on a bad entry."""
+    if isinstance(items, dict):
+        items = ["%s=%s" % kv for kv in items.items()]
+    out = {}
+    for it in items or []:
+        cls, sep, form = str(it).partition("=")
+        cls, form = cls.strip(), form.strip()
+        if not sep or not cls or form not in CUSTOM_FORMS:
+            raise Refused("--custom %r: expected CLASS=FORM with FORM one of %s" % (it, ", ".join(CUSTOM_FORMS)))
+        out[cls] = form
+    return out
+
+
+def convert_file(path, config=None, labels=None, padding=None, attention=None, max_steps=None, warn=None,
+                 custom=None):
     """Converts a Keras model file (see main()'s help for the kinds) to
-    (metadata: dict of str, tensors: dict name -> np.ndarray). Raises Refused."""
+    (metadata: dict of str, tensors: dict name -> np.ndarray). Raises Refused.
+    custom: {"ClassName": form} (or ["ClassName=form", ...]) states the
+    attention form of custom classes (docs/custom-attention.md)."""
     cfg, weights, version, desc = keras_file(path, config)
-    meta, tensors = convert_config(cfg, weights, version, labels, padding, attention, max_steps, warn)
+    meta, tensors = convert_config(cfg, weights, version, labels, padding, attention, max_steps, warn,
+                                   parse_custom(custom))
     meta["source"] = desc
     return meta, tensors
 
@@ -1495,6 +1855,7 @@ USAGE = """arnn-convert: turn a Keras model into an arnn model file (format vers
 
 usage: arnn-convert MODEL [--config MODEL.json] -o OUT.safetensors [--labels a,b,c]
                     [--padding pre|post] [--attention eps|softmax] [--max-steps N]
+                    [--custom CLASS=FORM ...]
 
 MODEL is one of
   m.h5          tf.keras 2.x / Keras 2.x model.save(), or Keras 3 legacy .h5 (architecture inside)
@@ -1509,7 +1870,10 @@ Bidirectional), Conv1D, Max/AveragePooling1D, GlobalMax/AveragePooling1D,
 Flatten, Reshape, Permute, RepeatVector, Dense, TimeDistributed(Dense),
 Activation/ReLU/LeakyReLU/PReLU/ELU/Softmax, BatchNormalization,
 LayerNormalization, Concatenate/Add/Subtract/Multiply/Average/Maximum/Minimum,
-Dot and the TextAttBiRNN Attention layer. Dropout-like layers are dropped.
+Dot, Attention, AdditiveAttention, MultiHeadAttention (over the steps axis)
+and the custom attention classes of docs/custom-attention.md (the TextAttBiRNN /
+seed-003 attention pooling under any class name, AttentionWithContext/AttLayer
+hierarchical attention). Dropout-like layers are dropped.
 Every unsupported layer is listed at once (exit status 2). Weights are written
 in plain Keras layout (CuDNN layers converted exactly as Keras converts them);
 optimizer state is ignored.
@@ -1524,6 +1888,11 @@ Options:
                     (default: detected from the layer's weights)
   --max-steps N     longest sequence a call may pass when the model's input length
                     is not fixed (default 65536)
+  --custom CLASS=FORM  the attention form of a custom class whose name arnn does not
+                    know or that is ambiguous: eps | softmax (attention pooling,
+                    W [F] or [F, 1]) | context-softmax | context-eps (hierarchical
+                    attention, W [F, A], b [A], u [A]); repeatable.
+                    See docs/custom-attention.md
 
 Requirements: Python 3 with numpy and h5py.
 Exit status: 0 on success, 2 for a usage error or a refused or unreadable model.
@@ -1547,6 +1916,7 @@ def main(argv):
     p.add_argument("--padding", choices=["pre", "post"])
     p.add_argument("--attention", choices=["eps", "softmax"])
     p.add_argument("--max-steps", type=int)
+    p.add_argument("--custom", action="append", default=[])
     p.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     warn = (lambda m: None) if a.quiet else (lambda m: sys.stderr.write("arnn-convert: %s\n" % m))
@@ -1554,7 +1924,8 @@ def main(argv):
     try:
         if a.max_steps is not None and not 1 <= a.max_steps <= MAX_STEPS:
             raise Refused("--max-steps must be 1..%d" % MAX_STEPS)
-        meta, tensors = convert_file(a.model, a.config, labels, a.padding, a.attention, a.max_steps, warn)
+        meta, tensors = convert_file(a.model, a.config, labels, a.padding, a.attention, a.max_steps, warn,
+                                     a.custom)
         data = safetensors_bytes(meta, tensors)
     except Refused as e:
         sys.stderr.write("arnn-convert: %s: %s\n" % (a.model, e))

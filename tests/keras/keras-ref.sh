@@ -2,7 +2,8 @@
 # The ctest fixtures of the Keras reference suite, run inside the build tree.
 #   keras-ref.sh setup SRCDIR WORKDIR      npm ci of the pinned TensorFlow.js into WORKDIR
 #   keras-ref.sh generate SRCDIR WORKDIR [REALDIR]
-#                                          reference models (tfjs) + their Keras files;
+#                                          reference models (tfjs, and the attention
+#                                          models of make-attention-models.py) + their Keras files;
 #                                          tfjs' predictions for the real Keras files
 # Exit 77 (ctest: skipped) when node or npm is missing.
 set -eu
@@ -30,6 +31,8 @@ setup)
 generate)
   rm -rf "$work/dumps" "$work/files" "$work/real-dumps"
   NODE_PATH="$work/node_modules" node "$src/make-models.js" "$work/dumps"
+  # the attention layers tfjs lacks: configs written in Python, numpy_ref references
+  /usr/bin/python3 "$src/make-attention-models.py" "$work/dumps"
   /usr/bin/python3 "$src/write-keras.py" "$work/dumps" "$work/files"
   if [ -n "$real" ] && [ -d "$real" ]; then
     /usr/bin/python3 "$src/real_dumps.py" "$real" "$work/real-dumps"

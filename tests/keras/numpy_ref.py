@@ -41,7 +41,44 @@ tensorflow repositories):
   (unpadded) elements in the window.
 - The TextAttBiRNN attention (docs/model-format.md section 4): eps form
   `a = exp(tanh(x.W + b)) * mask; a /= sum(a) + 1e-7`; the seed-003 form
-  (W [F, 1], b [T, 1]): `a = softmax(tanh(x.W + b))` over the steps.
+  (W [F, 1], b [T, 1]): `a = softmax(tanh(x.W + b))` over the steps. Under
+  another class name when the dump states the form (doc["custom"]).
+- Attention / AdditiveAttention: keras/src/layers/attention/attention.py
+  (Keras 3) and keras/layers/attention/base_dense_attention.py (tf.keras 2):
+  `_calculate_scores` (dot: `q k^T * scale`; concat: `concat_score_weight *
+  sum(tanh(scale * (q + k)))`; additive_attention.py: `sum(scale *
+  tanh(q + k))`), `_calculate_score_mask` / `_lower_triangular_mask` (key j
+  visible to query i when the value mask keeps it and, causal, j <= i: row
+  index >= column index), `_apply_scores` (`scores -= 1e9 * padding_mask`,
+  softmax, `matmul(weights, value)`), then `result *= q_mask`; the key's
+  own mask is not used (only mask[0] and mask[1] are read); output mask =
+  the query's (compute_mask returns mask[0]). Causal from the constructor
+  argument `causal` (tf.keras <= 2.9) or the call's `use_causal_mask`.
+- `scores - 1e9` in float32: for |s| < 32 it rounds to exactly -1e9, so a
+  query row with no visible key gets uniform weights over all Tv keys
+  (reproduced here as such); a masked key next to a visible one gets
+  exp(-1e9 - max) = 0.
+- MultiHeadAttention: keras/src/layers/attention/multi_head_attention.py
+  (Keras 3) and keras/layers/attention/multi_head_attention.py (tf.keras 2):
+  projections by EinsumDense (query "abc,cde->abde", kernel [D, h, dk],
+  bias [h, dk]; output "abcd,cde->abe", kernel [h, dv, out]);
+  `_compute_attention`: `query *= 1/sqrt(key_dim)`, scores
+  einsum("aecd,abcd->acbe", key, query) = [B, h, Tq, Tv], `_masked_softmax`
+  (the Softmax layer: `inputs += (1 - mask) * -1e9`), einsum("acbe,aecd->abcd")
+  with the values, output projection. `_compute_attention_mask`: the auto
+  mask ANDs query_mask [B, Tq, 1], value_mask [B, 1, Tv], key_mask and the
+  causal mask [1, Tq, Tv] (row >= column): a masked query row sees no key
+  (uniform weights, not zeroed: MultiHeadAttention does not multiply its
+  output by the query mask); output mask = the query's. Keras >= 3.10's
+  Softmax (keras/src/layers/activations/softmax.py) multiplies its result by
+  the mask, zeroing such a row, on the path that returns the scores; without
+  them Keras 3 calls ops.dot_product_attention (masked logits replaced by a
+  large negative number: uniform).
+- The hierarchical-attention pooling (AttentionWithContext / AttLayer,
+  docs/custom-attention.md): `uit = tanh(x W + b)`, `ait = uit . u`;
+  eps form `a = exp(ait) * mask / (sum(exp(ait) * mask) + 1e-7)` (the
+  classes' `K.exp`, `a *= K.cast(mask)`, `a /= K.sum(a) + K.epsilon()`),
+  softmax form `a = softmax(ait)` over the kept steps.
 """
 import json
 import math
@@ -336,6 +373,53 @@ def _inbound(layer):
     return out
 
 
+def inbound_all(layer):
+    """_inbound plus, for MultiHeadAttention(query, value, key), the value and
+    key Keras 2 records among the kwargs (Node.serialize treats every
+    argument after the first as a kwarg) or Keras 3 passes by keyword;
+    key dropped when it is the value tensor."""
+    refs = _inbound(layer)
+    if layer.get("class_name") != "MultiHeadAttention":
+        return refs
+    kw = _call_kwargs(layer)
+    got = {}
+    for i, k in enumerate(("query", "value", "key")):
+        r = _tensor_ref(kw.get(k)) if k in kw else None
+        if r is not None:
+            got[k] = r
+        elif i < len(refs):
+            got[k] = refs[i]
+    out = [got["query"], got["value"]]
+    if "key" in got and got["key"] != got["value"]:
+        out.append(got["key"])
+    return out
+
+
+def _call_kwargs(layer):
+    """The keyword arguments of the layer's first call (Keras 2: the dict of
+    every inbound entry; Keras 3: the node's kwargs)."""
+    nodes = layer.get("inbound_nodes") or []
+    if not nodes:
+        return {}
+    node = nodes[0]
+    if isinstance(node, dict):
+        return node.get("kwargs") or {}
+    for e in node:
+        if len(e) > 3 and isinstance(e[3], dict):
+            return e[3]
+    return {}
+
+
+def _tensor_ref(v):
+    """A tensor call argument -> (layer, node, tensor), or None."""
+    if isinstance(v, list) and len(v) >= 3 and isinstance(v[0], str):
+        return (v[0], v[1], v[2])
+    if isinstance(v, dict) and v.get("class_name") == "__keras_tensor__":
+        h = v["config"]["keras_history"]
+        return (h[0], h[1], h[2])
+    return None
+
+
 def _refs(v):
     """output_layers / input_layers: [name, node, tensor] or a list of them."""
     if v and isinstance(v[0], str):
@@ -344,12 +428,16 @@ def _refs(v):
 
 
 class Model:
-    def __init__(self, cfg, weights, keras_major):
+    def __init__(self, cfg, weights, keras_major, custom=None, version=None):
         """cfg: {'class_name', 'config'}; weights: layer name -> [arrays]
-        (a nested model's entry holds all its layers' weights in order)."""
+        (a nested model's entry holds all its layers' weights in order);
+        custom: custom class name -> attention form (eps, softmax,
+        context-eps, context-softmax)."""
         self.cfg = cfg
         self.weights = weights
         self.km = keras_major
+        self.custom = dict(custom or {})
+        self.version = tuple(version) if version else (keras_major, 6 if keras_major >= 3 else 15, 0)
 
     def layer_list(self):
         c = self.cfg["config"]
@@ -379,7 +467,7 @@ class Model:
             name = L.get("name") or L["config"]["name"]
             if L["class_name"] == "InputLayer":
                 continue
-            ins = [vals[(n, t)] for n, _, t in _inbound(L)]
+            ins = [vals[(n, t)] for n, _, t in inbound_all(L)]
             ys, ms = self.apply(L, [v for v, _ in ins], [mk for _, mk in ins])
             for k, (y, mk) in enumerate(zip(ys, ms)):
                 vals[(name, k)] = (y, mk)
@@ -395,7 +483,7 @@ class Model:
         if cls in IDENTITY:
             return [x], [m]
         if cls in ("Sequential", "Model", "Functional"):
-            sub = Model(L, nested_weights(L, w), km)
+            sub = Model(L, nested_weights(L, w), km, self.custom, self.version)
             ys, ms = sub.call(xs, masks)
             return ys, ms
         if cls == "Embedding":
@@ -486,8 +574,19 @@ class Model:
             return [y], [mo]
         if cls == "Dot":
             return [dot(c, xs)], [None]
-        if cls == "Attention" and "use_scale" not in c and "score_mode" not in c:
+        if cls in self.custom:
+            form = self.custom[cls]
+            if form.startswith("context-"):
+                return list(context_attention(w, x, m, form[len("context-"):])), [None, None]
+            return list(attention(c, w, x, m, form, both=True)), [None, None]
+        if cls == "Attention" and "use_scale" not in c and "score_mode" not in c and len(xs) == 1:
             return [attention(c, w, x, m)], [None]
+        if cls in ("Attention", "AdditiveAttention"):
+            ys = dense_attention(L, c, w, xs, masks, "additive" if cls == "AdditiveAttention" else "dot")
+            return ys, [m] + [None] * (len(ys) - 1)
+        if cls == "MultiHeadAttention":
+            ys = multi_head_attention(L, c, w, xs, masks, self.version)
+            return ys, [m] + [None] * (len(ys) - 1)
         raise NotImplementedError("layer class %s" % cls)
 
     def apply_inner(self, inner, w, x, m):
@@ -526,8 +625,14 @@ def weight_count(L):
         return 2 + int(c.get("center", True)) + int(c.get("scale", True))
     if cls == "LayerNormalization":
         return int(c.get("center", True)) + int(c.get("scale", True))
+    if cls == "Attention" and ("use_scale" in c or "score_mode" in c):
+        return int(bool(c.get("use_scale"))) + int(c.get("score_mode") == "concat")
     if cls == "Attention":
         return 2 if c.get("bias", True) else 1
+    if cls == "AdditiveAttention":
+        return int(bool(c.get("use_scale", True)))
+    if cls == "MultiHeadAttention":
+        return 8 if c.get("use_bias", True) else 4
     return 0
 
 
@@ -542,21 +647,135 @@ def nested_weights(L, flat):
     return out
 
 
-def attention(c, w, x, mask):
+def attention(c, w, x, mask, form=None, both=False):
     Bn, T, F = x.shape
     W = w[0].reshape(F)
     e = x @ W
     if len(w) > 1:
         e = e + w[1].reshape(T)
     e = np.tanh(e)
-    if w[0].ndim == 2:  # the seed-003 layer: softmax over the steps, no mask
+    form = form or ("softmax" if w[0].ndim == 2 else "eps")
+    if form == "softmax":  # the seed-003 layer: softmax over the steps, no mask
         a = softmax(e, 1)
     else:
         a = np.exp(e)
         if mask is not None:
             a = a * mask
         a = a / (a.sum(axis=1, keepdims=True) + 1e-7)
-    return (x * a[..., None]).sum(axis=1)
+    out = (x * a[..., None]).sum(axis=1)
+    return (out, a) if both else out
+
+
+def context_attention(w, x, mask, form):
+    """AttentionWithContext / AttLayer (weights W [F, A], b [A], u [A] or
+    [A, 1], or W, u without bias): uit = tanh(x W + b); ait = uit . u."""
+    W = w[0]
+    b = w[1] if len(w) == 3 else 0.0
+    u = w[-1].reshape(-1)
+    e = np.tanh(x @ W + b) @ u
+    if form == "eps":
+        a = np.exp(e)
+        if mask is not None:
+            a = a * mask
+        a = a / (a.sum(axis=1, keepdims=True) + 1e-7)
+    else:
+        keep = np.ones(e.shape, bool) if mask is None else mask.astype(bool)
+        z = np.where(keep, e, -np.inf)
+        a = np.exp(z - z.max(axis=1, keepdims=True)) * keep
+        a = a / a.sum(axis=1, keepdims=True)
+    return (x * a[..., None]).sum(axis=1), a
+
+
+def _score_mask(Bn, Tq, Tv, v_mask, causal):
+    """[B, Tq, Tv] visibility: the value mask (Attention._calculate_score_mask
+    expands it to [B, 1, Tv]) AND the lower-triangular causal mask
+    (row index >= column index, cumsum of ones in both axes)."""
+    m = np.ones((Bn, Tq, Tv), bool)
+    if v_mask is not None:
+        m &= v_mask.astype(bool)[:, None, :]
+    if causal:
+        m &= np.tril(np.ones((Tq, Tv), bool))[None]
+    return m
+
+
+def masked_softmax(s, m):
+    """Softmax over the last axis with hidden positions at `s - 1e9` as
+    float32 Keras computes it: exactly 0 where another position is visible,
+    uniform over the whole row when none is (see the module docstring)."""
+    none = ~m.any(axis=-1, keepdims=True)
+    z = np.where(m | none, np.where(none, 0.0, s), -np.inf)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def dense_attention(L, c, w, xs, masks, kind):
+    """Keras Attention ("dot") / AdditiveAttention ("additive"); returns
+    [output] or [output, scores] (return_attention_scores)."""
+    q, v = xs[0], xs[1]
+    k = xs[2] if len(xs) > 2 else v
+    q_mask, v_mask = masks[0], masks[1]
+    kw = _call_kwargs(L)
+    causal = bool(c.get("causal", False)) or bool(kw.get("use_causal_mask", False))
+    ws = list(w)
+    use_scale = c.get("use_scale", kind == "additive")
+    qk = q[:, :, None, :] + k[:, None, :, :]
+    if kind == "dot":
+        scale = ws.pop(0).reshape(()) if use_scale else None
+        if c.get("score_mode", "dot") == "dot":
+            s = q @ np.transpose(k, (0, 2, 1))
+            if scale is not None:
+                s = s * scale
+        else:
+            cw = ws.pop(0).reshape(())
+            s = cw * np.tanh(qk if scale is None else scale * qk).sum(axis=-1)
+    else:
+        scale = ws.pop(0).reshape(-1) if use_scale else 1.0
+        s = (scale * np.tanh(qk)).sum(axis=-1)
+    a = masked_softmax(s, _score_mask(q.shape[0], q.shape[1], v.shape[1], v_mask, causal))
+    out = a @ v
+    if q_mask is not None:
+        out = out * q_mask[..., None]
+    return [out, a] if kw.get("return_attention_scores", False) else [out]
+
+
+def multi_head_attention(L, c, w, xs, masks, version=(2, 15, 0)):
+    """Keras MultiHeadAttention over the steps axis; returns [output] or
+    [output, scores [B, h, Tq, Tv]]. A query row with no visible key gets
+    uniform weights, or zero weights in Keras >= 3.10 when the scores are
+    returned (its Softmax layer multiplies the result by the mask; without
+    scores Keras 3 calls ops.dot_product_attention, which replaces masked
+    logits by a large negative number: uniform)."""
+    q, v = xs[0], xs[1]
+    k = xs[2] if len(xs) > 2 else v
+    q_mask, v_mask = masks[0], masks[1]
+    k_mask = masks[2] if len(xs) > 2 else None
+    kw = _call_kwargs(L)
+    h, dk = c["num_heads"], c["key_dim"]
+    use_bias = c.get("use_bias", True)
+    ws = list(w)
+
+    def proj(x):
+        kern = ws.pop(0)
+        y = np.einsum("btd,dhk->bthk", x, kern)
+        return y + ws.pop(0) if use_bias else y
+    Q = proj(q) / math.sqrt(float(dk))
+    K = proj(k)
+    V = proj(v)
+    s = np.einsum("bshk,bthk->bhts", K, Q)
+    Bn, Tq, Tv = q.shape[0], q.shape[1], v.shape[1]
+    m = _score_mask(Bn, Tq, Tv, v_mask, bool(kw.get("use_causal_mask", False)))
+    if q_mask is not None:
+        m &= q_mask.astype(bool)[:, :, None]
+    if k_mask is not None:
+        m &= k_mask.astype(bool)[:, None, :]
+    a = masked_softmax(s, m[:, None])
+    if tuple(version) >= (3, 10, 0) and kw.get("return_attention_scores", False):
+        a = a * m[:, None].any(axis=-1, keepdims=True)
+    o = np.einsum("bhts,bshv->bthv", a, V)
+    out = np.einsum("bthv,hvo->bto", o, ws.pop(0))
+    if use_bias:
+        out = out + ws.pop(0)
+    return [out, a] if kw.get("return_attention_scores", False) else [out]
 
 
 def keras_major_of(version, default=2):
@@ -617,6 +836,8 @@ def _k3_weights(root, cfg):
                 ws += _k3_vars(sg["cell"] if "cell" in sg else sg)
         elif "cell" in g:
             ws = _k3_vars(g["cell"])
+        elif cls == "MultiHeadAttention":
+            ws = [a for sub in ("query_dense", "key_dense", "value_dense", "output_dense") for a in _k3_vars(g[sub])]
         else:
             ws = _k3_vars(g)
         out[L["config"]["name"]] = ws
@@ -659,7 +880,10 @@ def run_dump(doc, keras_major):
     for x in doc["inputs"]:
         a = np.asarray(x["data"]).reshape(x["shape"])
         inputs.append(a.astype(np.int64) if x["dtype"] == "int32" else a.astype(np.float32).astype(np.float64))
-    return Model(doc["config"], weights, keras_major).run(inputs)
+    version = None
+    if keras_major >= 3 and doc.get("k3_version"):
+        version = [int(v) for v in doc["k3_version"].split(".")[:3]]
+    return Model(doc["config"], weights, keras_major, doc.get("custom"), version).run(inputs)
 
 
 if __name__ == "__main__":

@@ -193,7 +193,7 @@ def compare(name, layout, got, ref):
 _converter = None
 
 
-def convert(args, src, config, out):
+def convert(args, src, config, out, custom=None):
     """The converter's own module, in this process (tools/arnn-convert is a
     thin wrapper of it): a Python start-up per file would dominate the run."""
     global _converter
@@ -202,7 +202,7 @@ def convert(args, src, config, out):
         import arnn_convert
         _converter = arnn_convert
     try:
-        meta, tensors = _converter.convert_file(src, config=config, warn=lambda m: None)
+        meta, tensors = _converter.convert_file(src, config=config, warn=lambda m: None, custom=custom)
         data = _converter.safetensors_bytes(meta, tensors)
     except _converter.Refused as e:
         return 2, "arnn-convert: %s: %s" % (src, e)
@@ -318,7 +318,8 @@ def main():
     # conversions in this process, one at a time (h5py is not thread-parallel)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         conv = [pool.submit(convert, args, e["file"], e["config"],
-                            os.path.join(args.workdir, "%s.%s.arnn" % (e["model"], e["layout"]))) for e in todo]
+                            os.path.join(args.workdir, "%s.%s.arnn" % (e["model"], e["layout"])), e.get("custom"))
+                for e in todo]
     for ent, fut in zip(todo, conv):
         name, layout = ent["model"], ent["layout"]
         ref, inputs = refs.get(ent["dump"], ent["keras_major"])

@@ -181,7 +181,7 @@ def tensor_shapes(doc, cfg2):
     for wd in doc["weights"]:
         weights.setdefault(wd["layer"], []).append(np.asarray(wd["data"]).reshape(wd["shape"]))
     inputs = [np.asarray(x["data"]).reshape(x["shape"]) for x in doc["inputs"]]
-    root = Tracing(cfg2, weights, 2)
+    root = Tracing(cfg2, weights, 2, doc.get("custom"))
     root.run(inputs)
     if cfg2["class_name"] != "Sequential":
         for (name, _, t), x in zip(numpy_ref._refs(cfg2["config"]["input_layers"]), inputs):
@@ -224,10 +224,35 @@ def k3_layer_config(L, shapes, input_dtypes):
         c["layer"] = {"module": "keras.layers", "class_name": inner["class_name"], "config": inner["config"],
                       "registered_name": None}
     out = {"module": "keras.layers", "class_name": cls, "config": c, "registered_name": None}
-    if cls == "Attention":  # the custom layer, as Keras 3 writes an unregistered-module class
+    if (cls == "Attention" and "use_scale" not in c) or cls in CUSTOM:
+        # a custom layer, as Keras 3 writes an unregistered-module class
         out["module"] = None
-        out["registered_name"] = "Attention"
+        out["registered_name"] = cls
     return out
+
+
+CUSTOM = set()  # the custom class names of the model being written (doc["custom"])
+
+
+def k3_call(L, ts):
+    """Keras 3 inbound node of a layer called on tensors ts: Attention-like
+    layers take the list [query, value(, key)] as one argument,
+    MultiHeadAttention takes query, value positionally and key by keyword
+    (with the `<arg>_mask` arguments Layer.__call__ adds); the call's flags
+    (return_attention_scores, use_causal_mask) as the Keras 2 entry holds them."""
+    kw2 = numpy_ref._call_kwargs(L)
+    flags = {k: v for k, v in kw2.items() if k in ("return_attention_scores", "use_causal_mask")}
+    cls = L["class_name"]
+    if cls == "MultiHeadAttention":
+        kwargs = {"query_mask": None, "value_mask": None}
+        if len(ts) > 2:
+            kwargs["key"] = ts[2]
+            kwargs["key_mask"] = None
+        kwargs.update(flags)
+        return {"args": ts[:2], "kwargs": kwargs}
+    if cls in ("Attention", "AdditiveAttention") and len(ts) > 1:
+        return {"args": [ts], "kwargs": dict({"mask": [None] * len(ts)}, **flags)}
+    return {"args": [ts[0]] if len(ts) == 1 else [ts], "kwargs": {}}
 
 
 def k3_tensor(ref, shapes, dtypes):
@@ -261,12 +286,12 @@ def k3_model_config(cfg2, shapes, dtypes, top=True):
         else:
             d = k3_layer_config(L, shapes, dtypes)
         d["name"] = L["config"]["name"]
-        refs = numpy_ref._inbound(L)
+        refs = numpy_ref.inbound_all(L)
         if not refs:
             d["inbound_nodes"] = []
         else:
             ts = [k3_tensor(r, shapes, dtypes) for r in refs]
-            d["inbound_nodes"] = [{"args": [ts[0]] if len(ts) == 1 else [ts], "kwargs": {}}]
+            d["inbound_nodes"] = [k3_call(L, ts)]
         out_layers.append(d)
 
     def refs(v):
@@ -320,6 +345,13 @@ def write_k3_weight_tree(g, cfg2, by, flat=None):
         elif cls == "TimeDistributed":
             vars_group(h.create_group("layer"), ws)
             vars_group(h, [])
+        elif cls == "MultiHeadAttention":
+            # Keras 3 saves the four EinsumDense sublayers under the layer's
+            # attributes query_dense, key_dense, value_dense, output_dense
+            n = len(ws) // 4
+            for i, sub in enumerate(("query_dense", "key_dense", "value_dense", "output_dense")):
+                vars_group(h.create_group(sub), ws[i * n:(i + 1) * n])
+            vars_group(h, [])
         else:
             vars_group(h, ws)
 
@@ -331,6 +363,8 @@ def vars_group(g, arrays):
 
 
 def k3_files(doc):
+    CUSTOM.clear()
+    CUSTOM.update(doc.get("custom") or {})
     cfg2 = tf2_config(doc)
     shapes = tensor_shapes(doc, cfg2)
     dtypes = {}
@@ -349,7 +383,8 @@ def write_k3_keras(doc, outdir):
     cfg3, weights = k3_files(doc)
     path = os.path.join(outdir, "model.keras")
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("metadata.json", json.dumps({"keras_version": K3_VERSION, "date_saved": "2025-01-01@00:00:00"}))
+        z.writestr("metadata.json", json.dumps({"keras_version": doc.get("k3_version") or K3_VERSION,
+                                                "date_saved": "2025-01-01@00:00:00"}))
         z.writestr("config.json", json.dumps(cfg3))
         z.writestr("model.weights.h5", weights)
     return path, None
@@ -388,7 +423,8 @@ def main(argv):
             os.makedirs(d, exist_ok=True)
             path, cpath = fn(doc, d)
             manifest.append({"model": name, "layout": layout, "file": path, "config": cpath, "keras_major": major,
-                             "dump": os.path.join(dumpdir, name + ".json")})
+                             "dump": os.path.join(dumpdir, name + ".json"),
+                             "custom": doc.get("convert_custom") or None})
     with open(os.path.join(outdir, "manifest.json"), "w") as fh:
         json.dump(manifest, fh, indent=1)
     print("write-keras: %d files for %d models in %s" % (len(manifest), len({m["model"] for m in manifest}), outdir))

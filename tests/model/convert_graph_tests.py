@@ -65,10 +65,13 @@ class Model:
         self.inputs.append(name)
         return name
 
-    def add(self, cls, name, inputs, weights=(), **config):
+    def add(self, cls, name, inputs, weights=(), call=None, kw_tensors=None, module=None, **config):
+        """call: the call's keyword arguments; kw_tensors: tensors passed by
+        keyword (MultiHeadAttention value/key); module: Keras 3 module."""
         config = dict(config, name=name)
-        self.layers.append(Layer(cls, name, config, [inputs] if isinstance(inputs, str) else list(inputs or []),
-                                 list(weights)))
+        l = Layer(cls, name, config, [inputs] if isinstance(inputs, str) else list(inputs or []), list(weights))
+        l.call, l.kw_tensors, l.module = dict(call or {}), dict(kw_tensors or {}), module
+        self.layers.append(l)
         return name
 
     def nest(self, model, inputs):
@@ -96,22 +99,32 @@ class Model:
             if l.cls == "InputLayer" and not k3:
                 c["batch_input_shape"] = c.pop("batch_shape")
             d = {"class_name": l.cls, "config": c, "name": l.name}
+            call = getattr(l, "call", {}) or {}
+            kwt = getattr(l, "kw_tensors", {}) or {}
+
+            def k3t(n):
+                return {"class_name": "__keras_tensor__", "config": {"shape": [None], "dtype": "float32",
+                                                                      "keras_history": [n.split(":")[0], 0,
+                                                                                        int(n.split(":")[1])
+                                                                                        if ":" in n else 0]}}
             if k3:
-                d["module"] = "keras.layers" if l.cls not in ("Attention", "MyLayer") else None
+                mod = getattr(l, "module", None)
+                d["module"] = mod if mod is not None else ("keras.layers" if l.cls not in ("Attention", "MyLayer")
+                                                           and l.cls not in CUSTOM_CLASSES else None)
                 d["registered_name"] = None
                 if not l.inputs:
                     d["inbound_nodes"] = []
                 else:
-                    ts = [{"class_name": "__keras_tensor__", "config": {"shape": [None], "dtype": "float32",
-                                                                         "keras_history": [n.split(":")[0], 0,
-                                                                                           int(n.split(":")[1])
-                                                                                           if ":" in n else 0]}}
-                          for n in l.inputs]
-                    d["inbound_nodes"] = [{"args": [ts] if len(ts) > 1 else ts, "kwargs": {"training": False}}]
+                    ts = [k3t(n) for n in l.inputs]
+                    kw = dict({"training": False}, **call)
+                    kw.update({k: k3t(n) for k, n in kwt.items()})
+                    d["inbound_nodes"] = [{"args": [ts] if len(ts) > 1 else ts, "kwargs": kw}]
             else:
                 # a nested model called in the outer model gets node index 1 (0 is its own graph)
+                kw = dict(call)
+                kw.update({k: [n.split(":")[0], 0, int(n.split(":")[1]) if ":" in n else 0] for k, n in kwt.items()})
                 d["inbound_nodes"] = [] if not l.inputs else [[[n.split(":")[0], 0, int(n.split(":")[1])
-                                                                 if ":" in n else 0, {}] for n in l.inputs]]
+                                                                 if ":" in n else 0, kw] for n in l.inputs]]
             out.append(d)
 
         def refs(names):
@@ -160,6 +173,10 @@ class Model:
                 write_vars(h, path + "/cell", arrays)
             elif l.cls == "TimeDistributed":
                 write_vars(h, path + "/layer", arrays)
+            elif l.cls == "MultiHeadAttention":
+                n = len(arrays) // 4
+                for i, sub in enumerate(("query_dense", "key_dense", "value_dense", "output_dense")):
+                    write_vars(h, path + "/" + sub, arrays[i * n:(i + 1) * n])
             else:
                 write_vars(h, path, arrays)
 
@@ -188,6 +205,10 @@ class Model:
             z.writestr("config.json", json.dumps(self.config(True)))
             z.writestr("model.weights.h5", buf.getvalue())
         return path
+
+
+CUSTOM_CLASSES = {"AttentionWithContext", "AttLayer", "SentenceAttention", "AttentionPooling", "Attention_layer",
+                  "Weird"}
 
 
 def write_vars(h, path, arrays):
@@ -750,6 +771,172 @@ def test_refusals(t):
     t.refused(m.save_h5(t.path("conflict.h5")), ["'att' (Attention)", "fixed number of steps"])
 
 
+def model_attention():
+    """Attention (dot, concat, 3 inputs, causal ctor/kwarg, scores), AdditiveAttention
+    and MultiHeadAttention (value/key by keyword in Keras 2, positional in Keras 3)."""
+    m = Model("att")
+    m.input("ids", [8], "int32")
+    m.input("x", [8, 4])
+    m.add("Embedding", "emb", "ids", [("embeddings", rnd(20, 4))], input_dim=20, output_dim=4, mask_zero=True)
+    m.add("Attention", "a_dot", ["emb", "emb"], [], use_scale=False, score_mode="dot", dropout=0.0)
+    sc, cw = np.array(0.7, np.float32), np.array(1.3, np.float32)
+    m.add("Attention", "a_cat", ["x", "emb", "x"], [("scale", sc), ("concat_score_weight", cw)],
+          call={"use_causal_mask": True, "return_attention_scores": True}, use_scale=True, score_mode="concat",
+          dropout=0.0)
+    m.add("Attention", "a_old", ["x", "x"], [], causal=True, dropout=0.0, use_scale=False)
+    ad = rnd(4)
+    m.add("AdditiveAttention", "add", ["x", "emb"], [("scale", ad)], call={"return_attention_scores": True},
+          use_scale=True, dropout=0.0)
+    m.add("AdditiveAttention", "add2", ["x", "x"], [], use_scale=False, dropout=0.0)
+    mw = [("query/kernel", rnd(4, 2, 3)), ("query/bias", rnd(2, 3)), ("key/kernel", rnd(4, 2, 3)),
+          ("key/bias", rnd(2, 3)), ("value/kernel", rnd(4, 2, 5)), ("value/bias", rnd(2, 5)),
+          ("attention_output/kernel", rnd(2, 5, 6)), ("attention_output/bias", rnd(6))]
+    m.add("MultiHeadAttention", "mha", "x", mw, kw_tensors={"value": "emb"},
+          call={"use_causal_mask": True, "return_attention_scores": True}, num_heads=2, key_dim=3, value_dim=5,
+          use_bias=True, output_shape=[6], attention_axes=None, dropout=0.0)
+    mw2 = [("query/kernel", rnd(4, 4, 2)), ("key/kernel", rnd(4, 4, 2)), ("value/kernel", rnd(4, 4, 2)),
+           ("attention_output/kernel", rnd(4, 2, 4))]
+    m.add("MultiHeadAttention", "mha2", "x", mw2, kw_tensors={"value": "x", "key": "emb"}, num_heads=4, key_dim=2,
+          value_dim=None, use_bias=False, output_shape=None, attention_axes=[1], dropout=0.0)
+    m.outputs = ["a_dot", "a_cat", "a_cat:1", "a_old", "add", "add:1", "add2", "mha", "mha:1", "mha2"]
+    return m, {"sc": sc, "cw": cw, "ad": ad, "mw": mw, "mw2": mw2}
+
+
+def test_attention(t):
+    for k3 in (False, True):
+        m, w = model_attention()
+        if k3:
+            # Keras 3 calls MultiHeadAttention with query and value positionally
+            for l in m.layers:
+                if l.cls == "MultiHeadAttention":
+                    l.inputs = [l.inputs[0], l.kw_tensors.pop("value")]
+            m.layers = [l for l in m.layers if l.name != "a_old"]  # Keras 3 has no `causal` argument
+            m.outputs = [o for o in m.outputs if o != "a_old"]
+        path = m.save_keras(t.path("att.keras"), "3.10.1") if k3 else m.save_h5(t.path("att.h5"), "2.15.0")
+        meta, g, tensors = t.convert(path)
+        if g is None:
+            continue
+        t.check(g["outputs"] == m.outputs, "att: outputs %s" % g["outputs"])
+        t.layer(g, "a_dot", op="dot_attention", inputs=["emb", "emb"], score_mode="dot", use_scale=False,
+                causal=False, return_scores=False)
+        t.layer(g, "a_cat", op="dot_attention", inputs=["x", "emb", "x"], score_mode="concat", use_scale=True,
+                causal=True, return_scores=True)
+        t.tensor(tensors, "a_cat/scale", [0.7])
+        t.tensor(tensors, "a_cat/concat_score_weight", [1.3])
+        if not k3:
+            t.layer(g, "a_old", op="dot_attention", causal=True, return_scores=False)
+        t.layer(g, "add", op="additive_attention", inputs=["x", "emb"], use_scale=True, causal=False,
+                return_scores=True)
+        t.tensor(tensors, "add/scale", w["ad"])
+        t.layer(g, "add2", op="additive_attention", use_scale=False)
+        t.check("add2/scale" not in tensors, "att: add2 has a scale tensor")
+        t.layer(g, "mha", op="mha", inputs=["x", "emb"], num_heads=2, key_dim=3, value_dim=5, use_bias=True,
+                output_dim=6, causal=True, return_scores=True, empty_rows="zero" if k3 else "uniform")
+        for (n, a), p in zip(w["mw"], ("query/kernel", "query/bias", "key/kernel", "key/bias", "value/kernel",
+                                       "value/bias", "output/kernel", "output/bias")):
+            t.tensor(tensors, "mha/" + p, a)
+        t.layer(g, "mha2", op="mha", inputs=["x", "x", "emb"], num_heads=4, key_dim=2, value_dim=2, use_bias=False,
+                output_dim=4, causal=False, return_scores=False, empty_rows="uniform")
+        t.tensor(tensors, "mha2/output/kernel", w["mw2"][3][1])
+        t.check("mha2/query/bias" not in tensors, "att: mha2 has biases")
+
+
+def test_custom_attention(t):
+    """The custom attention forms: by class name and weight shapes, --custom, refusals."""
+    def model(cls, weights, T=8, mask=True, **cfg):
+        m = Model("c")
+        m.input("ids", [T], "int32")
+        m.add("Embedding", "emb", "ids", [("embeddings", rnd(20, 4))], input_dim=20, output_dim=4, mask_zero=mask)
+        m.add(cls, "att", "emb", weights, **cfg)
+        m.add("Dense", "out", "att", [("kernel", rnd(4, 1)), ("bias", rnd(1))], units=1)
+        m.outputs = ["out"]
+        return m
+    W, b, u = rnd(4, 6), rnd(6), rnd(6, 1)
+    for k3 in (False, True):
+        def save(m, name):
+            return m.save_keras(t.path(name + ".keras")) if k3 else m.save_h5(t.path(name + ".h5"))
+        meta, g, tensors = t.convert(save(model("AttentionWithContext", [("W", W), ("b", b), ("u", u[:, 0])],
+                                                bias=True), "awc"))
+        if g:
+            t.layer(g, "att", op="context_attention", form="eps", epsilon=1e-07, use_bias=True)
+            t.tensor(tensors, "att/kernel", W)
+            t.tensor(tensors, "att/bias", b)
+            t.tensor(tensors, "att/context", u[:, 0])
+        meta, g, tensors = t.convert(save(model("AttLayer", [("W", W), ("u", u)], bias=False), "attlayer"))
+        if g:
+            t.layer(g, "att", op="context_attention", form="eps", use_bias=False)
+            t.tensor(tensors, "att/context", u[:, 0])
+        # an unknown name with the context weights: refused until the form is stated
+        path = save(model("SentenceAttention", [("W", W), ("b", b), ("u", u)]), "sent")
+        t.refused(path, ["'att' (SentenceAttention)", "--custom SentenceAttention=context-softmax"])
+        meta, g, tensors = t.convert(path, custom=["SentenceAttention=context-softmax"])
+        if g:
+            t.layer(g, "att", op="context_attention", form="softmax", use_bias=True)
+        meta, g, tensors = t.convert(path, custom={"SentenceAttention": "context-eps"})
+        if g:
+            t.layer(g, "att", op="context_attention", form="eps")
+        # the attention pooling under any name (eps: W [F], b [T]; softmax: W [F, 1], b [T, 1])
+        meta, g, tensors = t.convert(save(model("AttentionPooling", [("W", rnd(4)), ("b", rnd(8))]), "pool"))
+        if g:
+            t.layer(g, "att", op="attention_pool", form="eps", bias=True)
+        meta, g, tensors = t.convert(save(model("Attention_layer", [("W", rnd(4, 1)), ("b", rnd(8, 1))], mask=False),
+                                          "pool3"))
+        if g:
+            t.layer(g, "att", op="attention_pool", form="softmax", bias=True)
+        meta, g, tensors = t.convert(save(model("Attention_layer", [("W", rnd(4, 1))], mask=False), "pool4"),
+                                     custom=["Attention_layer=eps"])
+        if g:
+            t.layer(g, "att", op="attention_pool", form="eps", bias=False)
+        # stated forms that do not fit the weights, unknown forms, weights of no known form
+        t.refused(save(model("AttentionPooling", [("W", rnd(4)), ("b", rnd(8))]), "pool5"),
+                  ["'att' (AttentionPooling)", "do not fit the context form"], custom=["AttentionPooling=context-eps"])
+        t.refused(path, ["--custom", "expected CLASS=FORM"], custom=["SentenceAttention=dot"])
+        t.refused(save(model("Weird", [("W", rnd(4, 3, 2))]), "weird"), ["'att' (Weird): custom class Weird unknown",
+                                                                          "--custom Weird=FORM"])
+        t.refused(save(model("AttentionWithContext", [("W", rnd(4, 6)), ("b", rnd(5)), ("u", rnd(6))]), "awc-bad"),
+                  ["'att' (AttentionWithContext)", "do not fit the context form"])
+
+
+def test_attention_refusals(t):
+    m = Model("attbad")
+    m.input("x", [6, 4])
+    m.input("y", [6, 3])
+    m.add("Masking", "mk", "x", mask_value=0.0)
+    m.add("Attention", "one", ["x"], [], use_scale=False, score_mode="dot")
+    m.add("Attention", "dims", ["x", "y"], [], use_scale=False, score_mode="dot")
+    m.add("Attention", "mode", ["x", "x"], [], use_scale=False, score_mode="general")
+    m.add("Attention", "keymask", ["x", "x", "mk"], [], use_scale=False, score_mode="dot")
+    m.add("AdditiveAttention", "adds", ["x", "x"], [("scale", rnd(3))], use_scale=True)
+    mw = [("query/kernel", rnd(4, 2, 3)), ("key/kernel", rnd(4, 2, 3)), ("value/kernel", rnd(4, 2, 3)),
+          ("attention_output/kernel", rnd(2, 3, 4))]
+    m.add("MultiHeadAttention", "axes", "x", mw, kw_tensors={"value": "x"}, num_heads=2, key_dim=3, use_bias=False,
+          attention_axes=[2])
+    m.add("MultiHeadAttention", "oshape", "x", mw, kw_tensors={"value": "x"}, num_heads=2, key_dim=3,
+          use_bias=False, output_shape=[2, 2])
+    m.add("MultiHeadAttention", "amask", "x", mw, kw_tensors={"value": "x", "attention_mask": "x"}, num_heads=2,
+          key_dim=3, use_bias=False)
+    m.add("MultiHeadAttention", "wshape", "x", mw, kw_tensors={"value": "x"}, num_heads=2, key_dim=4,
+          use_bias=False)
+    m.add("MultiHeadAttention", "nbias", "x", mw, kw_tensors={"value": "x"}, num_heads=2, key_dim=3, use_bias=True)
+    m.add("Dense", "ok", "x", [("kernel", rnd(4, 2)), ("bias", rnd(2))], units=2)
+    m.outputs = ["one", "dims", "mode", "keymask", "adds", "axes", "oshape", "amask", "wshape", "nbias", "ok"]
+    msg = t.refused(m.save_h5(t.path("attbad.h5")), [
+        "10 layers", "'one' (Attention): Keras's built-in dot-product Attention needs [query, value]",
+        "'dims' (Attention): query features 4 and key features 3 differ", "'mode' (Attention): score_mode 'general'",
+        "'keymask' (Attention): its key input carries a mask", "'adds' (AdditiveAttention): expected weights scale [4]",
+        "'axes' (MultiHeadAttention): attention_axes [2]", "'oshape' (MultiHeadAttention): output_shape [2, 2]",
+        "'amask' (MultiHeadAttention): is called with tensor arguments attention_mask",
+        "'wshape' (MultiHeadAttention): weights do not match", "'nbias' (MultiHeadAttention): expected 8 weights"])
+    t.check("'ok'" not in msg, "attention refusal names a supported layer: %s" % msg)
+    # scores over steps known only per call
+    m = Model("attopen")
+    m.input("x", [None, 4])
+    m.add("Attention", "att", ["x", "x"], [], use_scale=False, score_mode="dot",
+          call={"return_attention_scores": True})
+    m.outputs = ["att", "att:1"]
+    t.refused(m.save_h5(t.path("attopen.h5")), ["'att' (Attention)", "per-call length"])
+
+
 def test_real_files(t, real):
     if not real or not os.path.isdir(real):
         print("skip real Keras files: %s not found" % real)
@@ -793,7 +980,8 @@ def run(check, workdir, real=None):
     t = T(check, workdir)
     for fn in (test_text, test_signal, test_merges, test_nested, test_sequential_forms, test_version_rules,
                test_inputs_and_limits, test_late_steps, test_deep_chain,
-               test_cudnn_and_activations, test_refusals):
+               test_cudnn_and_activations, test_refusals, test_attention, test_custom_attention,
+               test_attention_refusals):
         before = check.failures
         fn(t)
         print("%s graph %s" % ("ok  " if check.failures == before else "FAIL", fn.__name__))
