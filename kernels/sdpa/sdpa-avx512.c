@@ -1,0 +1,284 @@
+/* Fused attention (sdpa.h), AVX-512; scalar twin sdpa-scalar.c (same
+ * operations in the same order: bit-identical results).
+ *
+ * Query rows are taken R = 4 at a time (a tile); the tile walks the keys once,
+ * in the contract's blocks of 16, and every k and v row loaded from memory is
+ * used for all 4 query rows while it sits in a register:
+ *   1. Scores (dot): 4 rows x 4 keys at a time, each dot product's 16
+ *      partial sums (lane d mod 16) in one zmm: 16 independent FMA chains fed
+ *      by 4 k loads and 4 q loads per 16 features. The D % 16 tail uses
+ *      masked loads and masked FMAs that keep the accumulator (the twin skips
+ *      those lanes). The canonical tree runs 8 dot products at a time
+ *      (arnn_avx512_tree16_pair + _finish), leaving one row's 16 block scores
+ *      in one zmm (lane = key - j0), then * scale.
+ *      Additive: per row 8 keys side by side (8 independent tanh chains), the
+ *      same masking and tree.
+ *   2. Online softmax, vectorized: invisible lanes -> -inf, the block max of
+ *      each row, p = exp(s - m') (shared vmath exp, invisible lanes +0), the
+ *      4 rows' block sums in one canonical tree call, and c = exp(m - m') for
+ *      the 4 rows as one vector; l = fma(l, c, bsum) in lanes 0-3.
+ *   3. acc = acc * c (skipped when every c is 1 or the row is still empty:
+ *      both exact), then acc = fma(p_j, v_j, acc) over the visible keys in
+ *      increasing j: up to 64 output columns x 4 rows in 16 zmm, each v chunk
+ *      loaded once and used 4 times. When the rows of the tile do not see the
+ *      same keys (causal diagonal blocks), the FMA of a row that does not see
+ *      key j is masked off entirely, so v_j never reaches it (NaN-safe, and
+ *      "+ 0 * v" would turn an accumulated -0 into +0).
+ * The accumulators live in out's rows between blocks; raw scores in probs'
+ * rows until the tile is finished. Rows without a visible key take the
+ * uniform path of the contract. */
+#include <math.h>
+#include <string.h>
+
+#include "sdpa.h"
+#include "../attention/dot16-avx512-inl.h"
+#include "../vmath/vmath-avx512-inl.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+static inline __mmask16 lanes_below(size_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u); }
+
+/* The uniform row (no visible key): ((0 + v_0) + v_1) + ... then / Tv. */
+static void uniform_row(const arnn_sdpa_args *a, float *o, float *pr) {
+  const __m512 n = _mm512_set1_ps((float)a->Tv);
+  for (size_t e = 0; e < a->Dv; e += 16) {
+    const __mmask16 m = lanes_below(a->Dv - e);
+    __m512 acc = _mm512_setzero_ps();
+    for (size_t j = 0; j < a->Tv; j++) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, a->v + j * a->ldv + e));
+    _mm512_mask_storeu_ps(o + e, m, _mm512_div_ps(acc, n));
+  }
+  if (pr != NULL) {
+    const __m512 p = _mm512_div_ps(_mm512_set1_ps(1.0f), n);
+    for (size_t j = 0; j < a->Tv; j += 16) _mm512_mask_storeu_ps(pr + j, lanes_below(a->Tv - j), p);
+  }
+}
+
+/* Dot products of NR query rows with 4 keys; out: per row the two tree pairs
+ * (keys 0,1 and 2,3). */
+INLINE void dot_rows_x4(const float *const *qr, const float *const *kp, size_t D, __m512 pairs[][8], int slot,
+                        const int NR) {
+  __m512 acc[4][4];
+  for (int r = 0; r < NR; r++)
+    for (int t = 0; t < 4; t++) acc[r][t] = _mm512_setzero_ps();
+  const size_t D16 = D & ~(size_t)15;
+  for (size_t d = 0; d < D16; d += 16) {
+    const __m512 k0 = _mm512_loadu_ps(kp[0] + d), k1 = _mm512_loadu_ps(kp[1] + d);
+    const __m512 k2 = _mm512_loadu_ps(kp[2] + d), k3 = _mm512_loadu_ps(kp[3] + d);
+    for (int r = 0; r < NR; r++) {
+      const __m512 qv = _mm512_loadu_ps(qr[r] + d);
+      acc[r][0] = _mm512_fmadd_ps(qv, k0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(qv, k1, acc[r][1]);
+      acc[r][2] = _mm512_fmadd_ps(qv, k2, acc[r][2]);
+      acc[r][3] = _mm512_fmadd_ps(qv, k3, acc[r][3]);
+    }
+  }
+  if (D16 < D) {
+    const __mmask16 m = lanes_below(D - D16);
+    __m512 kv[4];
+    for (int t = 0; t < 4; t++) kv[t] = _mm512_maskz_loadu_ps(m, kp[t] + D16);
+    for (int r = 0; r < NR; r++) {
+      const __m512 qv = _mm512_maskz_loadu_ps(m, qr[r] + D16);
+      for (int t = 0; t < 4; t++) acc[r][t] = _mm512_mask3_fmadd_ps(qv, kv[t], acc[r][t], m);
+    }
+  }
+  for (int r = 0; r < NR; r++) {
+    pairs[r][slot] = arnn_avx512_tree16_pair(acc[r][0], acc[r][1]);
+    pairs[r][slot + 1] = arnn_avx512_tree16_pair(acc[r][2], acc[r][3]);
+  }
+}
+
+/* Additive scores of one row with 8 keys (kp[t] NULL: key not needed, its
+ * lane is left at 0 and discarded): lanes 0-7 of the result. */
+INLINE __m512 additive_row_x8(const arnn_sdpa_args *a, const float *qi, const float *const *kp) {
+  __m512 acc[8];
+  for (int t = 0; t < 8; t++) acc[t] = _mm512_setzero_ps();
+  const __m512 scale = _mm512_set1_ps(a->scale);
+  for (size_t d = 0; d < a->D; d += 16) {
+    const __mmask16 m = lanes_below(a->D - d);
+    const __m512 qv = _mm512_maskz_loadu_ps(m, qi + d), wv = _mm512_maskz_loadu_ps(m, a->w + d);
+    for (int t = 0; t < 8; t++) {
+      if (kp[t] == NULL) continue;
+      const __m512 th = arnn_avx512_tanh(_mm512_mul_ps(scale, _mm512_add_ps(qv, _mm512_maskz_loadu_ps(m, kp[t] + d))));
+      acc[t] = _mm512_mask3_fmadd_ps(wv, th, acc[t], m);
+    }
+  }
+  return arnn_avx512_tree16_x8(acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]);
+}
+
+/* The block's scores S[r] (lane t = key j0 + t) for the keys any row sees
+ * (bits of U); lanes of other keys are unspecified (masked by the caller). */
+INLINE void block_scores(const arnn_sdpa_args *a, const float *const *qr, size_t j0, unsigned U, __m512 *S,
+                         const int NR) {
+  const size_t last = a->Tv - 1;
+  if (a->score_mode == ARNN_SDPA_DOT) {
+    __m512 pairs[4][8];
+    for (int g = 0; g < 4; g++) {
+      if ((U >> (4 * g) & 0xFu) == 0) {
+        for (int r = 0; r < NR; r++) pairs[r][2 * g] = pairs[r][2 * g + 1] = _mm512_setzero_ps();
+        continue;
+      }
+      const float *kp[4];
+      for (int t = 0; t < 4; t++) {
+        const size_t j = j0 + (size_t)(4 * g + t);
+        kp[t] = a->k + (j < last ? j : last) * a->ldk; /* keys past Tv: any row, discarded */
+      }
+      dot_rows_x4(qr, kp, a->D, pairs, 2 * g, NR);
+    }
+    const __m512 scale = _mm512_set1_ps(a->scale);
+    for (int r = 0; r < NR; r++) {
+      const __m512 lo = arnn_avx512_tree16_finish(pairs[r][0], pairs[r][1], pairs[r][2], pairs[r][3]);
+      const __m512 hi = arnn_avx512_tree16_finish(pairs[r][4], pairs[r][5], pairs[r][6], pairs[r][7]);
+      S[r] = _mm512_mul_ps(_mm512_shuffle_f32x4(lo, hi, 0x44), scale);
+    }
+  } else {
+    for (int r = 0; r < NR; r++) {
+      __m512 half[2];
+      for (int h = 0; h < 2; h++) {
+        const float *kp[8];
+        for (int t = 0; t < 8; t++) {
+          const int lane = 8 * h + t;
+          kp[t] = (U >> lane & 1u) ? a->k + (j0 + (size_t)lane) * a->ldk : NULL;
+        }
+        half[h] = (U >> (8 * h) & 0xFFu) ? additive_row_x8(a, qr[r], kp) : _mm512_setzero_ps();
+      }
+      S[r] = _mm512_shuffle_f32x4(half[0], half[1], 0x44);
+    }
+  }
+}
+
+/* acc = acc * c (if scale_acc), then the visible keys' p_j v_j, for NC
+ * chunks of 16 output columns at e (the last one on the lanes of `lastm`). */
+INLINE void pv_chunks(const arnn_sdpa_args *a, float *const *orow, const float (*parr)[16], const unsigned *vis,
+                      unsigned U, int all_same, const float *cs, int scale_acc, size_t j0, size_t e, __mmask16 lastm,
+                      const int NC, const int NR) {
+  __m512 acc[4][4];
+  for (int r = 0; r < NR; r++)
+    for (int c = 0; c < NC; c++)
+      acc[r][c] = _mm512_maskz_loadu_ps(c == NC - 1 ? lastm : (__mmask16)0xFFFF, orow[r] + e + 16 * c);
+  if (scale_acc)
+    for (int r = 0; r < NR; r++) {
+      const __m512 cv = _mm512_set1_ps(cs[r]);
+      for (int c = 0; c < NC; c++) acc[r][c] = _mm512_mul_ps(acc[r][c], cv);
+    }
+  for (unsigned bits = U; bits != 0; bits &= bits - 1) {
+    const int t = __builtin_ctz(bits);
+    const float *vj = a->v + (j0 + (size_t)t) * a->ldv + e;
+    __m512 vv[4];
+    for (int c = 0; c < NC; c++) vv[c] = _mm512_maskz_loadu_ps(c == NC - 1 ? lastm : (__mmask16)0xFFFF, vj + 16 * c);
+    if (all_same) {
+      for (int r = 0; r < NR; r++) {
+        const __m512 pb = _mm512_set1_ps(parr[r][t]);
+        for (int c = 0; c < NC; c++) acc[r][c] = _mm512_fmadd_ps(pb, vv[c], acc[r][c]);
+      }
+    } else {
+      for (int r = 0; r < NR; r++) {
+        const __mmask16 km = (vis[r] >> t & 1u) ? (__mmask16)0xFFFF : (__mmask16)0;
+        const __m512 pb = _mm512_set1_ps(parr[r][t]);
+        for (int c = 0; c < NC; c++) acc[r][c] = _mm512_mask3_fmadd_ps(pb, vv[c], acc[r][c], km);
+      }
+    }
+  }
+  for (int r = 0; r < NR; r++)
+    for (int c = 0; c < NC; c++)
+      _mm512_mask_storeu_ps(orow[r] + e + 16 * c, c == NC - 1 ? lastm : (__mmask16)0xFFFF, acc[r][c]);
+}
+
+INLINE void pv_update(const arnn_sdpa_args *a, float *const *orow, const float (*parr)[16], const unsigned *vis,
+                      unsigned U, int all_same, const float *cs, int scale_acc, size_t j0, const int NR) {
+  size_t e = 0;
+  for (; e + 64 <= a->Dv; e += 64) pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, 0xFFFF, 4, NR);
+  const size_t rem = a->Dv - e;
+  if (rem == 0) return;
+  const size_t nc = (rem + 15) / 16;
+  const __mmask16 lastm = lanes_below(rem - 16 * (nc - 1));
+  switch (nc) {
+    case 1: pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, lastm, 1, NR); break;
+    case 2: pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, lastm, 2, NR); break;
+    case 3: pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, lastm, 3, NR); break;
+    default: pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, lastm, 4, NR); break;
+  }
+}
+
+/* NR (1..4) query rows from i0, every one with at least one visible key. */
+INLINE void tile(const arnn_sdpa_args *a, size_t i0, const int NR) {
+  const float *qr[4];
+  float *orow[4], *prow[4];
+  float m[4], l[16];
+  for (int r = 0; r < NR; r++) {
+    qr[r] = a->q + (i0 + (size_t)r) * a->ldq;
+    orow[r] = a->out + (i0 + (size_t)r) * a->ldo;
+    prow[r] = a->probs != NULL ? a->probs + (i0 + (size_t)r) * a->ldp : NULL;
+    m[r] = -INFINITY;
+    for (size_t e = 0; e < a->Dv; e += 16) _mm512_mask_storeu_ps(orow[r] + e, lanes_below(a->Dv - e), _mm512_setzero_ps());
+  }
+  __m512 lv = _mm512_setzero_ps(); /* lane r: l of row r */
+  const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
+  for (size_t j0 = 0; j0 < a->Tv; j0 += 16) {
+    unsigned vis[4], U = 0;
+    for (int r = 0; r < NR; r++) U |= vis[r] = arnn_sdpa_block_visible(a, i0 + (size_t)r, j0);
+    if (U == 0) continue;
+    __m512 S[4], P[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    block_scores(a, qr, j0, U, S, NR);
+    float mn[4], diff[16] = {0};
+    int all_same = 1, scale_acc = 0;
+    for (int r = 0; r < NR; r++) {
+      all_same &= vis[r] == U;
+      mn[r] = m[r];
+      if (vis[r] == 0) continue; /* the row keeps its state: c = exp(0) = 1, p = 0 */
+      const __mmask16 vm = (__mmask16)vis[r];
+      const float bmax = _mm512_mask_reduce_max_ps(vm, S[r]);
+      mn[r] = bmax > m[r] ? bmax : m[r];
+      diff[r] = m[r] - mn[r];
+      P[r] = _mm512_maskz_mov_ps(vm, arnn_avx512_exp(_mm512_sub_ps(_mm512_mask_mov_ps(neg_inf, vm, S[r]),
+                                                                   _mm512_set1_ps(mn[r]))));
+      if (prow[r] != NULL) _mm512_mask_storeu_ps(prow[r] + j0, vm, S[r]); /* raw score until the end */
+    }
+    const __m512 cv = arnn_avx512_exp(_mm512_loadu_ps(diff));
+    const __m512 bsum = arnn_avx512_tree16_x8(P[0], P[1], P[2], P[3], _mm512_setzero_ps(), _mm512_setzero_ps(),
+                                              _mm512_setzero_ps(), _mm512_setzero_ps());
+    lv = _mm512_fmadd_ps(lv, cv, bsum);
+    float cs[16], parr[4][16];
+    _mm512_storeu_ps(cs, cv);
+    for (int r = 0; r < NR; r++) {
+      _mm512_storeu_ps(parr[r], P[r]);
+      /* acc * c is the identity for c == 1, and 0 * c = 0 while the row has
+       * seen nothing yet */
+      if (cs[r] != 1.0f && m[r] != -INFINITY) scale_acc = 1;
+      m[r] = mn[r];
+    }
+    pv_update(a, orow, (const float(*)[16])parr, vis, U, all_same, cs, scale_acc, j0, NR);
+  }
+  _mm512_storeu_ps(l, lv);
+  for (int r = 0; r < NR; r++) {
+    const __m512 lr = _mm512_set1_ps(l[r]);
+    for (size_t e = 0; e < a->Dv; e += 16) {
+      const __mmask16 em = lanes_below(a->Dv - e);
+      _mm512_mask_storeu_ps(orow[r] + e, em, _mm512_div_ps(_mm512_maskz_loadu_ps(em, orow[r] + e), lr));
+    }
+    if (prow[r] == NULL) continue;
+    const __m512 mr = _mm512_set1_ps(m[r]);
+    for (size_t j0 = 0; j0 < a->Tv; j0 += 16) {
+      const __mmask16 vm = (__mmask16)arnn_sdpa_block_visible(a, i0 + (size_t)r, j0);
+      const __m512 s = _mm512_maskz_loadu_ps(vm, prow[r] + j0);
+      const __m512 p = _mm512_maskz_div_ps(vm, arnn_avx512_exp(_mm512_sub_ps(s, mr)), lr);
+      _mm512_mask_storeu_ps(prow[r] + j0, lanes_below(a->Tv - j0), p);
+    }
+  }
+}
+
+void arnn_f32_sdpa__avx512(const arnn_sdpa_args *a) {
+  const size_t first = arnn_sdpa_first_key(a);
+  /* rows without a visible key: all of them if every key is masked, else
+   * (causal) the rows before the first unmasked key */
+  size_t i_begin = first >= a->Tv ? a->Tq : a->causal ? (first < a->Tq ? first : a->Tq) : 0;
+  for (size_t i = 0; i < i_begin; i++)
+    uniform_row(a, a->out + i * a->ldo, a->probs != NULL ? a->probs + i * a->ldp : NULL);
+  size_t i = i_begin;
+  for (; i + 4 <= a->Tq; i += 4) tile(a, i, 4);
+  switch (a->Tq - i) {
+    case 3: tile(a, i, 3); break;
+    case 2: tile(a, i, 2); break;
+    case 1: tile(a, i, 1); break;
+    default: break;
+  }
+}
