@@ -199,56 +199,91 @@ INLINE void pv_update(const arnn_sdpa_args *a, float *const *orow, const float (
   }
 }
 
-/* NR (1..4) query rows from i0, every one with at least one visible key. */
+/* Lanes 0-3: the maxima of s0..s3 (16 lanes each). Max is exact, so the
+ * order of this reduction does not matter for NaN-free scores. */
+static inline __m512 max16_x4(__m512 s0, __m512 s1, __m512 s2, __m512 s3) {
+  const __m512 p01 = _mm512_max_ps(_mm512_shuffle_f32x4(s0, s1, 0x44), _mm512_shuffle_f32x4(s0, s1, 0xEE));
+  const __m512 p23 = _mm512_max_ps(_mm512_shuffle_f32x4(s2, s3, 0x44), _mm512_shuffle_f32x4(s2, s3, 0xEE));
+  /* 128-bit block r: row r's four remaining candidates */
+  const __m512 q = _mm512_max_ps(_mm512_shuffle_f32x4(p01, p23, 0x88), _mm512_shuffle_f32x4(p01, p23, 0xDD));
+  const __m512 h = _mm512_max_ps(q, _mm512_shuffle_ps(q, q, _MM_SHUFFLE(1, 0, 3, 2)));
+  const __m512 d = _mm512_max_ps(h, _mm512_shuffle_ps(h, h, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12), d);
+}
+
+/* The next block at or after j0 that some row of the tile sees (Tv if
+ * none), with each row's visible keys. */
+static inline size_t next_block(const arnn_sdpa_args *a, size_t i0, int NR, size_t j0, unsigned *vis,
+                                unsigned *U) {
+  for (; j0 < a->Tv; j0 += 16) {
+    *U = 0;
+    for (int r = 0; r < 4; r++) *U |= vis[r] = r < NR ? arnn_sdpa_block_visible(a, i0 + (size_t)r, j0) : 0u;
+    if (*U != 0) return j0;
+  }
+  return a->Tv;
+}
+
+/* NR (1..4) query rows from i0, every one with at least one visible key.
+ * Software-pipelined: the scores of the next block are issued between the
+ * softmax bookkeeping of the current block and its acc update, so the
+ * exp / tree latency chain overlaps with independent FMA work (the order of
+ * every row's operations is unchanged). */
 INLINE void tile(const arnn_sdpa_args *a, size_t i0, const int NR) {
   const float *qr[4];
   float *orow[4], *prow[4];
-  float m[4], l[16];
   for (int r = 0; r < NR; r++) {
     qr[r] = a->q + (i0 + (size_t)r) * a->ldq;
     orow[r] = a->out + (i0 + (size_t)r) * a->ldo;
     prow[r] = a->probs != NULL ? a->probs + (i0 + (size_t)r) * a->ldp : NULL;
-    m[r] = -INFINITY;
     for (size_t e = 0; e < a->Dv; e += 16) _mm512_mask_storeu_ps(orow[r] + e, lanes_below(a->Dv - e), _mm512_setzero_ps());
   }
-  __m512 lv = _mm512_setzero_ps(); /* lane r: l of row r */
   const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
-  for (size_t j0 = 0; j0 < a->Tv; j0 += 16) {
-    unsigned vis[4], U = 0;
-    for (int r = 0; r < NR; r++) U |= vis[r] = arnn_sdpa_block_visible(a, i0 + (size_t)r, j0);
-    if (U == 0) continue;
-    __m512 S[4], P[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    block_scores(a, qr, j0, U, S, NR);
-    float mn[4], diff[16] = {0};
-    int all_same = 1, scale_acc = 0;
-    for (int r = 0; r < NR; r++) {
-      all_same &= vis[r] == U;
-      mn[r] = m[r];
-      if (vis[r] == 0) continue; /* the row keeps its state: c = exp(0) = 1, p = 0 */
-      const __mmask16 vm = (__mmask16)vis[r];
-      const float bmax = _mm512_mask_reduce_max_ps(vm, S[r]);
-      mn[r] = bmax > m[r] ? bmax : m[r];
-      diff[r] = m[r] - mn[r];
-      P[r] = _mm512_maskz_mov_ps(vm, arnn_avx512_exp(_mm512_sub_ps(_mm512_mask_mov_ps(neg_inf, vm, S[r]),
-                                                                   _mm512_set1_ps(mn[r]))));
-      if (prow[r] != NULL) _mm512_mask_storeu_ps(prow[r] + j0, vm, S[r]); /* raw score until the end */
+  __m512 mv = neg_inf;             /* lane r: m of row r */
+  __m512 lv = _mm512_setzero_ps(); /* lane r: l of row r */
+  unsigned vis[4], U = 0;
+  size_t j0 = next_block(a, i0, NR, 0, vis, &U);
+  __m512 S[4];
+  if (j0 < a->Tv) block_scores(a, qr, j0, U, S, NR);
+  while (j0 < a->Tv) {
+    const size_t jc = j0;
+    const unsigned Uc = U;
+    unsigned visc[4];
+    int all_same = 1;
+    __mmask16 rows = 0;
+    __m512 Sm[4];
+    for (int r = 0; r < 4; r++) {
+      visc[r] = vis[r];
+      Sm[r] = r < NR ? _mm512_mask_mov_ps(neg_inf, (__mmask16)vis[r], S[r]) : neg_inf;
+      if (r < NR) all_same &= vis[r] == Uc;
+      rows |= (__mmask16)((vis[r] != 0) << r);
+      if (r < NR && prow[r] != NULL) _mm512_mask_storeu_ps(prow[r] + jc, (__mmask16)vis[r], S[r]); /* raw, until the end */
     }
-    const __m512 cv = arnn_avx512_exp(_mm512_loadu_ps(diff));
+    /* rows that see no key of this block keep their state: c = exp(0) = 1, p = 0 */
+    const __m512 mn = _mm512_max_ps(mv, max16_x4(Sm[0], Sm[1], Sm[2], Sm[3]));
+    const __m512 cv = arnn_avx512_exp(_mm512_maskz_sub_ps(rows, mv, mn)); /* exp(-inf) = 0 on the first block */
+    __m512 P[4];
+    for (int r = 0; r < 4; r++)
+      P[r] = r < NR ? _mm512_maskz_mov_ps((__mmask16)visc[r],
+                                          arnn_avx512_exp(_mm512_sub_ps(Sm[r], _mm512_permutexvar_ps(_mm512_set1_epi32(r), mn))))
+                    : _mm512_setzero_ps();
     const __m512 bsum = arnn_avx512_tree16_x8(P[0], P[1], P[2], P[3], _mm512_setzero_ps(), _mm512_setzero_ps(),
                                               _mm512_setzero_ps(), _mm512_setzero_ps());
     lv = _mm512_fmadd_ps(lv, cv, bsum);
+    /* acc * c is the identity for c == 1, and 0 * c = 0 while the row has
+     * seen nothing yet (m = -inf) */
+    const int scale_acc = (rows & _mm512_cmp_ps_mask(cv, _mm512_set1_ps(1.0f), _CMP_NEQ_UQ) &
+                           _mm512_cmp_ps_mask(mv, neg_inf, _CMP_NEQ_UQ)) != 0;
+    mv = _mm512_mask_mov_ps(mv, rows, mn);
     float cs[16], parr[4][16];
     _mm512_storeu_ps(cs, cv);
-    for (int r = 0; r < NR; r++) {
-      _mm512_storeu_ps(parr[r], P[r]);
-      /* acc * c is the identity for c == 1, and 0 * c = 0 while the row has
-       * seen nothing yet */
-      if (cs[r] != 1.0f && m[r] != -INFINITY) scale_acc = 1;
-      m[r] = mn[r];
-    }
-    pv_update(a, orow, (const float(*)[16])parr, vis, U, all_same, cs, scale_acc, j0, NR);
+    for (int r = 0; r < NR; r++) _mm512_storeu_ps(parr[r], P[r]);
+    j0 = next_block(a, i0, NR, jc + 16, vis, &U);
+    if (j0 < a->Tv) block_scores(a, qr, j0, U, S, NR);
+    pv_update(a, orow, (const float(*)[16])parr, visc, Uc, all_same, cs, scale_acc, jc, NR);
   }
+  float l[16], m[16];
   _mm512_storeu_ps(l, lv);
+  _mm512_storeu_ps(m, mv);
   for (int r = 0; r < NR; r++) {
     const __m512 lr = _mm512_set1_ps(l[r]);
     for (size_t e = 0; e < a->Dv; e += 16) {
@@ -257,11 +292,11 @@ INLINE void tile(const arnn_sdpa_args *a, size_t i0, const int NR) {
     }
     if (prow[r] == NULL) continue;
     const __m512 mr = _mm512_set1_ps(m[r]);
-    for (size_t j0 = 0; j0 < a->Tv; j0 += 16) {
-      const __mmask16 vm = (__mmask16)arnn_sdpa_block_visible(a, i0 + (size_t)r, j0);
-      const __m512 s = _mm512_maskz_loadu_ps(vm, prow[r] + j0);
+    for (size_t jb = 0; jb < a->Tv; jb += 16) {
+      const __mmask16 vm = (__mmask16)arnn_sdpa_block_visible(a, i0 + (size_t)r, jb);
+      const __m512 s = _mm512_maskz_loadu_ps(vm, prow[r] + jb);
       const __m512 p = _mm512_maskz_div_ps(vm, arnn_avx512_exp(_mm512_sub_ps(s, mr)), lr);
-      _mm512_mask_storeu_ps(prow[r] + j0, lanes_below(a->Tv - j0), p);
+      _mm512_mask_storeu_ps(prow[r] + jb, lanes_below(a->Tv - jb), p);
     }
   }
 }
