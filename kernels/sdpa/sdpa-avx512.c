@@ -1,32 +1,41 @@
 /* Fused attention (sdpa.h), AVX-512; scalar twin sdpa-scalar.c (same
  * operations in the same order: bit-identical results).
  *
- * Query rows are taken R = 4 at a time (a tile); the tile walks the keys once,
- * in the contract's blocks of 16, and every k and v row loaded from memory is
- * used for all 4 query rows while it sits in a register:
- *   1. Scores (dot): 4 rows x 4 keys at a time, each dot product's 16
- *      partial sums (lane d mod 16) in one zmm: 16 independent FMA chains fed
- *      by 4 k loads and 4 q loads per 16 features. The D % 16 tail uses
- *      masked loads and masked FMAs that keep the accumulator (the twin skips
- *      those lanes). The canonical tree runs 8 dot products at a time
+ * Query rows are taken R = 8 at a time (a tile; the Tq % 8 rest as 4, 3, 2
+ * or 1); the tile walks the keys once, in the contract's blocks of 16, and
+ * every k and v vector loaded from memory serves all rows of the tile:
+ *   1. Scores (dot): 8 rows x 2 keys (or 4 x 4) at a time, each dot
+ *      product's 16 partial sums (lane d mod 16) in one zmm: 16 independent
+ *      FMA chains per pass over D. The D % 16 tail uses masked loads and
+ *      masked FMAs that keep the accumulator (the twin skips those lanes).
+ *      The canonical tree runs 8 dot products at a time
  *      (arnn_avx512_tree16_pair + _finish), leaving one row's 16 block scores
  *      in one zmm (lane = key - j0), then * scale.
  *      Additive: per row 8 keys side by side (8 independent tanh chains), the
  *      same masking and tree.
- *   2. Online softmax, vectorized: invisible lanes -> -inf, the block max of
- *      each row, p = exp(s - m') (shared vmath exp, invisible lanes +0), the
- *      4 rows' block sums in one canonical tree call, and c = exp(m - m') for
- *      the 4 rows as one vector; l = fma(l, c, bsum) in lanes 0-3.
+ *   2. Online softmax, vectorized over the rows: invisible lanes -> -inf, the
+ *      8 row maxima by one shuffle tree, m' = max(m, bmax) and
+ *      c = exp(m - m') for the 8 rows as one vector, p = exp(s - m') per row
+ *      (shared vmath exp, invisible lanes +0), the 8 block sums by one
+ *      canonical tree call, l = fma(l, c, bsum).
  *   3. acc = acc * c (skipped when every c is 1 or the row is still empty:
  *      both exact), then acc = fma(p_j, v_j, acc) over the visible keys in
- *      increasing j: up to 64 output columns x 4 rows in 16 zmm, each v chunk
- *      loaded once and used 4 times. When the rows of the tile do not see the
- *      same keys (causal diagonal blocks), the FMA of a row that does not see
- *      key j is masked off entirely, so v_j never reaches it (NaN-safe, and
- *      "+ 0 * v" would turn an accumulated -0 into +0).
+ *      increasing j: 32 output columns x 8 rows (or 64 x 4) in 16 zmm, each v
+ *      chunk loaded once for all rows. When the rows of the tile do not see
+ *      the same keys (causal diagonal blocks), the FMA of a row that does not
+ *      see key j is masked off entirely, so v_j never reaches it (NaN-safe,
+ *      and "+ 0 * v" would turn an accumulated -0 into +0).
+ *   The next block's scores (1.) are issued between 2. and 3. of the current
+ *   block, so the exp / tree latency overlaps with independent FMA work.
  * The accumulators live in out's rows between blocks; raw scores in probs'
  * rows until the tile is finished. Rows without a visible key take the
- * uniform path of the contract. */
+ * uniform path of the contract.
+ *
+ * Measured (this machine, one core, Tq = Tv = 400, Dv = D, no mask): D = 64
+ * 0.9 ms (45 GFLOP/s), D = 128 1.4 ms (57), D = 256 2.6-3.0 ms (55-64); the
+ * per-block overhead (16-lane trees: ~2 shuffles per dot product, which
+ * share port 5 with the FMAs; softmax bookkeeping) is what keeps D = 64 off
+ * the FMA peak. */
 #include <math.h>
 #include <string.h>
 
@@ -53,38 +62,33 @@ static void uniform_row(const arnn_sdpa_args *a, float *o, float *pr) {
   }
 }
 
-/* Dot products of NR query rows with 4 keys; out: per row the two tree pairs
- * (keys 0,1 and 2,3). */
-INLINE void dot_rows_x4(const float *const *qr, const float *const *kp, size_t D, __m512 pairs[][8], int slot,
-                        const int NR) {
-  __m512 acc[4][4];
+/* Dot products of NR query rows with KG keys (NR x KG = 16 accumulators at
+ * most); out: per row the tree pairs of keys (0,1), (2,3), ... at slot. */
+INLINE void dot_rows(const float *const *qr, const float *const *kp, size_t D, __m512 pairs[][8], int slot,
+                     const int NR, const int KG) {
+  __m512 acc[8][4];
   for (int r = 0; r < NR; r++)
-    for (int t = 0; t < 4; t++) acc[r][t] = _mm512_setzero_ps();
+    for (int t = 0; t < KG; t++) acc[r][t] = _mm512_setzero_ps();
   const size_t D16 = D & ~(size_t)15;
   for (size_t d = 0; d < D16; d += 16) {
-    const __m512 k0 = _mm512_loadu_ps(kp[0] + d), k1 = _mm512_loadu_ps(kp[1] + d);
-    const __m512 k2 = _mm512_loadu_ps(kp[2] + d), k3 = _mm512_loadu_ps(kp[3] + d);
+    __m512 kv[4];
+    for (int t = 0; t < KG; t++) kv[t] = _mm512_loadu_ps(kp[t] + d);
     for (int r = 0; r < NR; r++) {
       const __m512 qv = _mm512_loadu_ps(qr[r] + d);
-      acc[r][0] = _mm512_fmadd_ps(qv, k0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(qv, k1, acc[r][1]);
-      acc[r][2] = _mm512_fmadd_ps(qv, k2, acc[r][2]);
-      acc[r][3] = _mm512_fmadd_ps(qv, k3, acc[r][3]);
+      for (int t = 0; t < KG; t++) acc[r][t] = _mm512_fmadd_ps(qv, kv[t], acc[r][t]);
     }
   }
   if (D16 < D) {
     const __mmask16 m = lanes_below(D - D16);
     __m512 kv[4];
-    for (int t = 0; t < 4; t++) kv[t] = _mm512_maskz_loadu_ps(m, kp[t] + D16);
+    for (int t = 0; t < KG; t++) kv[t] = _mm512_maskz_loadu_ps(m, kp[t] + D16);
     for (int r = 0; r < NR; r++) {
       const __m512 qv = _mm512_maskz_loadu_ps(m, qr[r] + D16);
-      for (int t = 0; t < 4; t++) acc[r][t] = _mm512_mask3_fmadd_ps(qv, kv[t], acc[r][t], m);
+      for (int t = 0; t < KG; t++) acc[r][t] = _mm512_mask3_fmadd_ps(qv, kv[t], acc[r][t], m);
     }
   }
-  for (int r = 0; r < NR; r++) {
-    pairs[r][slot] = arnn_avx512_tree16_pair(acc[r][0], acc[r][1]);
-    pairs[r][slot + 1] = arnn_avx512_tree16_pair(acc[r][2], acc[r][3]);
-  }
+  for (int r = 0; r < NR; r++)
+    for (int t = 0; t < KG; t += 2) pairs[r][slot + t / 2] = arnn_avx512_tree16_pair(acc[r][t], acc[r][t + 1]);
 }
 
 /* Additive scores of one row with 8 keys (kp[t] NULL: key not needed, its
@@ -111,18 +115,22 @@ INLINE void block_scores(const arnn_sdpa_args *a, const float *const *qr, size_t
                          const int NR) {
   const size_t last = a->Tv - 1;
   if (a->score_mode == ARNN_SDPA_DOT) {
-    __m512 pairs[4][8];
-    for (int g = 0; g < 4; g++) {
-      if ((U >> (4 * g) & 0xFu) == 0) {
-        for (int r = 0; r < NR; r++) pairs[r][2 * g] = pairs[r][2 * g + 1] = _mm512_setzero_ps();
+    __m512 pairs[8][8];
+    /* 4 rows x 4 keys or 8 rows x 2 keys per pass over D */
+    const int KG = NR > 4 ? 2 : 4;
+    for (int g = 0; g < 16 / KG; g++) {
+      const unsigned gmask = (1u << KG) - 1u;
+      if ((U >> (KG * g) & gmask) == 0) {
+        for (int r = 0; r < NR; r++)
+          for (int t = 0; t < KG; t += 2) pairs[r][KG / 2 * g + t / 2] = _mm512_setzero_ps();
         continue;
       }
       const float *kp[4];
-      for (int t = 0; t < 4; t++) {
-        const size_t j = j0 + (size_t)(4 * g + t);
+      for (int t = 0; t < KG; t++) {
+        const size_t j = j0 + (size_t)(KG * g + t);
         kp[t] = a->k + (j < last ? j : last) * a->ldk; /* keys past Tv: any row, discarded */
       }
-      dot_rows_x4(qr, kp, a->D, pairs, 2 * g, NR);
+      dot_rows(qr, kp, a->D, pairs, KG / 2 * g, NR, KG);
     }
     const __m512 scale = _mm512_set1_ps(a->scale);
     for (int r = 0; r < NR; r++) {
@@ -151,7 +159,7 @@ INLINE void block_scores(const arnn_sdpa_args *a, const float *const *qr, size_t
 INLINE void pv_chunks(const arnn_sdpa_args *a, float *const *orow, const float (*parr)[16], const unsigned *vis,
                       unsigned U, int all_same, const float *cs, int scale_acc, size_t j0, size_t e, __mmask16 lastm,
                       const int NC, const int NR) {
-  __m512 acc[4][4];
+  __m512 acc[8][4];
   for (int r = 0; r < NR; r++)
     for (int c = 0; c < NC; c++)
       acc[r][c] = _mm512_maskz_loadu_ps(c == NC - 1 ? lastm : (__mmask16)0xFFFF, orow[r] + e + 16 * c);
@@ -185,8 +193,11 @@ INLINE void pv_chunks(const arnn_sdpa_args *a, float *const *orow, const float (
 
 INLINE void pv_update(const arnn_sdpa_args *a, float *const *orow, const float (*parr)[16], const unsigned *vis,
                       unsigned U, int all_same, const float *cs, int scale_acc, size_t j0, const int NR) {
+  /* NR x NC <= 16 accumulators: 64 columns for up to 4 rows, 32 for 8 */
+  const int NCMAX = NR > 4 ? 2 : 4;
   size_t e = 0;
-  for (; e + 64 <= a->Dv; e += 64) pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, 0xFFFF, 4, NR);
+  for (; e + 16 * (size_t)NCMAX <= a->Dv; e += 16 * (size_t)NCMAX)
+    pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, 0xFFFF, NCMAX, NR);
   const size_t rem = a->Dv - e;
   if (rem == 0) return;
   const size_t nc = (rem + 15) / 16;
@@ -194,21 +205,27 @@ INLINE void pv_update(const arnn_sdpa_args *a, float *const *orow, const float (
   switch (nc) {
     case 1: pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, lastm, 1, NR); break;
     case 2: pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, lastm, 2, NR); break;
-    case 3: pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, lastm, 3, NR); break;
-    default: pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, lastm, 4, NR); break;
+    case 3: pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, lastm, NR > 4 ? 1 : 3, NR); break;
+    default: pv_chunks(a, orow, parr, vis, U, all_same, cs, scale_acc, j0, e, lastm, NR > 4 ? 1 : 4, NR); break;
   }
 }
 
-/* Lanes 0-3: the maxima of s0..s3 (16 lanes each). Max is exact, so the
- * order of this reduction does not matter for NaN-free scores. */
-static inline __m512 max16_x4(__m512 s0, __m512 s1, __m512 s2, __m512 s3) {
-  const __m512 p01 = _mm512_max_ps(_mm512_shuffle_f32x4(s0, s1, 0x44), _mm512_shuffle_f32x4(s0, s1, 0xEE));
-  const __m512 p23 = _mm512_max_ps(_mm512_shuffle_f32x4(s2, s3, 0x44), _mm512_shuffle_f32x4(s2, s3, 0xEE));
-  /* 128-bit block r: row r's four remaining candidates */
-  const __m512 q = _mm512_max_ps(_mm512_shuffle_f32x4(p01, p23, 0x88), _mm512_shuffle_f32x4(p01, p23, 0xDD));
-  const __m512 h = _mm512_max_ps(q, _mm512_shuffle_ps(q, q, _MM_SHUFFLE(1, 0, 3, 2)));
-  const __m512 d = _mm512_max_ps(h, _mm512_shuffle_ps(h, h, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12), d);
+/* Lanes 0-7: the maxima of s0..s7 (16 lanes each), by the shuffles of
+ * arnn_avx512_tree16_x8 with max for add. Max is exact, so the order of this
+ * reduction does not matter for NaN-free scores. */
+static inline __m512 max16_pair(__m512 a, __m512 b) {
+  return _mm512_max_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+}
+static inline __m512 max16_x8(const __m512 *s) {
+  const __m512 p01 = max16_pair(s[0], s[1]), p23 = max16_pair(s[2], s[3]);
+  const __m512 p45 = max16_pair(s[4], s[5]), p67 = max16_pair(s[6], s[7]);
+  const __m512 q03 = _mm512_max_ps(_mm512_shuffle_f32x4(p01, p23, 0x88), _mm512_shuffle_f32x4(p01, p23, 0xDD));
+  const __m512 q47 = _mm512_max_ps(_mm512_shuffle_f32x4(p45, p67, 0x88), _mm512_shuffle_f32x4(p45, p67, 0xDD));
+  const __m512 r = _mm512_max_ps(_mm512_shuffle_ps(q03, q47, _MM_SHUFFLE(1, 0, 1, 0)),
+                                 _mm512_shuffle_ps(q03, q47, _MM_SHUFFLE(3, 2, 3, 2)));
+  const __m512 d = _mm512_max_ps(_mm512_shuffle_ps(r, r, _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_ps(r, r, _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 4, 8, 12, 1, 5, 9, 13), d);
 }
 
 /* The next block at or after j0 that some row of the tile sees (Tv if
@@ -217,20 +234,20 @@ static inline size_t next_block(const arnn_sdpa_args *a, size_t i0, int NR, size
                                 unsigned *U) {
   for (; j0 < a->Tv; j0 += 16) {
     *U = 0;
-    for (int r = 0; r < 4; r++) *U |= vis[r] = r < NR ? arnn_sdpa_block_visible(a, i0 + (size_t)r, j0) : 0u;
+    for (int r = 0; r < 8; r++) *U |= vis[r] = r < NR ? arnn_sdpa_block_visible(a, i0 + (size_t)r, j0) : 0u;
     if (*U != 0) return j0;
   }
   return a->Tv;
 }
 
-/* NR (1..4) query rows from i0, every one with at least one visible key.
+/* NR (1..8) query rows from i0, every one with at least one visible key.
  * Software-pipelined: the scores of the next block are issued between the
  * softmax bookkeeping of the current block and its acc update, so the
  * exp / tree latency chain overlaps with independent FMA work (the order of
  * every row's operations is unchanged). */
 INLINE void tile(const arnn_sdpa_args *a, size_t i0, const int NR) {
-  const float *qr[4];
-  float *orow[4], *prow[4];
+  const float *qr[8];
+  float *orow[8], *prow[8];
   for (int r = 0; r < NR; r++) {
     qr[r] = a->q + (i0 + (size_t)r) * a->ldq;
     orow[r] = a->out + (i0 + (size_t)r) * a->ldo;
@@ -240,18 +257,18 @@ INLINE void tile(const arnn_sdpa_args *a, size_t i0, const int NR) {
   const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
   __m512 mv = neg_inf;             /* lane r: m of row r */
   __m512 lv = _mm512_setzero_ps(); /* lane r: l of row r */
-  unsigned vis[4], U = 0;
+  unsigned vis[8], U = 0;
   size_t j0 = next_block(a, i0, NR, 0, vis, &U);
-  __m512 S[4];
+  __m512 S[8];
   if (j0 < a->Tv) block_scores(a, qr, j0, U, S, NR);
   while (j0 < a->Tv) {
     const size_t jc = j0;
     const unsigned Uc = U;
-    unsigned visc[4];
+    unsigned visc[8];
     int all_same = 1;
     __mmask16 rows = 0;
-    __m512 Sm[4];
-    for (int r = 0; r < 4; r++) {
+    __m512 Sm[8];
+    for (int r = 0; r < 8; r++) {
       visc[r] = vis[r];
       Sm[r] = r < NR ? _mm512_mask_mov_ps(neg_inf, (__mmask16)vis[r], S[r]) : neg_inf;
       if (r < NR) all_same &= vis[r] == Uc;
@@ -259,22 +276,21 @@ INLINE void tile(const arnn_sdpa_args *a, size_t i0, const int NR) {
       if (r < NR && prow[r] != NULL) _mm512_mask_storeu_ps(prow[r] + jc, (__mmask16)vis[r], S[r]); /* raw, until the end */
     }
     /* rows that see no key of this block keep their state: c = exp(0) = 1, p = 0 */
-    const __m512 mn = _mm512_max_ps(mv, max16_x4(Sm[0], Sm[1], Sm[2], Sm[3]));
+    const __m512 mn = _mm512_max_ps(mv, max16_x8(Sm));
     const __m512 cv = arnn_avx512_exp(_mm512_maskz_sub_ps(rows, mv, mn)); /* exp(-inf) = 0 on the first block */
-    __m512 P[4];
-    for (int r = 0; r < 4; r++)
+    __m512 P[8];
+    for (int r = 0; r < 8; r++)
       P[r] = r < NR ? _mm512_maskz_mov_ps((__mmask16)visc[r],
                                           arnn_avx512_exp(_mm512_sub_ps(Sm[r], _mm512_permutexvar_ps(_mm512_set1_epi32(r), mn))))
                     : _mm512_setzero_ps();
-    const __m512 bsum = arnn_avx512_tree16_x8(P[0], P[1], P[2], P[3], _mm512_setzero_ps(), _mm512_setzero_ps(),
-                                              _mm512_setzero_ps(), _mm512_setzero_ps());
+    const __m512 bsum = arnn_avx512_tree16_x8(P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7]);
     lv = _mm512_fmadd_ps(lv, cv, bsum);
     /* acc * c is the identity for c == 1, and 0 * c = 0 while the row has
      * seen nothing yet (m = -inf) */
     const int scale_acc = (rows & _mm512_cmp_ps_mask(cv, _mm512_set1_ps(1.0f), _CMP_NEQ_UQ) &
                            _mm512_cmp_ps_mask(mv, neg_inf, _CMP_NEQ_UQ)) != 0;
     mv = _mm512_mask_mov_ps(mv, rows, mn);
-    float cs[16], parr[4][16];
+    float cs[16], parr[8][16];
     _mm512_storeu_ps(cs, cv);
     for (int r = 0; r < NR; r++) _mm512_storeu_ps(parr[r], P[r]);
     j0 = next_block(a, i0, NR, jc + 16, vis, &U);
@@ -309,7 +325,8 @@ void arnn_f32_sdpa__avx512(const arnn_sdpa_args *a) {
   for (size_t i = 0; i < i_begin; i++)
     uniform_row(a, a->out + i * a->ldo, a->probs != NULL ? a->probs + i * a->ldp : NULL);
   size_t i = i_begin;
-  for (; i + 4 <= a->Tq; i += 4) tile(a, i, 4);
+  for (; i + 8 <= a->Tq; i += 8) tile(a, i, 8);
+  if (i + 4 <= a->Tq) tile(a, i, 4), i += 4;
   switch (a->Tq - i) {
     case 3: tile(a, i, 3); break;
     case 2: tile(a, i, 2); break;
