@@ -1,6 +1,6 @@
 /* Fused attention of Keras' Attention (score_mode "dot"), AdditiveAttention
  * and one MultiHeadAttention head, every ISA. Full contract in
- * kernels/README.md ("Fused attention (sdpa)"); in short:
+ * kernels/README.md ("Fused attention (`sdpa/`)"); in short:
  *
  *   s_ij = scale * (q_i . k_j)                                  ARNN_SDPA_DOT
  *   s_ij = sum_d w[d] tanh(scale (q_id + k_jd))            ARNN_SDPA_ADDITIVE
