@@ -109,10 +109,10 @@ arnn_status cli_make_pool(size_t threads, int pin, arnn_threadpool **pool) {
   return st;
 }
 
-/* The library's limit on a pool's threads (arnn_threadpool_create_ex): a
- * larger --threads is refused while the options are read, as a usage error,
- * not after the model and inputs are loaded. */
-#define CLI_MAX_THREADS 1024
+/* The library's limit on a pool's threads: a larger --threads is refused
+ * while the options are read, as a usage error, not after the model and
+ * inputs are loaded. */
+#define CLI_MAX_THREADS ARNN_THREADPOOL_MAX_THREADS
 /* Sequences per library call: bounds the probability and attention buffers. */
 #define CLI_MAX_BATCH 4096
 
