@@ -1,7 +1,6 @@
 """arnn.dask on a LocalCluster of 2 worker processes: 10,000 sequences scored
 partition by partition equal a single-process run bit for bit."""
 import importlib.util
-import os
 
 import numpy as np
 import pytest
