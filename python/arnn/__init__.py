@@ -160,6 +160,7 @@ class Model:
         self._handle = h.value
         self._pools = {}           # (threads, pin) -> list of idle pools
         self._pools_lock = threading.Lock()
+        self._shapes = {}          # (output, steps) -> per-sample shape
         mi = _L.ModelInfo()
         mi.struct_size = ctypes.sizeof(mi)
         _check(lib.arnn_model_get_info(h, ctypes.byref(mi)), "arnn_model_get_info")
@@ -472,6 +473,13 @@ class Model:
         return groups
 
     def _out_size(self, k, steps):
+        key = (k, steps)
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shapes[key] = self._query_out_size(k, steps)
+        return shape
+
+    def _query_out_size(self, k, steps):
         ti = _L.TensorInfo(ctypes.sizeof(_L.TensorInfo))
         st = self._lib.arnn_model_output_shape(self._handle, k, steps, ctypes.byref(ti))
         if st != OK:
