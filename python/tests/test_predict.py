@@ -198,3 +198,22 @@ def test_threads_same_bits():
     assert not errors
     for g in got:
         assert isinstance(g, np.ndarray) and np.array_equal(g, want)
+
+
+class WordIds:
+    """A stand-in tokenizer (the encode() interface of arnn.tokenizer)."""
+
+    def encode(self, texts):
+        return [[1 + (sum(map(ord, w)) % 199) for w in t.split()] for t in texts]
+
+
+def test_predict_text_pads_and_truncates():
+    m = arnn.load(EXAMPLE)
+    texts = ["great film", "", " ".join("word%d" % i for i in range(60))]
+    seqs = WordIds().encode(texts)
+    assert np.array_equal(m.predict_text(texts, tokenizer=WordIds()), m.predict(seqs, truncating="pre"))
+    assert np.array_equal(m.predict_text(texts, tokenizer=WordIds(), truncating="post"),
+                          m.predict(seqs, truncating="post"))
+    assert not np.array_equal(m.predict(seqs, truncating="pre")[2], m.predict(seqs, truncating="post")[2])
+    with pytest.raises(arnn.Error, match="list of strings"):
+        m.predict_text("one string", tokenizer=WordIds())
