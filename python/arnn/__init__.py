@@ -85,6 +85,8 @@ def convert(keras_file, out=None, config=None, labels=None, padding=None, attent
         data = converter.safetensors_bytes(meta, tensors)
     except converter.Refused as e:
         raise ConversionError("%s: %s" % (keras_file, e), ERR_UNSUPPORTED) from None
+    except OSError as e:
+        raise ConversionError("%s: %s" % (keras_file, e), ERR_IO) from None
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as e:
         raise ConversionError("%s: cannot read the model: %s: %s" % (keras_file, type(e).__name__, e),
                               ERR_MALFORMED_MODEL) from None
@@ -148,8 +150,8 @@ class Model:
         self.path = path
         err = ctypes.create_string_buffer(1024)
         h = ctypes.c_void_p()
-        if not os.path.exists(path):
-            raise Error("%s: no such file" % path, ERR_IO)
+        if not os.path.isfile(path):
+            raise Error("%s: %s" % (path, "not a file" if os.path.exists(path) else "no such file"), ERR_IO)
         if not convert_options and _is_arnn_file(path):
             st = lib.arnn_model_load(path.encode(), ctypes.byref(h), err, len(err))
         else:
