@@ -146,7 +146,7 @@ arnn_status arnn_threadpool_create_ex(size_t threads, unsigned flags, arnn_threa
   *pool = NULL;
   if (flags & ~(unsigned)ARNN_THREADPOOL_NO_PIN) return ARNN_ERR_INVALID_ARGUMENT;
   if (threads == 0) threads = count_cores();
-  if (threads > 1024) return ARNN_ERR_INVALID_ARGUMENT;
+  if (threads > ARNN_THREADPOOL_MAX_THREADS) return ARNN_ERR_INVALID_ARGUMENT;
   arnn_threadpool *p = calloc(1, sizeof *p);
   if (p == NULL) return ARNN_ERR_OUT_OF_MEMORY;
   p->threads = threads;

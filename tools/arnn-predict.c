@@ -222,10 +222,10 @@ arnn_status cli_make_pool(size_t threads, int pin, arnn_threadpool **pool) {
   return st;
 }
 
-/* The library's limit on a pool's threads (arnn_threadpool_create_ex): a
- * larger --threads is refused while the options are read, as a usage error,
- * not after the model and inputs are loaded. */
-#define CLI_MAX_THREADS 1024
+/* The library's limit on a pool's threads: a larger --threads is refused
+ * while the options are read, as a usage error, not after the model and
+ * inputs are loaded. */
+#define CLI_MAX_THREADS ARNN_THREADPOOL_MAX_THREADS
 /* Sequences per library call: bounds the probability and attention buffers. */
 #define CLI_MAX_BATCH 4096
 
@@ -283,12 +283,20 @@ int cli_predict(int argc, char **argv) {
   int json = 0, attention = 0, pin = 1;
   cli_empty_lines empty_lines = CLI_EMPTY_LINES_ERROR;
   char msg[320], shown[200];
-  /* ':' first: a missing value comes back as ':' and no message is printed by
-   * getopt, so every usage error has the same form */
+  /* "-:": arguments that are not options come back in order as 1, so options
+   * may follow MODEL even with POSIXLY_CORRECT set; a missing value comes back
+   * as ':' and getopt prints nothing, so every usage error has one form */
   opterr = 0;
   optind = 1;
   int o;
-  while ((o = getopt_long(argc, argv, ":", predict_options, NULL)) != -1) {
+  while ((o = getopt_long(argc, argv, "-:", predict_options, NULL)) != -1) {
+    if (o == 1) {
+      if (model_path)
+        return cli_usage_error("predict", "unexpected argument %s",
+                               cli_quote(shown, sizeof shown, optarg, strlen(optarg), 0));
+      model_path = optarg;
+      continue;
+    }
     if (o == '?' && optopt >= OPT_IDS) {
       snprintf(msg, sizeof msg, "--%s takes no value", option_name(optopt));
       return cli_usage_error("predict", "%s", msg);
@@ -347,7 +355,7 @@ int cli_predict(int argc, char **argv) {
         break;
     }
   }
-  for (int i = optind; i < argc; i++) {
+  for (int i = optind; i < argc; i++) { /* after "--" */
     if (!model_path) model_path = argv[i];
     else
       return cli_usage_error("predict", "unexpected argument %s",
@@ -428,7 +436,9 @@ int cli_predict(int argc, char **argv) {
         in.n = parsed.n;
         in.ids = parsed.ids;
         in.lengths = parsed.lengths;
-        if (parsed.skipped) fprintf(stderr, "arnn: %s: skipped %zu blank line%s\n", shown_name, parsed.skipped, parsed.skipped == 1 ? "" : "s");
+        if (parsed.skipped)
+          fprintf(stderr, "arnn: %s: skipped %zu blank line%s\n", shown_name, parsed.skipped,
+                  parsed.skipped == 1 ? "" : "s");
       }
     }
     free(buf);

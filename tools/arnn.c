@@ -174,8 +174,15 @@ static int cmd_info(int argc, char **argv) {
   char shown[200];
   opterr = 0; /* unknown options are reported below, with the usage */
   optind = 1;
-  while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-    if (opt == 'j') {
+  /* "-": MODEL comes back in order as 1 (options may follow it whatever
+   * POSIXLY_CORRECT says) */
+  while ((opt = getopt_long(argc, argv, "-:", options, NULL)) != -1) {
+    if (opt == 1) {
+      if (path)
+        return cli_usage_error("info", "more than one MODEL (%s)",
+                               cli_quote(shown, sizeof shown, optarg, strlen(optarg), 0));
+      path = optarg;
+    } else if (opt == 'j') {
       json = 1;
     } else {
       char short_opt[3] = {'-', (char)optopt, '\0'};
@@ -183,9 +190,10 @@ static int cmd_info(int argc, char **argv) {
       return cli_usage_error("info", "unknown option %s", cli_quote(shown, sizeof shown, a, strlen(a), 0));
     }
   }
-  for (int i = optind; i < argc; i++) {
+  for (int i = optind; i < argc; i++) { /* after "--" */
     if (path)
-      return cli_usage_error("info", "more than one MODEL (%s)", cli_quote(shown, sizeof shown, argv[i], strlen(argv[i]), 0));
+      return cli_usage_error("info", "more than one MODEL (%s)",
+                             cli_quote(shown, sizeof shown, argv[i], strlen(argv[i]), 0));
     path = argv[i];
   }
   if (!path) return cli_usage_error("info", "missing MODEL%s", "");

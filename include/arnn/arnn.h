@@ -110,11 +110,13 @@ ARNN_API void arnn_vsigmoid_f32(const float *x, float *y, size_t n);
  * may call forward with the same pool at once: their runs are serialised
  * (use one pool per calling thread to run them side by side). Worker k is
  * pinned to core (k + 1) mod cores (one hardware thread of it, with hwloc);
- * the calling thread is never re-pinned. threads may be at most 1024.
+ * the calling thread is never re-pinned. threads may be at most
+ * ARNN_THREADPOOL_MAX_THREADS.
  *
  * arnn_kernel_name() also reports the recurrent kernels: "gemm" (input
  * projection), "lstm_step", "gru_step" (fused recurrent steps). */
 typedef struct arnn_threadpool arnn_threadpool;
+#define ARNN_THREADPOOL_MAX_THREADS 1024
 ARNN_API arnn_status arnn_threadpool_create(size_t threads, arnn_threadpool **pool);
 /* The same with flags: ARNN_THREADPOOL_NO_PIN leaves the workers unpinned
  * (for callers that manage affinity themselves). Unknown flags:

@@ -6,7 +6,8 @@
  *   cmake --build build-fuzz --target fuzz-model-load
  *   build-fuzz/fuzz-model-load -max_total_time=300 tests/fuzz/corpus   (or a copy of it)
  *
- * (add -dict=tests/fuzz/model-load.dict to start from the header's tokens).
+ * (add -dict=tests/fuzz/model-load.dict to start from the header's tokens;
+ * scripts/fuzz.sh runs every fuzz target this way, as CI does).
  *
  * tests/fuzz/replay.c runs the same function over the corpus in the normal
  * build, so CI exercises it without libFuzzer. The corpus: valid-NNN-* and

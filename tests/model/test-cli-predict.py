@@ -73,6 +73,10 @@ def hostile(run, emulator, arnn, model, tmp, shipped):
     r = subprocess.run(emulator + [arnn, "predict", "--threads", "1", "--", model], input="1 2\n",
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     check(r.returncode == 0 and r.stdout == one.stdout, "options before MODEL and --: %s" % r.stderr)
+    env = dict(os.environ, POSIXLY_CORRECT="1")
+    r = subprocess.run(emulator + [arnn, "predict", model, "--threads", "1"], input="1 2\n", env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    check(r.returncode == 0 and r.stdout == one.stdout, "options after MODEL with POSIXLY_CORRECT: %s" % r.stderr)
 
 
 def main(argv):
