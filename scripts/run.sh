@@ -35,12 +35,13 @@ echo "=== 2c. whole model: predictions per second, arnn vs PyTorch (same weights
 echo "=== 2d. tanh / exp / sigmoid (n = 4096) ==="
 taskset -c 1 build-release/bench/vmath-bench --benchmark_filter='/4096$' --benchmark_repetitions=3 | sed -n '/^Summary/,$p'
 echo "=== 2e. self-attention over [400,256]: Attention, AdditiveAttention, MultiHeadAttention, arnn vs PyTorch ==="
-# arnn: 1 thread pinned (CPU time), 2 threads on the two CPUs (wall time);
+# arnn: 1 thread pinned (CPU time), 2 threads on the two CPUs (fork-join:
+# the larger thread CPU time; pool:2, the graph's own pool: wall time);
 # PyTorch (same weights) at batch 1 on 1 thread, compared from the JSON files.
 att="--benchmark_repetitions=3 --benchmark_min_time=0.1 --benchmark_out_format=json"
 taskset -c 1 build-release/bench/attention-bench --benchmark_filter='selfatt/(fma|.*threads:1)' $att \
   --benchmark_out=build-release/selfatt-1.json | sed -n '/^Self-attention/,$p'
-build-release/bench/attention-bench --benchmark_filter='selfatt/(fma|.*threads:2)' $att \
+build-release/bench/attention-bench --benchmark_filter='selfatt/(fma|.*threads:2|.*pool:2)' $att \
   --benchmark_out=build-release/selfatt-2.json | sed -n '/^Self-attention/,$p'
 taskset -c 1 /usr/bin/python3 bench/peer-torch-attention.py --batches 1 --threads 1 --reps 3 --min-time 0.1 \
   --arnn-json build-release/selfatt-1.json || true
