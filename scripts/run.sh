@@ -6,8 +6,9 @@
 #     peak and L2 bandwidth measured in the same binary, oneDNN's LSTM on the
 #     same shapes, whole-model predictions/s next to PyTorch on the same
 #     weights, and tanh/exp/sigmoid against glibc, libmvec, SLEEF, Eigen and
-#     XNNPACK.
-# A peer that is not installed is skipped. About 5 minutes.
+#     XNNPACK; self-attention layers (Keras Attention, AdditiveAttention,
+#     MultiHeadAttention over [400,256]) next to PyTorch on the same weights.
+# A peer that is not installed is skipped. About 6 minutes.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh bench
@@ -33,3 +34,14 @@ echo "=== 2c. whole model: predictions per second, arnn vs PyTorch (same weights
 /usr/bin/python3 bench/model-bench.py --lib build-release/libarnn.so --reps 3 || true
 echo "=== 2d. tanh / exp / sigmoid (n = 4096) ==="
 taskset -c 1 build-release/bench/vmath-bench --benchmark_filter='/4096$' --benchmark_repetitions=3 | sed -n '/^Summary/,$p'
+echo "=== 2e. self-attention over [400,256]: Attention, AdditiveAttention, MultiHeadAttention, arnn vs PyTorch ==="
+# arnn: 1 thread pinned (CPU time), 2 threads on the two CPUs (fork-join:
+# the larger thread CPU time; pool:2, the graph's own pool: wall time);
+# PyTorch (same weights) at batch 1 on 1 thread, compared from the JSON files.
+att="--benchmark_repetitions=3 --benchmark_min_time=0.1 --benchmark_out_format=json"
+taskset -c 1 build-release/bench/attention-bench --benchmark_filter='selfatt/(fma|.*threads:1)' $att \
+  --benchmark_out=build-release/selfatt-1.json | sed -n '/^Self-attention/,$p'
+build-release/bench/attention-bench --benchmark_filter='selfatt/(fma|.*threads:2|.*pool:2)' $att \
+  --benchmark_out=build-release/selfatt-2.json | sed -n '/^Self-attention/,$p'
+taskset -c 1 /usr/bin/python3 bench/peer-torch-attention.py --batches 1 --threads 1 --reps 3 --min-time 0.1 \
+  --arnn-json build-release/selfatt-1.json || true
