@@ -211,6 +211,14 @@ def tick_label(v):
     return ("%g" % v) if v > 0 else ""
 
 
+def thin_log_labels(ax, axis="y"):
+    """Drops the labels of the 2 and 5 ticks when the axis spans more than
+    three decades (they would crowd each other)."""
+    lo, hi = getattr(ax, "get_%slim" % axis)()
+    if lo > 0 and hi / lo > 10 ** 3.2:
+        getattr(ax, "%saxis" % axis).set_minor_formatter(NullFormatter())
+
+
 def log_axis(ax, axis="y", minor_labels=True):
     """Log scale with plain-number tick labels (0.5, 1, 10, 200 ...)."""
     getattr(ax, "set_%sscale" % axis)("log")
@@ -347,6 +355,7 @@ def rnn_plot(w, cells, cases, out_dir):
         log_axis(ax)
         lo, hi = ax.get_ylim()
         ax.set_ylim(lo, hi * 4)  # room for the value labels
+        thin_log_labels(ax)
         ax.set_ylabel("ms per call (log scale, lower is better)")
         ax.set_title("%s, %s" % (w, cell.upper() if cell == "lstm" else cell.upper() + " (reset_after)"))
         ax.grid(axis="y", which="major", alpha=0.3)
@@ -466,6 +475,7 @@ def vmath_plot(n, per_fn, impls, div_bound, out_dir):
         log_axis(ax, "y")
         lo, hi = ax.get_ylim()
         ax.set_ylim(lo / 1.3, hi * 1.5)
+        thin_log_labels(ax)
         ax.set_title("%s, n = %d" % (fn, n))
         ax.set_xlabel("max error in ULP (log; dashed: 2 ULP)")
         ax.set_ylabel("elements per ns (log; higher is faster)")
@@ -658,6 +668,7 @@ def model_plot(rows, out_dir):
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlim(batches[0] / 1.6, batches[-1] * 1.6)
         log_axis(ax)
+        thin_log_labels(ax)
         ax.set_title(m)
         ax.set_xlabel("batch size")
         ax.set_ylabel("predictions/s (log)")

@@ -28,7 +28,7 @@ tr '\n' ' ' < examples/imdb-mini.expected; echo
 results=build-release/results
 rm -rf "$results"
 mkdir -p "$results"
-cp /proc/cpuinfo "$results/cpuinfo.txt" 2>/dev/null || true
+cat /proc/cpuinfo > "$results/cpuinfo.txt" 2>/dev/null || true
 out() { echo "--benchmark_out=$results/$1.json --benchmark_out_format=json"; }
 
 echo "=== 2a. recurrent layer, default workloads (arnn) ==="
