@@ -10,7 +10,7 @@
 #  3. the report: every benchmark above also writes its JSON into
 #     build-release/results/, and bench/report.py turns them into
 #     bench/report/index.md with plots (bench/README.md, "Report").
-# A peer that is not installed is skipped. About 7 minutes.
+# A peer that is not installed is skipped. About 10 minutes (more on a busy machine).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh bench
