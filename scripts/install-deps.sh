@@ -43,6 +43,10 @@ fi
 if [ "$what" = bench ]; then
   pkgs="$pkgs libdnnl-dev python3-torch"
 fi
+# bench/report.py draws the report's plots with matplotlib.
+if [ "$what" = bench ]; then
+  pkgs="$pkgs python3-matplotlib"
+fi
 # Skip apt entirely when everything is already there (CI re-runs, offline use).
 missing=""
 for p in $pkgs; do
