@@ -74,7 +74,11 @@ INLINE void dot_rows(const float *const *qr, const float *const *kp, size_t D, _
     __m512 kv[4];
     for (int t = 0; t < KG; t++) kv[t] = _mm512_loadu_ps(kp[t] + d);
     for (int r = 0; r < NR; r++) {
-      const __m512 qv = _mm512_loadu_ps(qr[r] + d);
+      __m512 qv = _mm512_loadu_ps(qr[r] + d);
+      /* keep the query chunk in a register: GCC 12 otherwise folds the
+       * load into each of the KG FMAs, and the loop becomes bound by the
+       * load ports (an empty asm changes no arithmetic) */
+      __asm__("" : "+v"(qv));
       for (int t = 0; t < KG; t++) acc[r][t] = _mm512_fmadd_ps(qv, kv[t], acc[r][t]);
     }
   }
