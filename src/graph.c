@@ -25,6 +25,7 @@
 #include "../dispatch/dispatch.h"
 #include "fpenv.h"
 #include "graph-internal.h"
+#include "threadpool.h"
 
 static int mul_ok(size_t a, size_t b, size_t *out) {
   if (a != 0 && b > SIZE_MAX / a) return 0;
@@ -887,11 +888,11 @@ static size_t node_scratch_floats(const run_ctx *c, const graph_node *n) {
       return arnn_conv1d_layer_scratch_floats(n->conv, B, in->d[0]);
     case OP_DOT_ATTENTION:
     case OP_ADDITIVE_ATTENTION:
-      return c->shapes[value_of(c->g, n->in[1])].d[0] / sizeof(float) + 16; /* one row of key visibility */
+      return 0;
     case OP_MHA: {
       const size_t Tq = in->d[0], Tv = c->shapes[value_of(c->g, n->in[1])].d[0], h = n->num_heads;
       size_t s = B * Tq * h * n->key_dim + B * Tv * h * n->key_dim + B * Tv * h * n->value_dim +
-                 B * Tq * h * n->value_dim + Tv / sizeof(float) + 64;
+                 B * Tq * h * n->value_dim + B * Tv / sizeof(float) + 64;
       size_t p = 0;
       const size_t rows[4] = {B * Tq, B * Tv, B * Tv, B * Tq};
       for (int i = 0; i < 4; i++) {
@@ -1028,53 +1029,106 @@ static arnn_status run_rnn(run_ctx *c, const graph_node *n, float *out) {
   return ARNN_OK;
 }
 
-/* Key visibility of one sequence: the value mask AND the key's own mask (a
- * missing mask keeps every step); NULL when every key is visible. */
-static const unsigned char *key_visibility(const unsigned char *vm, const unsigned char *km, size_t Tv,
+/* One fused attention call per (sequence, head), spread over the pool: the
+ * items are independent and each computes its rows in the kernel's fixed
+ * order, so the bits do not depend on the thread count. */
+typedef struct {
+  arnn_sdpa_args base;
+  arnn_f32_sdpa_fn fn;
+  size_t heads, Tq, Tv, dk, dv;
+  const float *q, *k, *v;       /* sequence b, head g at + b * *_seq + g * dk (dv) */
+  size_t q_seq, k_seq, v_seq, o_seq;
+  float *out, *probs;           /* probs: [B][heads][Tq][Tv] or NULL */
+  const unsigned char *vis;     /* [B][Tv] key visibility, or NULL (all visible) */
+  const unsigned char *qm;      /* [B][Tq] query mask or NULL */
+  int mha, empty_rows_zero;
+} attention_job;
+
+static void attention_item(void *ctx, size_t item) {
+  const attention_job *j = ctx;
+  const arnn_fpenv fpenv = arnn_fpenv_enter_ftz(); /* as on the calling thread */
+  const size_t b = item / j->heads, g = item % j->heads, Tq = j->Tq, Tv = j->Tv, dv = j->dv;
+  arnn_sdpa_args a = j->base;
+  a.q = j->q + b * j->q_seq + g * j->dk;
+  a.k = j->k + b * j->k_seq + g * j->dk;
+  a.v = j->v + b * j->v_seq + g * dv;
+  a.kmask = j->vis ? j->vis + b * Tv : NULL;
+  a.out = j->out + b * j->o_seq + g * dv;
+  a.probs = j->probs ? j->probs + (b * j->heads + g) * Tq * Tv : NULL;
+  j->fn(&a);
+  const unsigned char *qm = j->qm ? j->qm + b * Tq : NULL;
+  if (!j->mha) {
+    /* Keras Attention: result *= query mask */
+    if (qm)
+      for (size_t i = 0; i < Tq; i++)
+        if (!qm[i]) memset(a.out + i * a.ldo, 0, dv * sizeof(float));
+  } else {
+    /* MHA: a masked query row sees no key, like a row whose keys are all
+     * hidden. The kernel gives such rows uniform weights (tf.keras' Softmax
+     * adding -1e9); Keras >= 3.10's Softmax zeroes them. */
+    for (size_t i = 0; i < Tq; i++) {
+      int any = !qm || qm[i];
+      if (any) {
+        any = 0;
+        const size_t last = a.causal ? (i < Tv ? i + 1 : Tv) : Tv;
+        for (size_t t = 0; t < last && !any; t++) any = !a.kmask || a.kmask[t];
+      }
+      if (any) continue;
+      float *o = a.out + i * a.ldo, *p = a.probs ? a.probs + i * Tv : NULL;
+      if (j->empty_rows_zero) {
+        memset(o, 0, dv * sizeof(float));
+        if (p) memset(p, 0, Tv * sizeof(float));
+      } else {
+        const float u = 1.0f / (float)Tv;
+        for (size_t e = 0; e < dv; e++) {
+          float acc = 0.0f;
+          for (size_t t = 0; t < Tv; t++) acc = fmaf(u, a.v[t * a.ldv + e], acc);
+          o[e] = acc;
+        }
+        if (p)
+          for (size_t t = 0; t < Tv; t++) p[t] = u;
+      }
+    }
+  }
+  arnn_fpenv_restore(fpenv);
+}
+
+/* [B][Tv] key visibility: the value mask AND (key_mask, when given); NULL
+ * when every key of every sequence is visible. */
+static const unsigned char *key_visibility(const unsigned char *vm, const unsigned char *km, size_t n,
                                            unsigned char *buf) {
   if (!km) return vm;
   if (!vm) return km;
-  for (size_t j = 0; j < Tv; j++) buf[j] = vm[j] != 0 && km[j] != 0;
+  for (size_t j = 0; j < n; j++) buf[j] = vm[j] != 0 && km[j] != 0;
   return buf;
 }
 
 /* Keras' Attention and AdditiveAttention (base_dense_attention /
  * attention.py): scores, softmax with masked scores minus 1e9, weights @
- * values, then the query mask multiplies the result rows. */
+ * values, then the query mask multiplies the result rows. Keras passes
+ * mask=[query_mask, value_mask]: a separate key's own mask is not used. */
 static arnn_status run_dense_attention(run_ctx *c, const graph_node *n, float *y) {
   const arnn_graph *g = c->g;
   const int qv = value_of(g, n->in[0]), vv = value_of(g, n->in[1]), kv = n->n_in == 3 ? value_of(g, n->in[2]) : vv;
   const arnn_shape *qs = &c->shapes[qv], *vs = &c->shapes[vv];
   const size_t Tq = qs->d[0], D = qs->d[1], Tv = vs->d[0], Dv = vs->d[1];
-  const float *q = val_ptr(c, qv), *v = val_ptr(c, vv), *k = val_ptr(c, kv);
-  /* Keras' Attention takes mask=[query_mask, value_mask]: a separate key's
-   * own mask is not used (base_dense_attention / attention.py) */
-  const unsigned char *qm = val_mask(c, qv), *vm = val_mask(c, vv), *km = NULL;
-  float *scores = n->return_scores ? c->slot_ptr[g->values[n->value[1]].slot] : NULL;
-  unsigned char *vis = (unsigned char *)c->scratch;
-  arnn_sdpa_args a = {.Tq = Tq, .Tv = Tv, .D = D, .Dv = Dv, .ldq = D, .ldk = D, .ldv = Dv, .causal = n->causal,
-                      .ldo = Dv, .ldp = Tv};
+  attention_job j = {.fn = arnn_dispatch()->sdpa.fn, .heads = 1, .Tq = Tq, .Tv = Tv, .dk = D, .dv = Dv,
+                     .q = val_ptr(c, qv), .k = val_ptr(c, kv), .v = val_ptr(c, vv), .q_seq = Tq * D,
+                     .k_seq = Tv * D, .v_seq = Tv * Dv, .o_seq = Tq * Dv, .out = y,
+                     .probs = n->return_scores ? c->slot_ptr[g->values[n->value[1]].slot] : NULL,
+                     .vis = val_mask(c, vv), .qm = val_mask(c, qv)};
+  arnn_sdpa_args *a = &j.base;
+  *a = (arnn_sdpa_args){.Tq = Tq, .Tv = Tv, .D = D, .Dv = Dv, .ldq = D, .ldk = D, .ldv = Dv, .causal = n->causal,
+                        .ldo = Dv, .ldp = Tv};
   if (n->op == OP_DOT_ATTENTION && !n->concat_score) {
-    a.score_mode = ARNN_SDPA_DOT;
-    a.scale = n->own[0][0];
+    a->score_mode = ARNN_SDPA_DOT;
+    a->scale = n->own[0][0];
   } else {
-    a.score_mode = ARNN_SDPA_ADDITIVE;
-    a.scale = n->op == OP_DOT_ATTENTION ? n->own[1][0] : 1.0f;
-    a.w = n->own[0];
+    a->score_mode = ARNN_SDPA_ADDITIVE;
+    a->scale = n->op == OP_DOT_ATTENTION ? n->own[1][0] : 1.0f;
+    a->w = n->own[0];
   }
-  const arnn_dispatch_table *dt = arnn_dispatch();
-  for (size_t b = 0; b < c->B; b++) {
-    a.q = q + b * Tq * D;
-    a.k = k + b * Tv * D;
-    a.v = v + b * Tv * Dv;
-    a.kmask = key_visibility(vm ? vm + b * Tv : NULL, km ? km + b * Tv : NULL, Tv, vis);
-    a.out = y + b * Tq * Dv;
-    a.probs = scores ? scores + b * Tq * Tv : NULL;
-    dt->sdpa.fn(&a);
-    if (qm)
-      for (size_t i = 0; i < Tq; i++)
-        if (!qm[b * Tq + i]) memset(a.out + i * Dv, 0, Dv * sizeof(float));
-  }
+  arnn_threadpool_run(c->pool, c->B, attention_item, &j);
   return ARNN_OK;
 }
 
@@ -1087,57 +1141,25 @@ static arnn_status run_mha(run_ctx *c, const graph_node *n, float *y) {
   const int qv = value_of(g, n->in[0]), vv = value_of(g, n->in[1]), kv = n->n_in == 3 ? value_of(g, n->in[2]) : vv;
   const size_t B = c->B, Tq = c->shapes[qv].d[0], Tv = c->shapes[vv].d[0], h = n->num_heads, dk = n->key_dim,
                dv = n->value_dim;
-  const unsigned char *qm = val_mask(c, qv), *vm = val_mask(c, vv), *km = kv != vv ? val_mask(c, kv) : NULL;
-  float *scores = n->return_scores ? c->slot_ptr[g->values[n->value[1]].slot] : NULL;
+  const unsigned char *vm = val_mask(c, vv), *km = kv != vv ? val_mask(c, kv) : NULL;
   float *Q = c->scratch, *K = Q + B * Tq * h * dk, *V = K + B * Tv * h * dk, *O = V + B * Tv * h * dv;
   unsigned char *vis = (unsigned char *)(O + B * Tq * h * dv);
-  float *ps = (float *)(vis + (Tv / sizeof(float) + 16) * sizeof(float));
+  float *ps = (float *)(vis + (B * Tv / sizeof(float) + 16) * sizeof(float));
   arnn_dense_layer_apply(n->proj[0], B * Tq, val_ptr(c, qv), Q, ps);
   arnn_dense_layer_apply(n->proj[1], B * Tv, val_ptr(c, kv), K, ps);
   arnn_dense_layer_apply(n->proj[2], B * Tv, val_ptr(c, vv), V, ps);
   const float inv_sqrt = (float)(1.0 / sqrt((double)dk)); /* Keras: 1.0 / math.sqrt(float(key_dim)), cast */
   for (size_t i = 0; i < B * Tq * h * dk; i++) Q[i] *= inv_sqrt;
-  arnn_sdpa_args a = {.Tq = Tq, .Tv = Tv, .D = dk, .Dv = dv, .ldq = h * dk, .ldk = h * dk, .ldv = h * dv,
-                      .score_mode = ARNN_SDPA_DOT, .scale = 1.0f, .causal = n->causal, .ldo = h * dv, .ldp = Tv};
-  const arnn_dispatch_table *dt = arnn_dispatch();
-  for (size_t b = 0; b < B; b++) {
-    const unsigned char *kvis = key_visibility(vm ? vm + b * Tv : NULL, km ? km + b * Tv : NULL, Tv, vis);
-    for (size_t hd = 0; hd < h; hd++) {
-      a.q = Q + b * Tq * h * dk + hd * dk;
-      a.k = K + b * Tv * h * dk + hd * dk;
-      a.v = V + b * Tv * h * dv + hd * dv;
-      a.kmask = kvis;
-      a.out = O + b * Tq * h * dv + hd * dv;
-      a.probs = scores ? scores + (b * h + hd) * Tq * Tv : NULL;
-      dt->sdpa.fn(&a);
-      /* rows with no visible key: a masked query row sees none; the kernel
-       * gives uniform weights (tf.keras' Softmax adding -1e9), Keras 3's
-       * Softmax zeroes them */
-      for (size_t i = 0; i < Tq; i++) {
-        int any = !qm || qm[b * Tq + i];
-        if (any) {
-          any = 0;
-          const size_t last = n->causal ? (i < Tv ? i + 1 : Tv) : Tv;
-          for (size_t j = 0; j < last && !any; j++) any = !kvis || kvis[j];
-        }
-        if (any) continue;
-        float *o = a.out + i * h * dv, *p = a.probs ? a.probs + i * Tv : NULL;
-        if (n->empty_rows_zero) {
-          memset(o, 0, dv * sizeof(float));
-          if (p) memset(p, 0, Tv * sizeof(float));
-        } else {
-          const float u = 1.0f / (float)Tv;
-          for (size_t e = 0; e < dv; e++) {
-            float acc = 0.0f;
-            for (size_t j = 0; j < Tv; j++) acc = fmaf(u, a.v[j * h * dv + e], acc);
-            o[e] = acc;
-          }
-          if (p)
-            for (size_t j = 0; j < Tv; j++) p[j] = u;
-        }
-      }
-    }
-  }
+  attention_job j = {.fn = arnn_dispatch()->sdpa.fn, .heads = h, .Tq = Tq, .Tv = Tv, .dk = dk, .dv = dv,
+                     .q = Q, .k = K, .v = V, .q_seq = Tq * h * dk, .k_seq = Tv * h * dk, .v_seq = Tv * h * dv,
+                     .o_seq = Tq * h * dv, .out = O,
+                     .probs = n->return_scores ? c->slot_ptr[g->values[n->value[1]].slot] : NULL,
+                     .vis = key_visibility(vm, km, B * Tv, vis), .qm = val_mask(c, qv), .mha = 1,
+                     .empty_rows_zero = n->empty_rows_zero};
+  j.base = (arnn_sdpa_args){.Tq = Tq, .Tv = Tv, .D = dk, .Dv = dv, .ldq = h * dk, .ldk = h * dk, .ldv = h * dv,
+                            .score_mode = ARNN_SDPA_DOT, .scale = 1.0f, .causal = n->causal, .ldo = h * dv,
+                            .ldp = Tv};
+  arnn_threadpool_run(c->pool, B * h, attention_item, &j);
   arnn_dense_layer_apply(n->proj[3], B * Tq, O, y, ps);
   return ARNN_OK;
 }

@@ -261,11 +261,91 @@ static void test_variable_steps(void) {
   arnn_model_free(m);
 }
 
+
+/* Attention layers on a pool: the same bits as on the calling thread alone,
+ * with masks (a fully masked query row included) and scores outputs. */
+static void test_attention_threads(void) {
+  const char *g =
+      "{\"inputs\":[{\"name\":\"ids\",\"dtype\":\"ids\",\"shape\":[9]}],\"layers\":["
+      "{\"name\":\"e\",\"op\":\"embedding\",\"inputs\":[\"ids\"],\"mask_zero\":true},"
+      "{\"name\":\"m\",\"op\":\"mha\",\"inputs\":[\"e\",\"e\"],\"num_heads\":3,\"key_dim\":5,\"value_dim\":4,"
+      "\"use_bias\":true,\"output_dim\":6,\"causal\":false,\"return_scores\":true,\"empty_rows\":\"uniform\"},"
+      "{\"name\":\"a\",\"op\":\"dot_attention\",\"inputs\":[\"m\",\"e\"],\"score_mode\":\"dot\",\"use_scale\":true,"
+      "\"causal\":true,\"return_scores\":true},"
+      "{\"name\":\"d\",\"op\":\"additive_attention\",\"inputs\":[\"e\",\"e\"],\"use_scale\":true,\"causal\":false,"
+      "\"return_scores\":false}],"
+      "\"outputs\":[\"m\",\"m:1\",\"a\",\"a:1\",\"d\"],\"max_steps\":9}";
+  const tdesc t[] = {{"e/embeddings", 2, {11, 6}},           {"m/query/kernel", 3, {6, 3, 5}},
+                     {"m/query/bias", 2, {3, 5}},            {"m/key/kernel", 3, {6, 3, 5}},
+                     {"m/key/bias", 2, {3, 5}},              {"m/value/kernel", 3, {6, 3, 4}},
+                     {"m/value/bias", 2, {3, 4}},            {"m/output/kernel", 3, {3, 4, 6}},
+                     {"m/output/bias", 1, {6}},              {"a/scale", 1, {1}},
+                     {"d/scale", 1, {6}}};
+  size_t size;
+  unsigned char *b = build(g, t, 11, &size);
+  write_seed("attention", b, size, 1);
+  char err[512] = "";
+  arnn_model *m = NULL;
+  arnn_status st = arnn_model_load_memory(b, size, &m, err, sizeof err);
+  free(b);
+  CHECK(st == ARNN_OK, "attention model: %s", err);
+  if (st != ARNN_OK) return;
+  enum { B = 5, T = 9 };
+  int ids[B * T];
+  for (int i = 0; i < B * T; i++) ids[i] = (i * 7 + 3) % 11;
+  for (int i = 0; i < T; i++) ids[2 * T + i] = 0; /* a sequence with every step masked */
+  ids[T + 0] = ids[T + 4] = 0;
+  const size_t sizes[5] = {B * T * 6, B * 3 * T * T, B * T * 6, B * T * T, B * T * 6};
+  float *o1[5], *o2[5];
+  for (int k = 0; k < 5; k++) {
+    o1[k] = calloc(sizes[k], sizeof(float));
+    o2[k] = calloc(sizes[k], sizeof(float));
+  }
+  const void *in[1] = {ids};
+  CHECK(arnn_model_run(m, B, T, in, NULL, o1) == ARNN_OK, "run alone");
+  arnn_threadpool *pool = NULL;
+  CHECK(arnn_threadpool_create(2, &pool) == ARNN_OK, "pool");
+  arnn_predict_options opt;
+  arnn_predict_options_init(&opt);
+  opt.pool = pool;
+  CHECK(arnn_model_run(m, B, T, in, &opt, o2) == ARNN_OK, "run on 2 threads");
+  for (int k = 0; k < 5; k++) {
+    CHECK(memcmp(o1[k], o2[k], sizes[k] * sizeof(float)) == 0, "output %d differs on 2 threads", k);
+    int finite = 1;
+    for (size_t i = 0; i < sizes[k]; i++) finite &= isfinite(o1[k][i]) != 0;
+    CHECK(finite, "output %d has a NaN or inf", k);
+  }
+  /* the weights of each MHA head row sum to 1 (uniform for masked rows) */
+  for (int r = 0; r < B * 3 * T; r++) {
+    float sum = 0;
+    for (int j = 0; j < T; j++) sum += o1[1][r * T + j];
+    CHECK(fabsf(sum - 1.0f) < 1e-5f, "mha weights row %d sums to %g", r, sum);
+  }
+  /* causal dot attention: no weight above the diagonal, except in a row
+   * that sees no key at all (Keras: uniform over every key), here sequence
+   * 2 (all masked) and row 0 of sequence 1 (its only visible key masked) */
+  for (int bb = 0; bb < B; bb++)
+    for (int i = 0; i < T; i++)
+      for (int j = i + 1; j < T; j++)
+        if (bb != 2 && !(bb == 1 && i == 0))
+          CHECK(o1[3][(bb * T + i) * T + j] == 0.0f, "causal weight (%d, %d, %d)", bb, i, j);
+  for (int j = 0; j < T; j++) CHECK(o1[3][(1 * T + 0) * T + j] == 1.0f / T, "row without a visible key: uniform");
+  /* Keras Attention zeroes masked query rows */
+  for (int f = 0; f < 6; f++) CHECK(o1[2][(2 * T + 3) * 6 + f] == 0.0f, "masked query row not zero");
+  arnn_threadpool_destroy(pool);
+  for (int k = 0; k < 5; k++) {
+    free(o1[k]);
+    free(o2[k]);
+  }
+  arnn_model_free(m);
+}
+
 int main(int argc, char **argv) {
   for (int i = 1; i + 1 < argc; i++)
     if (strcmp(argv[i], "--corpus") == 0) corpus_dir = argv[i + 1];
   test_malformed();
   test_variable_steps();
+  test_attention_threads();
   if (failures) {
     printf("FAIL: %d failures\n", failures);
     return 1;

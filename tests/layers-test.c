@@ -249,7 +249,12 @@ static void ref_softmax(size_t rows, size_t cols, int axis, const unsigned char 
   const size_t step = axis == 0 ? cols : 1, lstep = axis == 0 ? 1 : cols;
   for (size_t l = 0; l < lines; l++) {
     double m = -INFINITY, s = 0;
-    for (size_t k = 0; k < len; k++) m = fmax(m, v[l * lstep + k * step]);
+    /* as fmax (a NaN element is skipped), written as a compare: GCC 12's
+     * AArch64 vectorizer fails on an fmax reduction here */
+    for (size_t k = 0; k < len; k++) {
+      const double e = v[l * lstep + k * step];
+      if (e > m) m = e;
+    }
     for (size_t k = 0; k < len; k++) s += exp((double)v[l * lstep + k * step] - m);
     for (size_t k = 0; k < len; k++) r[l * lstep + k * step] = exp((double)v[l * lstep + k * step] - m) / s;
   }

@@ -179,7 +179,8 @@ int main(int argc, char **argv) {
   arnn_threadpool *pool = NULL;
   CHECK(arnn_threadpool_create_ex(2, 0x80, &pool) == ARNN_ERR_INVALID_ARGUMENT && pool == NULL, "unknown flag");
   /* the CLI refuses a larger --threads up front with this same limit */
-  CHECK(arnn_threadpool_create_ex(ARNN_THREADPOOL_MAX_THREADS + 1, 0, &pool) == ARNN_ERR_INVALID_ARGUMENT && pool == NULL,
+  CHECK(arnn_threadpool_create_ex(ARNN_THREADPOOL_MAX_THREADS + 1, 0, &pool) == ARNN_ERR_INVALID_ARGUMENT &&
+            pool == NULL,
         "more than ARNN_THREADPOOL_MAX_THREADS");
 
   arnn_model_free(model);

@@ -217,7 +217,8 @@ int cli_parse_npy(const unsigned char *buf, size_t size, const char *name, const
   } else if ((size_t)(strchr(d + 1, d[0]) - (d + 1)) != dl || strncmp(d + 1, descr, dl) != 0) {
     const size_t n = (size_t)(strchr(d + 1, d[0]) - (d + 1));
     const char *have = dtype_name(d + 1, n);
-    rc = fail(err, err_size, "%s: dtype '%s'%s%s%s, expected '%s' (%s)", name, cli_quote(shown, sizeof shown, d + 1, n, 0),
+    rc = fail(err, err_size, "%s: dtype '%s'%s%s%s, expected '%s' (%s)", name,
+              cli_quote(shown, sizeof shown, d + 1, n, 0),
               have ? " (" : "", have ? have : "", have ? ")" : "", descr, want ? want : descr);
   } else if (strncmp(o, "False", 5) != 0) {
     rc = fail(err, err_size, "%s: Fortran-order arrays are not supported (save a C-order array)", name);

@@ -656,7 +656,9 @@ int cli_predict(int argc, char **argv) {
         in.n = parsed.n;
         in.ids = parsed.ids;
         in.lengths = parsed.lengths;
-        if (parsed.skipped) fprintf(stderr, "arnn: %s: skipped %zu blank line%s\n", shown_name, parsed.skipped, parsed.skipped == 1 ? "" : "s");
+        if (parsed.skipped)
+          fprintf(stderr, "arnn: %s: skipped %zu blank line%s\n", shown_name, parsed.skipped,
+                  parsed.skipped == 1 ? "" : "s");
       }
     }
     free(buf);

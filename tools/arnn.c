@@ -190,7 +190,8 @@ static int cmd_info(int argc, char **argv) {
   while ((opt = getopt_long(argc, argv, "-:", options, NULL)) != -1) {
     if (opt == 1) {
       if (path)
-        return cli_usage_error("info", "more than one MODEL (%s)", cli_quote(shown, sizeof shown, optarg, strlen(optarg), 0));
+        return cli_usage_error("info", "more than one MODEL (%s)",
+                               cli_quote(shown, sizeof shown, optarg, strlen(optarg), 0));
       path = optarg;
     } else if (opt == 'j') {
       json = 1;
@@ -202,7 +203,8 @@ static int cmd_info(int argc, char **argv) {
   }
   for (int i = optind; i < argc; i++) { /* after "--" */
     if (path)
-      return cli_usage_error("info", "more than one MODEL (%s)", cli_quote(shown, sizeof shown, argv[i], strlen(argv[i]), 0));
+      return cli_usage_error("info", "more than one MODEL (%s)",
+                             cli_quote(shown, sizeof shown, argv[i], strlen(argv[i]), 0));
     path = argv[i];
   }
   if (!path) return cli_usage_error("info", "missing MODEL%s", "");

@@ -36,8 +36,10 @@
  *    fused layer does) and b_in alone for the candidate, whose recurrent bias
  *    starts the separate recurrent accumulator q_h.
  *  - Per step and output column n: acc = xp[n] (q_h: b_rec_h[n]), then
- *    acc = fmaf(h[k], R[k][n], acc) for k = 0..H-1 in order. R is kept in
- *    the Keras layout [H][G*H], so the loop (k outer, n inner) reads rows.
+ *    acc = fma(h[k], R[k][n], acc) for k = 0..H-1 in order: one row of the
+ *    packed GEMM (R packed once in its panels, the projection row as the
+ *    bias), which keeps that order on every ISA and runs the step on the
+ *    SIMD kernel instead of a scalar fmaf loop.
  *  - c = fmaf(f, c, i * g), h = o * act(c); GRU hh = act(fmaf(r, q_h, a_h))
  *    (reset_after = 1) and h = fmaf(z, h - hh, hh) (= z h + (1 - z) hh).
  *  - tanh, sigmoid and exp are the dispatched vmath kernels (same bits on
@@ -59,7 +61,8 @@ struct arnn_generic_rnn {
   arnn_act act, ract;
   float *kpack;   /* [Np/16][E][16]: kernel columns in 16-wide K-major panels (gemm.h) */
   float *xbias;   /* [Np]: the projection's bias (see the file comment) */
-  float *rk;      /* [H][GH]: recurrent kernel, Keras layout */
+  float *rpack;   /* [Np/16][H][16]: recurrent kernel columns in GEMM panels */
+  float *rpack_h; /* GRU reset_after = 0: the candidate's columns alone, [round16(H)/16][H][16] */
   float *b_rec_h; /* [H]: GRU reset_after = 1, the candidate's recurrent bias */
   arnn_f32_gemm_fn gemm;
   arnn_f32_vunary_fn vtanh, vsigmoid, vexp;
@@ -210,7 +213,8 @@ void arnn_generic_rnn_destroy(arnn_generic_rnn *r) {
   if (r == NULL) return;
   free(r->kpack);
   free(r->xbias);
-  free(r->rk);
+  free(r->rpack);
+  free(r->rpack_h);
   free(r->b_rec_h);
   free(r);
 }
@@ -264,9 +268,11 @@ arnn_status arnn_generic_rnn_create(const arnn_generic_rnn_desc *desc, arnn_gene
   r->vexp = dt->vexp.fn;
   r->kpack = alloc_floats(Np * E);
   r->xbias = alloc_floats(Np);
-  r->rk = alloc_floats(H * GH);
+  r->rpack = alloc_floats(Np * H);
+  const int split_h = desc->cell == ARNN_CELL_GRU && !reset_after;
+  if (split_h) r->rpack_h = alloc_floats(round16(H) * H);
   if (reset_after) r->b_rec_h = alloc_floats(H);
-  if (!r->kpack || !r->xbias || !r->rk || (reset_after && !r->b_rec_h)) {
+  if (!r->kpack || !r->xbias || !r->rpack || (split_h && !r->rpack_h) || (reset_after && !r->b_rec_h)) {
     arnn_generic_rnn_destroy(r);
     return ARNN_ERR_OUT_OF_MEMORY;
   }
@@ -276,7 +282,18 @@ arnn_status arnn_generic_rnn_create(const arnn_generic_rnn_desc *desc, arnn_gene
     float *panel = r->kpack + (n / 16) * E * 16 + n % 16;
     for (size_t k = 0; k < E; k++) panel[k * 16] = K[k * GH + n];
   }
-  memcpy(r->rk, desc->recurrent_kernel, H * GH * sizeof(float));
+  /* the recurrent kernel in the same panels (K = H): a step's recurrent
+   * product is one GEMM row whose bias is the projection row */
+  const float *R = desc->recurrent_kernel;
+  for (size_t n = 0; n < GH; n++) {
+    float *panel = r->rpack + (n / 16) * H * 16 + n % 16;
+    for (size_t k = 0; k < H; k++) panel[k * 16] = R[k * GH + n];
+  }
+  if (split_h)
+    for (size_t n = 0; n < H; n++) {
+      float *panel = r->rpack_h + (n / 16) * H * 16 + n % 16;
+      for (size_t k = 0; k < H; k++) panel[k * 16] = R[k * GH + 2 * H + n];
+    }
   const float *b = desc->bias;
   if (b != NULL) {
     for (size_t n = 0; n < GH; n++) {
@@ -305,14 +322,14 @@ size_t arnn_generic_rnn_scratch_floats(const arnn_generic_rnn *r, size_t B, size
   return round16(xp) + per_seq;
 }
 
-/* acc[n] = fmaf(v[k], R[k][col0 + n], acc[n]) for k = 0..H-1 in order,
- * n < ncols; R rows have ld floats. */
-static void recur(float *acc, const float *v, const float *R, size_t H, size_t ld, size_t col0, size_t ncols) {
-  for (size_t k = 0; k < H; k++) {
-    const float vk = v[k];
-    const float *row = R + k * ld + col0;
-    for (size_t n = 0; n < ncols; n++) acc[n] = fmaf(vk, row[n], acc[n]);
-  }
+/* acc[n] = bias[n], then acc[n] = fma(v[k], R[k][n], acc[n]) for k =
+ * 0..H-1 in order, n < ncols rounded up to 16 (the padded columns are
+ * written too): one row of the packed GEMM, which keeps exactly this order
+ * on every ISA (gemm.h). acc must not overlap bias. */
+static void recur(const arnn_generic_rnn *r, float *acc, const float *bias, const float *v, const float *pack,
+                  size_t ncols) {
+  const size_t N = round16(ncols);
+  r->gemm(1, N, r->H, v, r->H, pack, bias, acc, N);
 }
 
 /* One kept step of one sequence: xp (the projection row, Np floats) and the
@@ -322,14 +339,12 @@ static void step(const arnn_generic_rnn *r, const float *xp, float *h, float *c,
   const size_t H = r->H, GH = r->GH;
   switch (r->cell) {
     case ARNN_CELL_SIMPLE:
-      memcpy(acc, xp, H * sizeof(float));
-      recur(acc, h, r->rk, H, GH, 0, H);
+      recur(r, acc, xp, h, r->rpack, H);
       act_apply(r, &r->act, acc, H, aux);
       memcpy(h, acc, H * sizeof(float));
       return;
     case ARNN_CELL_LSTM: {
-      memcpy(acc, xp, GH * sizeof(float));
-      recur(acc, h, r->rk, H, GH, 0, GH);
+      recur(r, acc, xp, h, r->rpack, GH);
       const float *i = acc, *f = acc + H, *g = acc + 2 * H, *o = acc + 3 * H;
       act_apply(r, &r->ract, acc, 2 * H, aux); /* i, f */
       act_apply(r, &r->act, acc + 2 * H, H, aux);
@@ -346,19 +361,23 @@ static void step(const arnn_generic_rnn *r, const float *xp, float *h, float *c,
       const float *z = acc, *rg = acc + H;
       float *hh = tmp;
       if (r->reset_after) {
-        memcpy(acc, xp, 2 * H * sizeof(float));
-        memcpy(acc + 2 * H, r->b_rec_h, H * sizeof(float));
-        recur(acc, h, r->rk, H, GH, 0, GH);
+        /* the bias row: z, r from the projection, the candidate's recurrent bias */
+        memcpy(aux, xp, 2 * H * sizeof(float));
+        memcpy(aux + 2 * H, r->b_rec_h, H * sizeof(float));
+        memset(aux + GH, 0, (r->Np - GH) * sizeof(float));
+        recur(r, acc, aux, h, r->rpack, GH);
         act_apply(r, &r->ract, acc, 2 * H, aux);
         for (size_t u = 0; u < H; u++) hh[u] = fmaf(rg[u], acc[2 * H + u], xp[2 * H + u]);
       } else {
-        memcpy(acc, xp, GH * sizeof(float));
-        recur(acc, h, r->rk, H, GH, 0, 2 * H);
+        /* z, r: the first round16(2H) columns (padding columns past 2H are
+         * written into acc and not used) */
+        recur(r, acc, xp, h, r->rpack, 2 * H);
         act_apply(r, &r->ract, acc, 2 * H, aux);
-        float *rh = tmp;
+        float *rh = aux, *bias_h = c; /* c is unused by the GRU: [round16(H)] */
         for (size_t u = 0; u < H; u++) rh[u] = rg[u] * h[u];
-        recur(acc + 2 * H, rh, r->rk, H, GH, 2 * H, H);
-        memcpy(hh, acc + 2 * H, H * sizeof(float));
+        memcpy(bias_h, xp + 2 * H, H * sizeof(float));
+        memset(bias_h + H, 0, (round16(H) - H) * sizeof(float));
+        recur(r, hh, bias_h, rh, r->rpack_h, H);
       }
       act_apply(r, &r->act, hh, H, aux);
       for (size_t u = 0; u < H; u++) h[u] = fmaf(z[u], h[u] - hh[u], hh[u]);
