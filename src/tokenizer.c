@@ -360,6 +360,10 @@ arnn_status arnn_tokenizer_load_memory(const void *data, size_t size, arnn_token
     return ARNN_ERR_INVALID_ARGUMENT;
   }
 #ifndef ARNN_HAVE_UTF8PROC
+  /* no case mapping, so no tokenizer (the reader and encoder stay compiled) */
+  (void)parse_tokenizer;
+  (void)is_filter;
+  (void)utf8_put;
   set_err(errbuf, errbuf_size, "this arnn was built without utf8proc: no tokenizer%s", "");
   return ARNN_ERR_UNSUPPORTED;
 #else
