@@ -40,7 +40,9 @@ length (no padding id): both compute all T steps.
 
 usage: bench/model-bench.py --lib build-release/libarnn.so [--reps 7]
            [--workloads imdb,elmo,textbirnn,stacked,seed003] [--threads 1,2]
-(default: all five workloads). Needs /usr/bin/python3 with numpy and
+           [--json FILE]
+(default: all five workloads). --json also writes the rows, the largest
+differences and the run's context to FILE as JSON (bench/report.py reads it). Needs /usr/bin/python3 with numpy and
 python3-torch (Debian).
 """
 import ctypes
@@ -370,6 +372,8 @@ def output_shape(lib, model, steps):
 
 
 MAX_DIFF = {}  # workload -> largest |arnn - torch| over its checks
+ROWS = []  # one dict per printed row, for --json
+FAILED = []  # workloads that stopped on an error or a disagreement
 
 
 def bench_rows(lib, name, width, batch, thread_counts, reps, make_run, probs, torch_fn):
@@ -400,6 +404,8 @@ def bench_rows(lib, name, width, batch, thread_counts, reps, make_run, probs, to
                 lib.arnn_threadpool_destroy(pool)
         print("%-*s %5d %7d | %12.1f %12.1f | %6.2fx" % (width, name, batch, threads, batch / ta, batch / tt,
                                                           tt / ta))
+        ROWS.append({"model": name, "batch": batch, "threads": threads, "arnn_pred_per_s": batch / ta,
+                     "torch_pred_per_s": batch / tt, "ratio": tt / ta})
         sys.stdout.flush()
     return True
 
@@ -489,6 +495,7 @@ def main(argv):
         print("unknown workload %s (choose from %s)" % (", ".join(unknown), ",".join(all_names)))
         return 2
     thread_counts = [int(v) for v in (argv[argv.index("--threads") + 1] if "--threads" in argv else "1,2").split(",")]
+    json_path = argv[argv.index("--json") + 1] if "--json" in argv else None
     lib = setup_lib(lib_path)
     width = max([6] + [len(n) for n in names])
     print("arnn ISA %s, torch %s (%s), median of %d, predictions per second (higher is better)" % (
@@ -501,8 +508,18 @@ def main(argv):
         for name in names:
             run = run_fixed if name in WORKLOADS else run_graph
             if not run(lib, tmp, name, width, reps, thread_counts):
+                FAILED.append(name)
                 status = 1
     print("max |arnn - torch|: " + ", ".join("%s %.2g" % kv for kv in MAX_DIFF.items()))
+    if json_path:
+        doc = {"context": {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                           "arnn_isa": lib.arnn_isa().decode(), "torch": torch.__version__,
+                           "reps": reps, "threads": thread_counts, "workloads": names,
+                           "load_avg": list(os.getloadavg())},
+               "rows": ROWS, "max_abs_diff": MAX_DIFF, "failed": FAILED}
+        with open(json_path, "w") as fh:
+            json.dump(doc, fh, indent=1)
+            fh.write("\n")
     return status
 
 

@@ -13,6 +13,8 @@ reported time per call is the median over the blocks. GFLOP/s counts
 B * 2 * (2*T*E*G*H + 2*T*H*G*H), G = 4 (LSTM) or 3 (GRU), as rnn-peers-bench.
 
 Run pinned, e.g.  taskset -c 0-1 /usr/bin/python3 bench/peer-torch-rnn.py
+--json FILE also writes the cases (and the torch build and BLAS) to FILE as
+JSON, for bench/report.py.
 Debian's python3-torch calls whatever libblas.so.3 the alternatives system
 provides (netlib's reference BLAS unless OpenBLAS/BLIS is installed); the
 header line says which one was loaded. To time it with OpenBLAS without
@@ -80,6 +82,7 @@ def main():
     ap.add_argument("--cells", type=csv_list, default=["lstm", "gru"])
     ap.add_argument("--reps", type=int, default=5, help="timed blocks per case (median reported)")
     ap.add_argument("--min-time", type=float, default=0.3, help="seconds per timed block")
+    ap.add_argument("--json", metavar="FILE", help="also write the cases to FILE as JSON")
     args = ap.parse_args()
 
     try:
@@ -100,6 +103,7 @@ def main():
     print("# %s, median of %d blocks of >= %.2f s; input dense [B,T,E] (imdb: embedding not timed)" % (
         time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), args.reps, args.min_time))
     print("%-6s %5s %7s %-5s %10s %9s" % ("work", "batch", "threads", "cell", "ms/call", "GFLOP/s"))
+    rows = []
 
     for name in args.workloads:
         T, E, H = WORKLOADS[name]
@@ -128,6 +132,17 @@ def main():
                     s = statistics.median(per_call)
                     gf = flop(T, E, H, GATES[cell], B) / s * 1e-9
                     print("%-6s %5d %7d %-5s %10.3f %9.1f" % (name, B, nt, cell, s * 1e3, gf), flush=True)
+                    rows.append({"workload": name, "batch": B, "threads": nt, "cell": cell, "ms": s * 1e3,
+                                 "gflops": gf})
+    if args.json:
+        import json
+        doc = {"context": {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "torch": torch.__version__,
+                           "blas_info": blas, "blas_loaded": blas_path, "reps": args.reps,
+                           "min_time": args.min_time, "load_avg": list(os.getloadavg())},
+               "rows": rows}
+        with open(args.json, "w") as fh:
+            json.dump(doc, fh, indent=1)
+            fh.write("\n")
     return 0
 
 

@@ -29,6 +29,10 @@ fi
 if [ "$what" = test ] || [ "$what" = bench ] || [ "$what" = fuzz ]; then
   pkgs="$pkgs python3-numpy python3-h5py"
 fi
+# The Python package's tests (pytest) and its Dask path (python/arnn/dask.py).
+if [ "$what" = test ]; then
+  pkgs="$pkgs python3-pytest python3-dask python3-distributed python3-pandas"
+fi
 # The runtimes (libclang_rt.fuzzer, .asan, .tsan) are only a recommendation of
 # clang-14, which --no-install-recommends drops; llvm-14 has llvm-symbolizer,
 # which turns a finding's stack into file:line.
@@ -39,6 +43,10 @@ fi
 # ---- recurrent-layer peers (rnn-peers-bench, bench/peer-torch-rnn.py) ----
 if [ "$what" = bench ]; then
   pkgs="$pkgs libdnnl-dev python3-torch"
+fi
+# bench/report.py draws the report's plots with matplotlib.
+if [ "$what" = bench ]; then
+  pkgs="$pkgs python3-matplotlib"
 fi
 # Skip apt entirely when everything is already there (CI re-runs, offline use).
 missing=""

@@ -22,6 +22,15 @@ build-test/consumer/arnn-consumer examples/imdb-mini.safetensors 189 125 137 179
 pc_flags=$(PKG_CONFIG_PATH="$PWD/build-test/install-root/lib/pkgconfig" pkg-config --cflags --libs arnn)
 cc examples/consumer/consumer.c $pc_flags -Wl,-rpath,"$PWD/build-test/install-root/lib" -o build-test/consumer/arnn-consumer-pc
 build-test/consumer/arnn-consumer-pc examples/imdb-mini.safetensors
+# The converter script and the Python package as installed (the package in
+# PREFIX/share/arnn/python finds PREFIX/lib/libarnn.so by itself).
+root="$PWD/build-test/install-root"
+"$root/bin/arnn-convert" -q examples/imdb-mini.h5 -o "$root/imdb-mini.safetensors" --labels positive --padding pre
+(cd / && env -u ARNN_LIBRARY PYTHONPATH="$root/share/arnn/python" /usr/bin/python3 -c "
+import arnn, sys
+m = arnn.load('$root/imdb-mini.safetensors')
+assert arnn.library_path().startswith('$root/'), arnn.library_path()
+print('installed python package: arnn', arnn.version, arnn.isa(), m.predict([[189, 125, 137]]).ravel())")
 # AArch64: cross-built with cmake/aarch64-linux-gnu.cmake, every test run under
 # qemu-aarch64 (NEON and scalar kernels). Emulation is ~50x slower, so the
 # dense accuracy sweep takes every 1024th bit pattern (2^22 inputs).

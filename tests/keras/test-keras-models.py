@@ -198,9 +198,10 @@ def convert(args, src, config, out, custom=None):
     thin wrapper of it): a Python start-up per file would dominate the run."""
     global _converter
     if _converter is None:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(args.convert)))
-        import arnn_convert
-        _converter = arnn_convert
+        # the module the script wraps: python/arnn/converter.py next to tools/
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(args.convert))), "python"))
+        from arnn import converter
+        _converter = converter
     try:
         meta, tensors = _converter.convert_file(src, config=config, warn=lambda m: None, custom=custom)
         data = _converter.safetensors_bytes(meta, tensors)

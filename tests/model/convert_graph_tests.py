@@ -2,7 +2,7 @@
 """Converter tests for general Keras graphs (format version 2), independent of
 the arnn CLI: small models written with h5py in the tf.keras 2.x .h5 and
 Keras 3 .keras layouts (the same groups and JSON Keras writes), converted in
-this process through tools/arnn_convert.py, and checked layer by layer (op,
+this process through python/arnn/converter.py, and checked layer by layer (op,
 keys, inputs) and tensor by tensor (the exact arrays written, CuDNN aside).
 Also: nested models, the Keras 3 inbound-node form, several inputs and
 outputs, one refusal listing every unsupported layer, and the real Keras
@@ -25,8 +25,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import arnn_convert as ac  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from arnn import converter as ac  # noqa: E402
 
 RNG = np.random.default_rng(7)
 
@@ -585,7 +585,7 @@ def test_sequential_forms(t):
 
 def test_version_rules(t):
     """zero_output_for_mask, hard_sigmoid and masked average pooling by the
-    Keras that saved the model (tools/arnn_convert.py docstring)."""
+    Keras that saved the model (python/arnn/converter.py docstring)."""
     for text, default, modern, gap, major in (("2.1.6", 2, False, False, 2), ("2.2.4", 2, False, True, 2),
                                               ("2.3.1", 2, False, True, 2), ("2.2.4-tf", 2, True, True, 2),
                                               ("2.4.0", 2, True, True, 2), ("2.15.0", 2, True, True, 2),

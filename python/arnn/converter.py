@@ -1,9 +1,10 @@
 """Keras model -> arnn model file (format version 2: a layer graph).
 
-The importable half of tools/arnn-convert (the script is a thin wrapper around
-main() here). Library use:
+The one implementation of the converter: `arnn.convert()` and the
+tools/arnn-convert script (a thin wrapper around main() here) both call it.
+Library use (numpy + h5py; the arnn shared library is not needed):
 
-    from arnn_convert import convert_file, safetensors_bytes, Refused
+    from arnn.converter import convert_file, safetensors_bytes, Refused
     meta, tensors = convert_file("m.h5", labels=["neg", "pos"])
     open("m.safetensors", "wb").write(safetensors_bytes(meta, tensors))
 
