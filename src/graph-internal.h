@@ -37,6 +37,9 @@ extern const char *const arnn_graph_op_names[OP_COUNT];
 typedef enum { MERGE_CONCAT_MODE = -1 } graph_merge_extra;
 typedef enum { RNN_MERGE_CONCAT = 0, RNN_MERGE_SUM, RNN_MERGE_AVE, RNN_MERGE_MUL } rnn_merge;
 
+/* Per-call blocks kept for reuse: one per concurrent caller, up to this many. */
+#define ARNN_GRAPH_BLOCK_CACHE 4
+
 typedef struct {
   int node, out;
 } vref;
@@ -129,7 +132,7 @@ struct arnn_graph {
   size_t fixed_steps, max_steps;
   int n_slots;
   int attention_value;  /* the first attention_pool layer's weights (kept to the end of a run), or -1 */
-  _Atomic(void *) cache; /* the last call's block (graph.c take_block / put_block) */
+  _Atomic(void *) cache[ARNN_GRAPH_BLOCK_CACHE]; /* recent calls' blocks (graph.c take_block / put_block) */
 };
 
 /* graph.c: infers every value's shape for `steps`; writes it to shapes[]

@@ -780,7 +780,7 @@ void arnn_graph_free(arnn_graph *g) {
   }
   free(g->nodes);
   free(g->values);
-  free(atomic_load(&g->cache));
+  for (int i = 0; i < ARNN_GRAPH_BLOCK_CACHE; i++) free(atomic_load(&g->cache[i]));
   free(g);
 }
 
@@ -1332,11 +1332,12 @@ static arnn_status run_node(run_ctx *c, int i) {
 
 static size_t round64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
-/* The per-call block: a one-entry cache keeps the last call's, so repeated
- * calls reuse warm pages instead of mapping fresh ones (a block over glibc's
- * mmap threshold would otherwise page-fault in full on every call). A call
- * takes the cached block atomically or allocates its own; concurrent calls
- * never share one. The cache is not part of the graph's value. */
+/* The per-call block: a small cache keeps the last calls' blocks (one per
+ * concurrent caller, up to ARNN_GRAPH_BLOCK_CACHE), so repeated calls reuse
+ * warm pages instead of mapping fresh ones (a block over glibc's mmap
+ * threshold would otherwise page-fault in full on every call). A call takes
+ * a cached block atomically or allocates its own; concurrent calls never
+ * share one. The cache is not part of the graph's value. */
 typedef struct {
   size_t bytes;
   max_align_t pad[];
@@ -1344,14 +1345,17 @@ typedef struct {
 
 static unsigned char *take_block(const arnn_graph *g, size_t bytes) {
   arnn_graph *mg = (arnn_graph *)g;
-  block_head *h = atomic_exchange(&mg->cache, NULL);
-  if (h && h->bytes < bytes) {
-    free(h);
-    h = NULL;
+  block_head *h = NULL;
+  for (int i = 0; i < ARNN_GRAPH_BLOCK_CACHE && !h; i++) {
+    h = atomic_exchange(&mg->cache[i], NULL);
+    if (h && h->bytes < bytes) {
+      free(h);
+      h = NULL;
+    }
   }
   if (!h) {
     const size_t head = round64(sizeof(block_head));
-    if (bytes > SIZE_MAX - head) return NULL;
+    if (bytes > SIZE_MAX - head - 64) return NULL;
     h = aligned_alloc(64, head + round64(bytes));
     if (!h) return NULL;
     h->bytes = bytes;
@@ -1361,8 +1365,12 @@ static unsigned char *take_block(const arnn_graph *g, size_t bytes) {
 
 static void put_block(const arnn_graph *g, unsigned char *p) {
   arnn_graph *mg = (arnn_graph *)g;
-  block_head *h = (block_head *)(p - round64(sizeof(block_head))), *expected = NULL;
-  if (!atomic_compare_exchange_strong(&mg->cache, &expected, h)) free(h);
+  block_head *h = (block_head *)(p - round64(sizeof(block_head)));
+  for (int i = 0; i < ARNN_GRAPH_BLOCK_CACHE; i++) {
+    void *expected = NULL;
+    if (atomic_compare_exchange_strong(&mg->cache[i], &expected, h)) return;
+  }
+  free(h);
 }
 
 arnn_status arnn_graph_run(const arnn_graph *g, arnn_threadpool *pool, size_t B, size_t steps,

@@ -405,9 +405,10 @@ ARNN_API const char *arnn_model_label(const arnn_model *model, size_t index);
  * embedding folded into the first layer's input projection when the table
  * fits 256 MiB); each call obtains its own scratch block once (the
  * activations of its layers, with buffers reused by liveness), so any number
- * of threads may predict on one model at once. The model keeps the last
- * call's block for the next one (warm pages instead of fresh ones); a call
- * that finds it taken allocates its own. It is freed with the model. */
+ * of threads may predict on one model at once. The model keeps the blocks
+ * of recent calls (one per concurrent caller, up to 4) for the next ones:
+ * warm pages instead of fresh ones; a call that finds none allocates its
+ * own. They are freed with the model. */
 typedef struct {
   size_t struct_size;      /* sizeof(arnn_predict_options); arnn_predict_options_init sets it */
   arnn_threadpool *pool;   /* threads to run on; NULL = the calling thread only */
