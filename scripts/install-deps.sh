@@ -8,7 +8,8 @@ set -eu
 what=${1:-test}
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
-pkgs="build-essential cmake pkg-config libhwloc-dev"
+# libutf8proc-dev: the Keras tokenizer's Unicode case mapping (Python's str.lower())
+pkgs="build-essential cmake pkg-config libhwloc-dev libutf8proc-dev"
 # The AArch64 cross toolchain and qemu-user: the test command also builds for
 # AArch64 and runs the suite under emulation (NEON kernels).
 if [ "$what" = test ]; then

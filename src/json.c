@@ -25,6 +25,7 @@ typedef struct {
   char *err;
   size_t err_size;
   int failed;
+  size_t max_members; /* per object */
 } parser;
 
 static void *arena_alloc(json_doc *d, size_t bytes) {
@@ -259,13 +260,14 @@ static int parse_container(parser *ps, json_value *v, int depth, int object) {
     }
     skip_ws(ps);
     if (object) {
-      /* the duplicate-key check is quadratic: bound the members */
-      if (n == ARNN_JSON_MAX_MEMBERS) {
-        fail(ps, "object with more than %d members", ARNN_JSON_MAX_MEMBERS);
+      /* the duplicate-key check is quadratic: it covers the first
+       * ARNN_JSON_MAX_MEMBERS members; a caller allowing more checks the rest */
+      if (n == ps->max_members) {
+        fail(ps, "object with more than %zu members", ps->max_members);
         goto done;
       }
       if (parse_string(ps, &keys[n], NULL) != 0) goto done;
-      for (size_t i = 0; i < n; i++)
+      for (size_t i = 0; i < n && n < ARNN_JSON_MAX_MEMBERS; i++)
         if (strcmp(keys[i], keys[n]) == 0) {
           fail(ps, "duplicate key \"%.64s\"", keys[n]);
           goto done;
@@ -327,6 +329,11 @@ static int parse_value(parser *ps, json_value *v, int depth) {
 }
 
 int arnn_json_parse(const char *text, size_t len, json_doc **out, char *err, size_t err_size) {
+  return arnn_json_parse_large(text, len, ARNN_JSON_MAX_MEMBERS, out, err, err_size);
+}
+
+int arnn_json_parse_large(const char *text, size_t len, size_t max_members, json_doc **out, char *err,
+                          size_t err_size) {
   *out = NULL;
   json_doc *d = calloc(1, sizeof *d);
   if (!d) {
@@ -334,7 +341,7 @@ int arnn_json_parse(const char *text, size_t len, json_doc **out, char *err, siz
     return -1;
   }
   parser ps = {(const unsigned char *)text, (const unsigned char *)text + len, (const unsigned char *)text, d,
-               err, err_size, 0};
+               err, err_size, 0, max_members < ARNN_JSON_MAX_MEMBERS ? ARNN_JSON_MAX_MEMBERS : max_members};
   if (parse_value(&ps, &d->root, 0) == 0) {
     skip_ws(&ps);
     if (ps.p != ps.end) fail(&ps, "unexpected data after the document");

@@ -34,6 +34,12 @@ typedef struct json_doc json_doc;
 /* Parses `len` bytes. On success returns 0 and *doc (free with
  * arnn_json_free); on failure returns -1 and writes a message to err. */
 int arnn_json_parse(const char *text, size_t len, json_doc **doc, char *err, size_t err_size);
+/* The same with objects of up to max_members members (at least
+ * ARNN_JSON_MAX_MEMBERS), for documents such as a tokenizer's vocabulary.
+ * Only the first ARNN_JSON_MAX_MEMBERS members of an object are checked for
+ * duplicate keys (the check is quadratic): the caller checks the others. */
+int arnn_json_parse_large(const char *text, size_t len, size_t max_members, json_doc **doc, char *err,
+                          size_t err_size);
 void arnn_json_free(json_doc *doc);
 const json_value *arnn_json_root(const json_doc *doc);
 

@@ -2,8 +2,11 @@
  *
  * Inputs: --ids FILE|- (one sequence per line, space-separated token ids,
  * shorter lines padded as the model was trained: before the tokens unless the
- * file says padding = post), --ids FILE.npy (int32 [N,T]) or --dense FILE.npy
- * (float32 [N,T,E]). Sequences run in batches of --batch (default 32) on
+ * file says padding = post), --ids FILE.npy (int32 [N,T]), --dense FILE.npy
+ * (float32 [N,T,E]) or --text FILE|- with --tokenizer tokenizer.json (one
+ * UTF-8 text per line, tokenized as Keras' Tokenizer does, then cut to T as
+ * Keras' pad_sequences does: truncating='pre' keeps the last T ids, 'post'
+ * the first T). Sequences run in batches of --batch (default 32) on
  * --threads threads (default: the physical cores); output lines keep the input
  * order. */
 #include <errno.h>
@@ -12,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "arnn/arnn.h"
 #include "arnn-cli.h"
@@ -69,6 +74,164 @@ static unsigned char *slurp_path(const char *path, size_t *size) {
 static int ends_with(const char *s, const char *suffix) {
   const size_t n = strlen(s), m = strlen(suffix);
   return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* ---- --text: raw text through the Keras tokenizer ---- */
+
+/* A blank line: nothing but spaces, tabs and a '\r'. */
+static int blank_text(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return 0;
+  return 1;
+}
+
+/* The texts of buf (one per '\n'-ended line; a final line without '\n'
+ * counts, a '\r' before the '\n' is dropped as Python's universal newlines
+ * do) as rows of rowT ids: each text's ids cut to `limit` (T, or the model's
+ * max steps without a fixed T) as pad_sequences cuts them (truncate_post: the
+ * first ids, else the last), placed where `padding` puts real tokens.
+ * 0, or 1 after a message. */
+static int tokenize_texts(const char *buf, size_t size, const char *name, const arnn_tokenizer *tok, size_t T,
+                          size_t limit, size_t V, arnn_padding padding, int truncate_post,
+                          cli_empty_lines empty_lines, int quiet, inputs *in, size_t *rowT_out) {
+  size_t n = 0, cap = 0, total = 0, total_cap = 0, longest = 0, line_no = 0, skipped = 0;
+  size_t *start = NULL, *count = NULL; /* per text: into all[] */
+  int *all = NULL, rc = 0;
+  char err[256];
+  for (const char *p = buf, *end = buf + size; p < end && rc == 0;) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    if (!eol) eol = end;
+    size_t len = (size_t)(eol - p);
+    const char *line = p;
+    p = eol < end ? eol + 1 : end;
+    line_no++;
+    if (len && line[len - 1] == '\r') len--;
+    if (blank_text(line, len) && empty_lines != CLI_EMPTY_LINES_PREDICT) {
+      if (empty_lines == CLI_EMPTY_LINES_SKIP) {
+        skipped++;
+        continue;
+      }
+      rc = cli_error("%s:%zu: blank line (no text); --empty-lines=skip drops blank lines, "
+                     "--empty-lines=predict predicts them as empty sequences", name, line_no);
+      break;
+    }
+    if (n == cap) {
+      cap = cap ? 2 * cap : 256;
+      size_t *s2 = realloc(start, cap * sizeof *s2);
+      if (s2) start = s2;
+      size_t *c2 = s2 ? realloc(count, cap * sizeof *c2) : NULL;
+      if (c2) count = c2;
+      if (!s2 || !c2) {
+        rc = cli_error("out of memory after %zu texts", n);
+        break;
+      }
+    }
+    /* at most len + 1 ids (arnn.h) */
+    if (total_cap - total < len + 1) {
+      size_t ncap = total_cap ? total_cap : 4096;
+      while (ncap - total < len + 1) ncap *= 2;
+      int *a2 = realloc(all, ncap * sizeof *a2);
+      if (!a2) {
+        rc = cli_error("out of memory after %zu texts", n);
+        break;
+      }
+      all = a2;
+      total_cap = ncap;
+    }
+    size_t got = 0;
+    const arnn_status st = arnn_tokenizer_encode(tok, line, len, all + total, len + 1, &got, err, sizeof err);
+    if (st != ARNN_OK) {
+      rc = cli_error("%s:%zu: %s", name, line_no, err);
+      break;
+    }
+    for (size_t i = 0; i < got; i++)
+      if (V && (size_t)all[total + i] >= V) {
+        rc = cli_error("%s:%zu: the tokenizer gives id %d, outside the model's vocabulary [0, %zu) "
+                       "(a tokenizer of another model, or one without num_words?)",
+                       name, line_no, all[total + i], V);
+        break;
+      }
+    start[n] = total;
+    count[n] = got;
+    total += got;
+    if (got > longest) longest = got;
+    n++;
+  }
+  size_t truncated = 0;
+  const size_t rowT = T ? T : (longest < 1 ? 1 : longest > limit ? limit : longest);
+  if (rc == 0 && n > SIZE_MAX / sizeof(int) / rowT) rc = cli_error("%s: too many texts", name);
+  if (rc == 0) {
+    in->n = n;
+    in->ids = calloc(n * rowT + 1, sizeof *in->ids);
+    in->lengths = malloc((n + 1) * sizeof *in->lengths);
+    if (!in->ids || !in->lengths) rc = cli_error("out of memory");
+  }
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const size_t kept = count[i] < limit ? count[i] : limit;
+    if (kept < count[i]) truncated++;
+    /* pad_sequences: truncating='pre' drops from the front */
+    const int *from = all + start[i] + (truncate_post ? 0 : count[i] - kept);
+    int *row = in->ids + i * rowT;
+    if (T && padding == ARNN_PADDING_PRE) row += rowT - kept;
+    memcpy(row, from, kept * sizeof *row);
+    in->lengths[i] = kept;
+  }
+  if (rc == 0 && skipped) fprintf(stderr, "arnn: %s: skipped %zu blank line%s\n", name, skipped, skipped == 1 ? "" : "s");
+  if (rc == 0 && truncated && !quiet)
+    fprintf(stderr, "arnn: %s: %zu of %zu texts longer than %zu tokens, truncated (truncating=%s: kept the %s %zu)\n",
+            name, truncated, n, limit, truncate_post ? "post" : "pre", truncate_post ? "first" : "last", limit);
+  free(start);
+  free(count);
+  free(all);
+  *rowT_out = rowT;
+  return rc;
+}
+
+/* ---- progress on a terminal ---- */
+
+/* Progress is shown for more than this many sequences, only when stderr is
+ * a terminal (a log file or a pipe never gets '\r' lines). */
+#define CLI_PROGRESS_MIN 2000
+
+typedef struct {
+  int on, shown;
+  size_t total;
+  double start, last;
+} progress;
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void progress_start(progress *p, size_t total, int quiet) {
+  p->on = !quiet && total > CLI_PROGRESS_MIN && isatty(STDERR_FILENO);
+  p->shown = 0;
+  p->total = total;
+  p->start = p->last = now_seconds();
+}
+
+/* One line rewritten in place (\r), at most 5 times a second, and always at
+ * the end. */
+static void progress_update(progress *p, size_t done) {
+  if (!p->on) return;
+  const double t = now_seconds();
+  if (done < p->total && t - p->last < 0.2) return;
+  p->last = t;
+  const double elapsed = t - p->start, rate = elapsed > 0 ? (double)done / elapsed : 0;
+  const double left = rate > 0 ? (double)(p->total - done) / rate : 0;
+  const unsigned long secs = (unsigned long)(left + 0.5);
+  fprintf(stderr, "\rarnn: %zu/%zu sequences, %.0f/s, %lu:%02lu:%02lu left ", done, p->total, rate, secs / 3600,
+          secs / 60 % 60, secs % 60);
+  p->shown = 1;
+  if (done == p->total) fputc('\n', stderr);
+  fflush(stderr);
+}
+
+/* Ends the line after a failure, so a message starts on its own line. */
+static void progress_abort(progress *p) {
+  if (p->on && p->shown && p->last != 0) fputc('\n', stderr);
 }
 
 /* ---- output ---- */
@@ -245,7 +408,20 @@ static int parse_count(const char *s, size_t min, size_t max, size_t *value) {
   return 1;
 }
 
-enum { OPT_IDS = 256, OPT_DENSE, OPT_THREADS, OPT_BATCH, OPT_JSON, OPT_ATTENTION, OPT_NO_PIN, OPT_EMPTY_LINES };
+enum {
+  OPT_IDS = 256,
+  OPT_DENSE,
+  OPT_THREADS,
+  OPT_BATCH,
+  OPT_JSON,
+  OPT_ATTENTION,
+  OPT_NO_PIN,
+  OPT_EMPTY_LINES,
+  OPT_TEXT,
+  OPT_TOKENIZER,
+  OPT_TRUNCATING,
+  OPT_QUIET
+};
 
 static const struct option predict_options[] = {
     {"ids", required_argument, NULL, OPT_IDS},
@@ -256,6 +432,10 @@ static const struct option predict_options[] = {
     {"attention", no_argument, NULL, OPT_ATTENTION},
     {"no-pin", no_argument, NULL, OPT_NO_PIN},
     {"empty-lines", required_argument, NULL, OPT_EMPTY_LINES},
+    {"text", required_argument, NULL, OPT_TEXT},
+    {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
+    {"truncating", required_argument, NULL, OPT_TRUNCATING},
+    {"quiet", no_argument, NULL, OPT_QUIET},
     {NULL, 0, NULL, 0},
 };
 
@@ -267,6 +447,9 @@ static const char *value_hint(int opt) {
     case OPT_THREADS: return "a number of threads, 0 = the physical cores";
     case OPT_BATCH: return "a number of sequences per call";
     case OPT_EMPTY_LINES: return "error, skip or predict";
+    case OPT_TEXT: return "a file of texts, one per line, or - for stdin";
+    case OPT_TOKENIZER: return "a Keras Tokenizer.to_json() file";
+    case OPT_TRUNCATING: return "pre or post";
   }
   return "a value";
 }
@@ -278,9 +461,9 @@ static const char *option_name(int opt) {
 }
 
 int cli_predict(int argc, char **argv) {
-  const char *model_path = NULL, *ids_path = NULL, *dense_path = NULL;
+  const char *model_path = NULL, *ids_path = NULL, *dense_path = NULL, *text_path = NULL, *tokenizer_path = NULL;
   size_t threads = 0, batch = 32;
-  int json = 0, attention = 0, pin = 1;
+  int json = 0, attention = 0, pin = 1, truncate_post = 0, quiet = 0;
   cli_empty_lines empty_lines = CLI_EMPTY_LINES_ERROR;
   char msg[320], shown[200];
   /* "-:": arguments that are not options come back in order as 1, so options
@@ -343,6 +526,18 @@ int cli_predict(int argc, char **argv) {
       case OPT_JSON: json = 1; break;
       case OPT_ATTENTION: attention = 1; break;
       case OPT_NO_PIN: pin = 0; break;
+      case OPT_TEXT: text_path = optarg; break;
+      case OPT_TOKENIZER: tokenizer_path = optarg; break;
+      case OPT_QUIET: quiet = 1; break;
+      case OPT_TRUNCATING:
+        if (!strcmp(optarg, "pre")) truncate_post = 0;
+        else if (!strcmp(optarg, "post")) truncate_post = 1;
+        else {
+          snprintf(msg, sizeof msg, "bad value for --truncating: %s (pre or post)",
+                   cli_quote(shown, sizeof shown, optarg, strlen(optarg), 1));
+          return cli_usage_error("predict", "%s", msg);
+        }
+        break;
       case OPT_EMPTY_LINES:
         if (!strcmp(optarg, "error")) empty_lines = CLI_EMPTY_LINES_ERROR;
         else if (!strcmp(optarg, "skip")) empty_lines = CLI_EMPTY_LINES_SKIP;
@@ -362,7 +557,11 @@ int cli_predict(int argc, char **argv) {
                              cli_quote(shown, sizeof shown, argv[i], strlen(argv[i]), 0));
   }
   if (!model_path) return cli_usage_error("predict", "missing MODEL%s", "");
-  if (ids_path && dense_path) return cli_usage_error("predict", "give --ids or --dense, not both%s", "");
+  if ((ids_path != NULL) + (dense_path != NULL) + (text_path != NULL) > 1)
+    return cli_usage_error("predict", "give one of --ids, --dense and --text%s", "");
+  if (text_path && !tokenizer_path)
+    return cli_usage_error("predict", "--text needs --tokenizer (the Keras Tokenizer.to_json() file)%s", "");
+  if (tokenizer_path && !text_path) return cli_usage_error("predict", "--tokenizer goes with --text%s", "");
   if (attention && !json) return cli_usage_error("predict", "--attention needs --json%s", "");
 
   char err[512];
@@ -387,15 +586,36 @@ int cli_predict(int argc, char **argv) {
   size_t rowT = T; /* slots per row of in.ids / in.dense */
   if (ti.dtype == ARNN_DTYPE_IDS) {
     if (dense_path) {
-      cli_error("%s takes token ids (--ids), not --dense", model_path);
+      cli_error("%s takes token ids (--ids or --text), not --dense", model_path);
       goto out;
     }
-    const char *path = ids_path ? ids_path : "-";
+    const char *path = text_path ? text_path : ids_path ? ids_path : "-";
+    arnn_tokenizer *tok = NULL;
+    if (text_path) {
+      st = arnn_tokenizer_load(tokenizer_path, &tok, err, sizeof err);
+      if (st != ARNN_OK) {
+        char shown_path[200];
+        cli_error("%s: %s", cli_quote(shown_path, sizeof shown_path, tokenizer_path, strlen(tokenizer_path), 0), err);
+        goto out;
+      }
+    }
     size_t size = 0;
     unsigned char *buf = slurp_path(path, &size);
-    if (!buf) goto out;
+    if (!buf) {
+      arnn_tokenizer_free(tok);
+      goto out;
+    }
     int bad;
-    if (ends_with(path, ".npy")) {
+    if (text_path) {
+      const char *shown_name = strcmp(path, "-") ? path : "<stdin>";
+      int trc = tokenize_texts((const char *)buf, size, shown_name, tok, T, T ? T : max_steps, mi.V,
+                               T ? mi.padding : ARNN_PADDING_POST, truncate_post, empty_lines, quiet, &in, &rowT);
+      arnn_tokenizer_free(tok);
+      free(buf);
+      if (trc) goto out;
+      bad = 0;
+      buf = NULL;
+    } else if (ends_with(path, ".npy")) {
       size_t shape[3];
       const unsigned char *data = NULL;
       bad = cli_parse_npy(buf, size, path, "<i4", 2, shape, &data, err, sizeof err);
@@ -447,6 +667,10 @@ int cli_predict(int argc, char **argv) {
       goto out;
     }
   } else {
+    if (text_path) {
+      cli_error("%s takes dense vectors, not token ids: --text does not apply", model_path);
+      goto out;
+    }
     if (!dense_path) {
       if (ti.rank == 2)
         cli_error("%s takes dense vectors: give --dense FILE.npy (float32 [N,T=%zu,E=%zu])", model_path, T, E);
@@ -497,6 +721,8 @@ int cli_predict(int argc, char **argv) {
   }
   rc = 0;
   predict_ctx pc = {model, &mi, pool, json, attention, rowT, E, T == 0, NULL};
+  progress prog;
+  progress_start(&prog, in.n, quiet);
   if (in.ids && !T) {
     /* each line runs with its own length: consecutive lines of equal length
      * share a call */
@@ -505,14 +731,17 @@ int cli_predict(int argc, char **argv) {
       while (s + b < in.n && b < batch && in.lengths[s + b] == in.lengths[s]) b++;
       rc = run_rows(&pc, s, b, in.lengths[s] ? in.lengths[s] : 1, in.ids + s * rowT, NULL);
       s += b;
+      if (rc == 0) progress_update(&prog, s);
     }
   } else {
     for (size_t s = 0; s < in.n && rc == 0; s += batch) {
       const size_t b = in.n - s < batch ? in.n - s : batch;
       const void *x = in.ids ? (const void *)(in.ids + s * rowT) : (const void *)(in.dense + s * rowT * E);
       rc = run_rows(&pc, s, b, rowT, x, in.lengths ? in.lengths + s : NULL);
+      if (rc == 0) progress_update(&prog, s + b);
     }
   }
+  if (rc != 0) progress_abort(&prog);
   if (rc == 0 && fflush(stdout) != 0) rc = cli_error("cannot write the output");
   arnn_threadpool_destroy(pool);
 out:

@@ -512,6 +512,67 @@ ARNN_API arnn_status arnn_model_layer_info(const arnn_model *model, size_t index
 
 /* ---- end of model files ---- */
 
+/* ---- Keras Tokenizer: raw text to token ids ----
+ *
+ * arnn_tokenizer_load reads the JSON written by Keras' Tokenizer.to_json()
+ * ({"class_name": "Tokenizer", "config": {"num_words", "filters", "lower",
+ * "split", "char_level", "oov_token", "word_index": "<JSON object as a
+ * string>", ...}}); keys other than these are ignored, missing ones take the
+ * Tokenizer's defaults except word_index. arnn_tokenizer_encode turns one text
+ * into ids exactly as Keras' texts_to_sequences does for a word-level
+ * tokenizer:
+ *  1. text.lower() when lower is set, as Python 3 does it (full Unicode
+ *     lower-case mapping: İ becomes "i" + U+0307, ẞ becomes ß, ß stays, Σ
+ *     becomes ς at the end of a word (Final_Sigma) and σ elsewhere);
+ *  2. every character of filters replaced by split (after lower-casing, as
+ *     Keras does: an upper-case filter character never matches);
+ *  3. split on the split string (not on whitespace in general), empty pieces
+ *     dropped;
+ *  4. each word looked up in word_index: an id >= num_words (when num_words
+ *     is set and not 0) becomes the oov_token's id, or is dropped without an
+ *     oov_token; an unknown word becomes the oov_token's id, or is dropped.
+ * Refused at load: char_level = true (ARNN_ERR_UNSUPPORTED), an empty split,
+ * an oov_token absent from word_index (Keras would emit None), ids outside
+ * [0, 2^31), a word twice, and the limits below (ARNN_ERR_MALFORMED_MODEL,
+ * with a message), and a word containing U+0000 (the JSON reader refuses
+ * "\u0000"). The case tables are utf8proc's: Unicode 15, where Python 3.11
+ * has 14 (letters new in 15 are lower-cased, or count as cased letters for
+ * Final_Sigma, only here).
+ * Texts are UTF-8; invalid UTF-8 (where Python would have failed to decode)
+ * is refused with ARNN_ERR_INVALID_ARGUMENT. A tokenizer is immutable: any
+ * number of threads may encode with it at once. Built without utf8proc, the
+ * loaders return ARNN_ERR_UNSUPPORTED. */
+#define ARNN_TOKENIZER_MAX_FILE_BYTES ((size_t)256 << 20) /* the JSON document */
+#define ARNN_TOKENIZER_MAX_WORDS ((size_t)1 << 24)        /* word_index entries */
+#define ARNN_TOKENIZER_MAX_WORD_BYTES 65536               /* a word of word_index (UTF-8) */
+#define ARNN_TOKENIZER_MAX_SPLIT_BYTES 64
+#define ARNN_TOKENIZER_MAX_FILTER_BYTES 4096
+
+typedef struct arnn_tokenizer arnn_tokenizer; /* opaque */
+
+/* Errors: ARNN_ERR_IO (cannot read the file), ARNN_ERR_MALFORMED_MODEL (not a
+ * Keras tokenizer, hostile or over the limits), ARNN_ERR_UNSUPPORTED,
+ * ARNN_ERR_OUT_OF_MEMORY, ARNN_ERR_INVALID_ARGUMENT (NULL); the reason in
+ * errbuf (printable ASCII, may be NULL). *tokenizer is NULL on error. */
+ARNN_API arnn_status arnn_tokenizer_load(const char *path, arnn_tokenizer **tokenizer, char *errbuf,
+                                         size_t errbuf_size);
+ARNN_API arnn_status arnn_tokenizer_load_memory(const void *data, size_t size, arnn_tokenizer **tokenizer,
+                                                char *errbuf, size_t errbuf_size);
+ARNN_API void arnn_tokenizer_free(arnn_tokenizer *tokenizer);
+/* Entries of word_index. */
+ARNN_API size_t arnn_tokenizer_num_words(const arnn_tokenizer *tokenizer);
+
+/* The ids of `len` bytes of UTF-8 text (no terminator needed; NUL is an
+ * ordinary character). Writes the first min(count, cap) ids to ids and the
+ * count to *n; returns ARNN_ERR_OUT_OF_RANGE when count > cap (cap = len + 1
+ * is always enough; cap = 0 with ids = NULL counts). Errors:
+ * ARNN_ERR_INVALID_ARGUMENT (NULL pointers, invalid UTF-8: the message gives
+ * the byte offset), ARNN_ERR_OUT_OF_MEMORY. errbuf may be NULL. */
+ARNN_API arnn_status arnn_tokenizer_encode(const arnn_tokenizer *tokenizer, const char *text, size_t len, int *ids,
+                                           size_t cap, size_t *n, char *errbuf, size_t errbuf_size);
+
+/* ---- end of Keras Tokenizer ---- */
+
 #ifdef __cplusplus
 }
 #endif
