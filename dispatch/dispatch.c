@@ -29,7 +29,7 @@ static const vunary_candidate vunary_candidates[] = {
 };
 #undef ARNN_VUNARY_KERNEL
 
-/* ---- attention pooling and dense head (issue 4) ---- */
+/* ---- attention pooling and dense head ---- */
 /* Same rule as the elementwise list: first (best) kernel at or below the
  * active level, from kernels/attention/f32-attention-pool.inc and
  * kernels/dense/f32-dense-head.inc (both end in scalar). */
@@ -151,7 +151,7 @@ static void fill_table(void) {
   table.vtanh = pick("vtanh", table.isa);
   table.vexp = pick("vexp", table.isa);
   table.vsigmoid = pick("vsigmoid", table.isa);
-  /* ---- attention pooling and dense head (issue 4) ---- */
+  /* ---- attention pooling and dense head ---- */
   ARNN_PICK_FIRST(attention_pool_candidates, table.isa, table.attention_pool);
   ARNN_PICK_FIRST(dense_head_candidates, table.isa, table.dense_head);
   /* ---- end attention pooling and dense head ---- */
@@ -178,7 +178,7 @@ const char *arnn_kernel_name(const char *op) {
   if (strcmp(op, "vtanh") == 0) return t->vtanh.name;
   if (strcmp(op, "vexp") == 0) return t->vexp.name;
   if (strcmp(op, "vsigmoid") == 0) return t->vsigmoid.name;
-  /* ---- attention pooling and dense head (issue 4) ---- */
+  /* ---- attention pooling and dense head ---- */
   if (strcmp(op, "attention_pool") == 0) return t->attention_pool.name;
   if (strcmp(op, "dense_head") == 0) return t->dense_head.name;
   /* ---- end attention pooling and dense head ---- */

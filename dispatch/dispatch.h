@@ -4,7 +4,7 @@
 
 #include "cpu-features.h"
 #include "../kernels/vmath/vmath.h"
-/* ---- attention pooling and dense head (issue 4) ---- */
+/* ---- attention pooling and dense head ---- */
 #include "../kernels/attention/attention.h"
 #include "../kernels/dense/dense.h"
 /* ---- end attention pooling and dense head ---- */
@@ -19,7 +19,7 @@ typedef struct {
   const char *name; /* e.g. "arnn_f32_vtanh__avx512" */
 } arnn_vunary_entry;
 
-/* ---- attention pooling and dense head (issue 4) ---- */
+/* ---- attention pooling and dense head ---- */
 typedef struct {
   arnn_f32_attention_pool_fn fn;
   const char *name; /* e.g. "arnn_f32_attention_pool__avx512" */
@@ -41,7 +41,7 @@ typedef struct {
   arnn_isa_level cpu_best; /* what the CPU and OS support */
   char note[160];          /* why ARNN_ISA was ignored or what it capped; "" if unset */
   arnn_vunary_entry vtanh, vexp, vsigmoid;
-  /* ---- attention pooling and dense head (issue 4) ---- */
+  /* ---- attention pooling and dense head ---- */
   arnn_attention_pool_entry attention_pool;
   arnn_dense_head_entry dense_head;
   /* ---- end attention pooling and dense head ---- */

@@ -25,7 +25,7 @@ fi
 if [ "$what" = bench ]; then
   pkgs="$pkgs g++ libbenchmark-dev libsleef-dev libeigen3-dev libxnnpack-dev"
 fi
-# ---- model files (issue 5): converter tests need numpy + h5py; `fuzz` adds clang ----
+# ---- model files: converter tests need numpy + h5py; `fuzz` adds clang ----
 if [ "$what" = test ] || [ "$what" = bench ] || [ "$what" = fuzz ]; then
   pkgs="$pkgs python3-numpy python3-h5py"
 fi

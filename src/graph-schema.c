@@ -565,8 +565,8 @@ static int parse_graph(const json_value *root, arnn_weight_set *ws, arnn_graph *
       n->dtype_ids = x == 0;
       const json_value *sh = key_get(&k, "shape");
       if (!sh) goto done;
-      const size_t want_lo = n->dtype_ids ? 1 : 1, want_hi = n->dtype_ids ? 1 : 2;
-      if (sh->type != JSON_ARRAY || sh->n < want_lo || sh->n > want_hi) {
+      const size_t max_rank = n->dtype_ids ? 1 : 2;
+      if (sh->type != JSON_ARRAY || sh->n < 1 || sh->n > max_rank) {
         arnn_load_fail(e, ARNN_ERR_MALFORMED_MODEL, "graph: %s: shape must be %s", where,
                        n->dtype_ids ? "[T] for ids" : "[T, E] or [F] for float32");
         goto done;

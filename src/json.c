@@ -1,6 +1,7 @@
 /* Bounded JSON reader: recursive descent with a depth limit, values placed in
  * an arena owned by the document (freed at once). See json.h. */
 #include "json.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -68,63 +69,12 @@ static void skip_ws(parser *ps) {
   while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++;
 }
 
+/* The 4 hex digits of a \u escape. */
 static int hex4(parser *ps, unsigned *out) {
   if (ps->end - ps->p < 4) return fail(ps, "truncated \\u escape");
-  unsigned v = 0;
-  for (int i = 0; i < 4; i++) {
-    unsigned c = ps->p[i], d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return fail(ps, "bad hex digit in \\u escape");
-    v = v << 4 | d;
-  }
+  if (arnn_hex4(ps->p, out) != 0) return fail(ps, "bad hex digit in \\u escape");
   ps->p += 4;
-  *out = v;
   return 0;
-}
-
-static size_t put_utf8(unsigned char *o, unsigned cp) {
-  if (cp < 0x80) {
-    o[0] = (unsigned char)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    o[0] = (unsigned char)(0xC0 | cp >> 6);
-    o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    o[0] = (unsigned char)(0xE0 | cp >> 12);
-    o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  o[0] = (unsigned char)(0xF0 | cp >> 18);
-  o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
-  o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-  o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-  return 4;
-}
-
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, at most U+10FFFF), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  const unsigned c = s[0];
-  size_t len;
-  unsigned min, cp;
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) len = 2, min = 0x80, cp = c & 0x1F;
-  else if ((c & 0xF0) == 0xE0) len = 3, min = 0x800, cp = c & 0x0F;
-  else if ((c & 0xF8) == 0xF0) len = 4, min = 0x10000, cp = c & 0x07;
-  else return 0;
-  if (n < len) return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = cp << 6 | (s[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
 }
 
 static int parse_string(parser *ps, const char **out, size_t *out_len) {
@@ -166,14 +116,14 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           }
           if (cp == 0) return fail(ps, "\\u0000 in a string");
-          n += put_utf8(o + n, cp);
+          n += arnn_utf8_put(o + n, cp);
           break;
         }
         default: return fail(ps, "bad escape \\%c", c >= 0x20 && c < 0x7F ? (char)c : '?');
       }
       continue;
     }
-    size_t len = utf8_len(ps->p, (size_t)(ps->end - ps->p));
+    size_t len = arnn_utf8_len(ps->p, (size_t)(ps->end - ps->p));
     if (len == 0) return fail(ps, "invalid UTF-8 in a string");
     memcpy(o + n, ps->p, len);
     n += len;

@@ -20,6 +20,7 @@
 #include "model-file.h"
 
 #include "graph-internal.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,63 +149,6 @@ static int next_element(json_in *j, char close) {
   return expect_char(j, close) != 0 ? -1 : 0;
 }
 
-static int hex4(const unsigned char *s, unsigned *out) {
-  unsigned v = 0;
-  for (int i = 0; i < 4; i++) {
-    unsigned c = s[i], d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return -1;
-    v = v * 16 + d;
-  }
-  *out = v;
-  return 0;
-}
-
-static size_t put_utf8(char *o, unsigned cp) {
-  if (cp < 0x80) {
-    o[0] = (char)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    o[0] = (char)(0xC0 | (cp >> 6));
-    o[1] = (char)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    o[0] = (char)(0xE0 | (cp >> 12));
-    o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[2] = (char)(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  o[0] = (char)(0xF0 | (cp >> 18));
-  o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-  o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-  o[3] = (char)(0x80 | (cp & 0x3F));
-  return 4;
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid
- * (overlong forms, surrogates and code points above U+10FFFF are invalid). */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  size_t len;
-  unsigned cp, min;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F, min = 0x80;
-  else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F, min = 0x800;
-  else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07, min = 0x10000;
-  else return 0;
-  if (n < len) return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
 /* Parses a JSON string into a new NUL-terminated UTF-8 buffer (*out, length
  * *out_len). \u0000 is refused: names and labels are C strings. */
 static int parse_string(json_in *j, char **out, size_t *out_len) {
@@ -246,11 +190,11 @@ static int parse_string(json_in *j, char **out, size_t *out_len) {
         case 't': o[n++] = '\t'; break;
         case 'u': {
           unsigned cp, lo;
-          if (j->end - j->p < 4 || hex4(j->p, &cp) != 0) goto bad_escape;
+          if (j->end - j->p < 4 || arnn_hex4(j->p, &cp) != 0) goto bad_escape;
           j->p += 4;
           if (cp >= 0xDC00 && cp <= 0xDFFF) goto bad_escape; /* lone low surrogate */
           if (cp >= 0xD800 && cp <= 0xDBFF) {                /* needs its low half */
-            if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' || hex4(j->p + 2, &lo) != 0 || lo < 0xDC00 ||
+            if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' || arnn_hex4(j->p + 2, &lo) != 0 || lo < 0xDC00 ||
                 lo > 0xDFFF)
               goto bad_escape;
             j->p += 6;
@@ -260,14 +204,14 @@ static int parse_string(json_in *j, char **out, size_t *out_len) {
             fail(j->e, ARNN_ERR_MALFORMED_MODEL, "%s JSON: \\u0000 inside a string at byte %zu", j->what, jpos(j));
             goto bad;
           }
-          n += put_utf8(o + n, cp);
+          n += arnn_utf8_put((unsigned char *)o + n, cp);
           break;
         }
         default: goto bad_escape;
       }
       continue;
     }
-    size_t len = utf8_len(j->p, (size_t)(j->end - j->p));
+    size_t len = arnn_utf8_len(j->p, (size_t)(j->end - j->p));
     if (len == 0) {
       fail(j->e, ARNN_ERR_MALFORMED_MODEL, "%s JSON: invalid UTF-8 at byte %zu", j->what, jpos(j));
       goto bad;

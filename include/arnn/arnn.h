@@ -240,7 +240,7 @@ ARNN_API arnn_status arnn_rnn_layer_forward_ids(const arnn_rnn_layer *layer, arn
                                                 size_t steps, const int *ids, const unsigned char *mask, float *y);
 /* ---- end recurrent layers ---- */
 
-/* ---- attention pooling and dense head (issue 4) ---------------------------
+/* ---- attention pooling and dense head ---------------------------
  * The last two layers of a TextAttBiRNN classifier (NOTES.md section 1), each
  * usable on its own on the output of any encoder. Both functions are
  * thread-safe (a dense head object is immutable after creation and may be
@@ -334,7 +334,7 @@ ARNN_API void arnn_dense_head_free(arnn_dense_head *head);
 
 /* ---- end attention pooling and dense head ---- */
 
-/* ---- model files (issue 5) ----------------------------------------------
+/* ---- model files ----------------------------------------------
  *
  * An arnn model file is a safetensors file (docs/model-format.md): the
  * architecture in the header's __metadata__, the weights as float32 tensors in

@@ -22,14 +22,14 @@
  * thread, A/B in one process, fraction of an FMA peak measured after each
  * call pair, median of 15, on an AVX-512 Xeon with 48 KiB L1 and 2 MiB L2):
  *   K blocks of 512 outside, all 32 panels per row block: 0.85-0.87
- *     (session 3's blocking: 1 MiB of B per K block, partial sums via L3);
+ *     (the earlier blocking: 1 MiB of B per K block, partial sums via L3);
  *   groups of 12 panels, whole K (768 KiB of B): 0.89-0.91; of 9: 0.89;
  *     of 16 (1 MiB): 0.85-0.87; of 8: 0.88;
  *   MC 16, 32, 64: same; 128: 0.89;
  *   row blocks outside and K blocks inside, any MC: 0.83-0.85.
  * With A and C made L1-resident (lda = ldc = 0) the old blocking ran at
  * 0.96: what is left is streaming A and C.
- * Earlier (session 3, same machine, peak measured before each repetition):
+ * Earlier (same machine, peak measured before each repetition):
  * 8x32 tile 0.88-0.92, 8x48 0.94; 6x64, 4x64, 12x32 tiles and packing A not
  * better. The 8x48 tile loads 11 vectors per 24 FMAs (8x32: 10 per 16). */
 #define ARNN_GEMM_KC 1024
@@ -89,7 +89,7 @@ static const tile_fn tiles[ARNN_GEMM_MR + 1][ARNN_GEMM_NP + 1] = {
  * L1: the same; prefetching the next row block's A as well: 0.84, slower).
  * Later K blocks (K > 1024 only, in no workload) read their partial sums
  * back at the tile's start, so those are requested into L1. Not measured: the
- * "+1-2%" recorded for this in session 3 was measured on code that GCC had
+ * "+1-2%" recorded for this earlier was measured on code that GCC had
  * deleted (kernels/prefetch-inl.h). */
 static inline void prefetch_next_tile_c(float *C, size_t ldc, size_t m, size_t m0, size_t m1, size_t p, size_t g1,
                                         int reads_c) {
