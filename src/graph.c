@@ -806,12 +806,18 @@ void arnn_graph_input_desc(const arnn_graph *g, size_t i, const char **name, int
   *shape = n->in_shape;
 }
 
+/* A value's shape as the descriptions give it: 0 for a dimension that
+ * follows the steps of the call. */
+static arnn_shape described_shape(const graph_value *v) {
+  arnn_shape s = v->shape;
+  if (v->steps_dep & 1) s.d[0] = 0;
+  if (v->steps_dep & 2) s.d[1] = 0;
+  return s;
+}
+
 void arnn_graph_output_desc(const arnn_graph *g, size_t i, const char **name, arnn_shape *shape) {
-  const graph_value *v = &g->values[g->outputs[i]];
   *name = g->output_names[i];
-  *shape = v->shape;
-  if (v->steps_dep & 1) shape->d[0] = 0;
-  if (v->steps_dep & 2) shape->d[1] = 0;
+  *shape = described_shape(&g->values[g->outputs[i]]);
 }
 
 int arnn_graph_output_shape(const arnn_graph *g, size_t i, size_t steps, arnn_shape *shape, char *err,
@@ -1226,10 +1232,18 @@ static arnn_status run_node(run_ctx *c, int i) {
       const int *ids = (const int *)x;
       const size_t T = in->d[0], E = os->d[1];
       unsigned char *m = g->values[ov].has_mask ? c->mask_ptr[ov] : NULL;
-      for (size_t k = 0; k < B * T; k++) {
+      if (n->folded) {
+        /* the recurrent layer reads (and range-checks) the ids itself:
+         * only the mask is made here */
+        if (m)
+          for (size_t k = 0; k < B * T; k++) m[k] = ids[k] != 0;
+        return ARNN_OK;
+      }
+      for (size_t k = 0; k < B * T; k++)
         if (ids[k] < 0 || (size_t)ids[k] >= n->vocab) return ARNN_ERR_OUT_OF_RANGE;
+      for (size_t k = 0; k < B * T; k++) {
         if (m) m[k] = ids[k] != 0;
-        if (!n->folded) memcpy(y + k * E, n->own[0] + (size_t)ids[k] * E, E * sizeof(float));
+        memcpy(y + k * E, n->own[0] + (size_t)ids[k] * E, E * sizeof(float));
       }
       return ARNN_OK;
     }
@@ -1523,8 +1537,6 @@ void arnn_graph_node_desc(const arnn_graph *g, size_t i, const char **name, cons
   *op = arnn_graph_op_names[n->op];
   *inputs = n->inputs_text ? n->inputs_text : "";
   *kernel = node_kernel(n);
-  *shape = v->shape;
-  if (v->steps_dep & 1) shape->d[0] = 0;
-  if (v->steps_dep & 2) shape->d[1] = 0;
+  *shape = described_shape(v);
   *has_mask = v->has_mask;
 }

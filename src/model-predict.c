@@ -32,6 +32,13 @@ size_t arnn_model_max_steps(const arnn_model *m) { return m ? arnn_graph_max_ste
 
 #define TENSOR_INFO_V1_SIZE sizeof(arnn_tensor_info)
 
+/* rank and dims of the public descriptions from a per-sample shape */
+static void put_shape(const arnn_shape *s, size_t *rank, size_t dims[2]) {
+  *rank = (size_t)s->rank;
+  dims[0] = s->d[0];
+  dims[1] = s->rank == 2 ? s->d[1] : 0;
+}
+
 arnn_status arnn_model_input_info(const arnn_model *m, size_t index, arnn_tensor_info *info) {
   if (!m || !info || info->struct_size < TENSOR_INFO_V1_SIZE || index >= arnn_graph_num_inputs(m->graph))
     return ARNN_ERR_INVALID_ARGUMENT;
@@ -39,9 +46,7 @@ arnn_status arnn_model_input_info(const arnn_model *m, size_t index, arnn_tensor
   arnn_shape s;
   arnn_graph_input_desc(m->graph, index, &info->name, &dtype, &s);
   info->dtype = dtype == 0 ? ARNN_DTYPE_IDS : ARNN_DTYPE_F32;
-  info->rank = (size_t)s.rank;
-  info->dims[0] = s.d[0];
-  info->dims[1] = s.rank == 2 ? s.d[1] : 0;
+  put_shape(&s, &info->rank, info->dims);
   return ARNN_OK;
 }
 
@@ -51,9 +56,7 @@ arnn_status arnn_model_output_info(const arnn_model *m, size_t index, arnn_tenso
   arnn_shape s;
   arnn_graph_output_desc(m->graph, index, &info->name, &s);
   info->dtype = ARNN_DTYPE_F32;
-  info->rank = (size_t)s.rank;
-  info->dims[0] = s.d[0];
-  info->dims[1] = s.rank == 2 ? s.d[1] : 0;
+  put_shape(&s, &info->rank, info->dims);
   return ARNN_OK;
 }
 
@@ -67,9 +70,7 @@ arnn_status arnn_model_output_shape(const arnn_model *m, size_t index, size_t st
   if (fixed && steps != fixed) return ARNN_ERR_SHAPE_MISMATCH;
   arnn_shape s;
   if (arnn_graph_output_shape(m->graph, index, steps, &s, NULL, 0) != 0) return ARNN_ERR_SHAPE_MISMATCH;
-  info->rank = (size_t)s.rank;
-  info->dims[0] = s.d[0];
-  info->dims[1] = s.rank == 2 ? s.d[1] : 0;
+  put_shape(&s, &info->rank, info->dims);
   return ARNN_OK;
 }
 
@@ -120,8 +121,6 @@ arnn_status arnn_model_layer_info(const arnn_model *m, size_t index, arnn_layer_
     return ARNN_ERR_INVALID_ARGUMENT;
   arnn_shape s;
   arnn_graph_node_desc(m->graph, index, &info->name, &info->op, &info->inputs, &info->kernel, &s, &info->has_mask);
-  info->rank = (size_t)s.rank;
-  info->dims[0] = s.d[0];
-  info->dims[1] = s.rank == 2 ? s.d[1] : 0;
+  put_shape(&s, &info->rank, info->dims);
   return ARNN_OK;
 }
