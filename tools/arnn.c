@@ -42,7 +42,8 @@ static const command commands[] = {
      "form, and the CPU instruction set and kernels arnn will use on this machine.\n"
      "\n"
      "Options:\n"
-     "  --json    print one JSON object instead of text\n"
+     "  --json      print one JSON object instead of text\n"
+     "  -h, --help  this help\n"
      "\n"
      "Exit status 0 if the model loads, 1 if it is unreadable or malformed (the\n"
      "reason is printed on stderr).\n",
@@ -89,6 +90,7 @@ static const command commands[] = {
      "  --quiet        no progress line and no truncation count on stderr (progress\n"
      "                 is shown only when stderr is a terminal and there are more\n"
      "                 than 2000 sequences)\n"
+     "  -h, --help     this help\n"
      "\n"
      "Example:  arnn predict examples/imdb-mini.safetensors --ids examples/imdb-mini.ids\n"
      "\n"
