@@ -11,9 +11,11 @@
  *
  * Rules that hold for every function (each declaration adds its own):
  *   - Errors. A function that can fail returns an arnn_status; it never
- *     aborts, prints or exits. On failure nothing is written to the outputs
- *     and an object out-parameter is set to NULL. The statuses and when they
- *     are returned are listed at arnn_status.
+ *     aborts, prints or exits. On failure an object out-parameter is set to
+ *     NULL and nothing is written to the outputs, except a message into the
+ *     caller's errbuf where a function takes one and what a declaration says
+ *     otherwise. The statuses and when they are returned are listed at
+ *     arnn_status.
  *   - Ownership. The caller owns every array it passes: the library reads
  *     inputs during the call only and copies what it keeps (weights, tables,
  *     file contents), so they may be freed as soon as the call returns.
