@@ -107,8 +107,9 @@ static int encode_file(const char *tok_path, const char *texts_path) {
       continue;
     }
     size_t n = 0;
-    ids = realloc(ids, (len + 1) * sizeof *ids);
-    if (arnn_tokenizer_encode(t, line, len, ids, len + 1, &n, err, sizeof err) != ARNN_OK) {
+    const size_t cap_ids = arnn_tokenizer_max_ids(t, len);
+    ids = realloc(ids, cap_ids * sizeof *ids);
+    if (arnn_tokenizer_encode(t, line, len, ids, cap_ids, &n, err, sizeof err) != ARNN_OK) {
       fprintf(stderr, "%s\n", err);
       rc = 1;
       break;
