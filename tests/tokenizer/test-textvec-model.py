@@ -21,7 +21,10 @@ For each: Input(string) -> TextVectorization -> Embedding -> LSTM -> Dense(sigmo
    on the converted file and on the Keras file converted in memory, and the
    float64 numpy forward pass of the Keras model within 1e-5;
  - refused: an adapted layer in a tf.keras .h5 (no vocabulary in the file)
-   unless --vocabulary gives it, output_mode multi_hot, a custom standardize.
+   unless --vocabulary gives it, output_mode multi_hot, a custom standardize,
+   a repeated token;
+ - a model file whose tokenizer entry is malformed still runs --ids, while
+   `arnn info`, --text and Model.tokenizer report the tokenizer's problem.
 usage: test-textvec-model.py ARNN_CLI PYTHON_DIR LIBARNN_SO ARNN_CONVERT
 (exit 77: numpy / h5py / arnn not importable)"""
 import json
@@ -310,6 +313,33 @@ def main():
             write_tf2_h5(bad, w, dict(tv_config("text_vectorization", vocab[2:], OSL, std, False), **cfg_change))
             why = refusal(bad)
             check(msg.decode() in why, "%s: %s" % (what, why))
+        # a model file whose tokenizer entry is malformed: the model still runs
+        # ids; info, --text and Model.tokenizer report the tokenizer's problem
+        with open(os.path.join(tmp, "tf2.safetensors"), "rb") as f:
+            data = f.read()
+        hlen = int.from_bytes(data[:8], "little")
+        header = json.loads(data[8:8 + hlen])
+        header["__metadata__"]["tokenizer"] = json.dumps({"class_name": "TextVectorization",
+                                                          "config": {"vocabulary": ["", "[UNK]", "a", "a"]}})
+        h = json.dumps(header, separators=(",", ":")).encode()
+        h += b" " * (-len(h) % 8)
+        broken = os.path.join(tmp, "broken.safetensors")
+        with open(broken, "wb") as f:
+            f.write(len(h).to_bytes(8, "little") + h + data[8 + hlen:])
+        r = run([arnn_cli, "info", broken])
+        check(r.returncode == 1 and b"model's tokenizer" in r.stderr and b"repeats" in r.stderr,
+              "info on a broken tokenizer: %s" % r.stderr.decode(errors="replace"))
+        r = run([arnn_cli, "predict", broken, "--text", texts_path])
+        check(r.returncode == 1 and b"model's tokenizer" in r.stderr, "--text on a broken tokenizer")
+        r = run([arnn_cli, "predict", broken, "--ids", os.path.join(tmp, "tf2.ids")])
+        check(r.returncode == 0, "--ids on a model with a broken tokenizer: %s" % r.stderr.decode(errors="replace"))
+        m = arnn.load(broken)
+        try:
+            m.tokenizer
+            check(False, "Model.tokenizer of a broken entry does not raise")
+        except arnn.Error as e:
+            check("repeats" in str(e), "Model.tokenizer: %s" % e)
+        m.close()
         # a model without a tokenizer: --text needs --tokenizer
         r = run([arnn_cli, "predict", os.path.join(os.path.dirname(python_dir), "examples", "imdb-mini.safetensors"),
                  "--text", texts_path])
