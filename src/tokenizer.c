@@ -890,6 +890,7 @@ arnn_status arnn_tokenizer_encode(const arnn_tokenizer *t, const char *text, siz
     return ARNN_ERR_INVALID_ARGUMENT;
   }
 #ifndef ARNN_HAVE_UTF8PROC
+  (void)encode_text_vectorization;
   return ARNN_ERR_UNSUPPORTED;
 #else
   const unsigned char *s = (const unsigned char *)text;

@@ -299,18 +299,18 @@ int main(int argc, char **argv) {
         "{\\\"class_name\\\":\\\"TextVectorization\\\",\\\"config\\\":{\\\"vocabulary\\\":[\\\"\\\",\\\"[UNK]\\\",\\\"hi\\\"]}}";
     char file[512];
     const int hl = snprintf(file + 8, sizeof file - 8, "{\"__metadata__\":{\"format\":\"arnn\",\"tokenizer\":\"%s\"}}", tv_json);
-    for (int i = 0; i < 8; i++) file[i] = (char)(((unsigned)hl >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; i++) file[i] = (char)(((unsigned long long)hl >> (8 * i)) & 0xff);
     arnn_tokenizer *t = NULL;
     CHECK(arnn_tokenizer_load_model_memory(file, 8 + (size_t)hl, &t, err, sizeof err) == ARNN_OK && t, "model: %s", err);
     if (t) expect_ids(t, "Hi there", IDS(2, 1));
     arnn_tokenizer_free(t);
     const int hl2 = snprintf(file + 8, sizeof file - 8, "{\"__metadata__\":{\"format\":\"arnn\"}}");
-    for (int i = 0; i < 8; i++) file[i] = (char)(((unsigned)hl2 >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; i++) file[i] = (char)(((unsigned long long)hl2 >> (8 * i)) & 0xff);
     t = (arnn_tokenizer *)1;
     CHECK(arnn_tokenizer_load_model_memory(file, 8 + (size_t)hl2, &t, err, sizeof err) == ARNN_OK && !t, "no tokenizer");
     CHECK(arnn_tokenizer_load_model_memory(file, 7, &t, err, sizeof err) == ARNN_ERR_MALFORMED_MODEL, "short");
     const int hl3 = snprintf(file + 8, sizeof file - 8, "{\"__metadata__\":{\"tokenizer\":\"{}\"}}");
-    for (int i = 0; i < 8; i++) file[i] = (char)(((unsigned)hl3 >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; i++) file[i] = (char)(((unsigned long long)hl3 >> (8 * i)) & 0xff);
     CHECK(arnn_tokenizer_load_model_memory(file, 8 + (size_t)hl3, &t, err, sizeof err) == ARNN_ERR_MALFORMED_MODEL &&
               strstr(err, "model's tokenizer"),
           "bad tokenizer in the model: %s", err);
