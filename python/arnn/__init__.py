@@ -376,7 +376,7 @@ class Model:
             raise Error("texts must be a list of strings, not one string", ERR_INVALID_ARGUMENT)
         seqs = tokenizer.encode(list(texts))
         if getattr(tokenizer, "is_text_vectorization", False):
-            seqs = tokenizer.pad(seqs)
+            seqs = tokenizer.pad(seqs, truncating)
         return self.predict(seqs, batch_size=batch_size, threads=threads, attention=attention,
                             progress=progress, truncating=truncating, pin=pin, as_dict=as_dict)
 

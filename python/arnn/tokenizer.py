@@ -131,13 +131,17 @@ class Tokenizer:
     def __repr__(self):
         return "<arnn.tokenizer.Tokenizer %s>" % self.describe()
 
-    def pad(self, seqs):
-        """A TextVectorization's padding: each id list cut or zero-padded at
-        the end to sequence_length (unchanged without one)."""
+    def pad(self, seqs, truncating="post"):
+        """A TextVectorization's padding: each id list cut to sequence_length
+        (at the end as the layer does; truncating="pre" keeps the last ids
+        instead) and zero-padded at the end; unchanged without a length."""
         n = self.sequence_length
         if n is None:
             return [list(s) for s in seqs]
-        return [list(s[:n]) + [0] * (n - len(s[:n])) for s in seqs]
+        if truncating not in ("pre", "post"):
+            raise TokenizerError("truncating must be 'pre' or 'post'", 1)
+        cut = [list(s[-n:] if truncating == "pre" else s[:n]) for s in seqs]
+        return [s + [0] * (n - len(s)) for s in cut]
 
     def encode(self, texts):
         """list[str] -> list[list[int]], as Keras' texts_to_sequences."""

@@ -92,6 +92,9 @@ with tempfile.TemporaryDirectory() as tmp:
         check(tv.sequence_length == osl, "%r: sequence_length" % cfg)
         check(tv.pad(want) == [tvref.vectorize(t, vocab, osl, **kw) for t in probe], "%r: pad" % cfg)
         check("TextVectorization" in repr(tv), "%r: repr" % cfg)
+        if osl:
+            check(tv.pad([[5] * 9 + [7]], "pre") == [[5] * (osl - 1) + [7]] and tv.pad([[3]]) == [[3] + [0] * (osl - 1)],
+                  "%r: pad pre" % cfg)
     check(tok.truncating == "pre" and not tok.is_text_vectorization and tok.sequence_length is None,
           "Keras Tokenizer: kind")
     raises(lambda: at.from_json('{"class_name": "TextVectorization", "config": {"vocabulary": ["", "[UNK]"], '

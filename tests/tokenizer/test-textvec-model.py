@@ -288,6 +288,24 @@ def main():
             m.close()
 
         name, src, w, vocab, osl, std, mask_zero = cases[0]
+        # --truncating pre / truncating="pre": the last ids of a long text, still padded at the end
+        out = os.path.join(tmp, name + ".safetensors")
+        pre_ids = []
+        for t in texts:
+            s_ = tvref.vectorize(t, vocab, None, standardize=std)[-osl:]
+            pre_ids.append(s_ + [0] * (osl - len(s_)))
+        check(any(len(tvref.vectorize(t, vocab, None, standardize=std)) > osl for t in texts), "some texts are long")
+        pre_path = os.path.join(tmp, "pre.ids")
+        with open(pre_path, "w") as f:
+            for s_ in pre_ids:
+                f.write(" ".join(map(str, s_)) + "\n")
+        a = run([arnn_cli, "predict", out, "--ids", pre_path, "--threads", "1"])
+        b = run([arnn_cli, "predict", out, "--text", texts_path, "--truncating", "pre", "--threads", "1"])
+        check(a.returncode == 0 and b.returncode == 0 and a.stdout == b.stdout, "--truncating pre")
+        m = arnn.load(out)
+        check(np.array_equal(m.predict_text(texts, truncating="pre", threads=1),
+                             m.predict(np.array(pre_ids, dtype=np.int32), threads=1)), "predict_text truncating=pre")
+        m.close()
         # texts longer than output_sequence_length: the layer keeps the first ids
         long_text = " ".join(vocab[2:2 + 20])
         ids = tvref.vectorize(long_text, vocab, OSL)
