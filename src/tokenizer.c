@@ -899,6 +899,19 @@ arnn_status arnn_tokenizer_encode(const arnn_tokenizer *t, const char *text, siz
     set_err(errbuf, errbuf_size, "text too long%s", "");
     return ARNN_ERR_OUT_OF_RANGE;
   }
+  if (t->kind == KIND_TEXT_VECTORIZATION) {
+    /* the same UTF-8 rule, without the code point copy the Tokenizer needs */
+    for (size_t i = 0; i < len;) {
+      const size_t at = i;
+      if (utf8_next(s, len, &i) < 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the text is not valid UTF-8 (at byte %zu)", at);
+        set_err(errbuf, errbuf_size, "%s", msg);
+        return ARNN_ERR_INVALID_ARGUMENT;
+      }
+    }
+    return encode_text_vectorization(t, s, len, ids, cap, n_out, errbuf, errbuf_size);
+  }
   int32_t *cp = malloc((len + 1) * sizeof *cp);
   /* per code point at most max(4, split) bytes out (İ -> 3 bytes) */
   const size_t per = t->split_len > 4 ? t->split_len : 4;
@@ -922,11 +935,6 @@ arnn_status arnn_tokenizer_encode(const arnn_tokenizer *t, const char *text, siz
       return ARNN_ERR_INVALID_ARGUMENT;
     }
     cp[ncp++] = c;
-  }
-  if (t->kind == KIND_TEXT_VECTORIZATION) {
-    free(cp);
-    free(buf);
-    return encode_text_vectorization(t, s, len, ids, cap, n_out, errbuf, errbuf_size);
   }
   /* text.lower(), then text.translate(filters -> split) */
   size_t o = 0;

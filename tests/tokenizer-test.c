@@ -232,6 +232,11 @@ int main(int argc, char **argv) {
     expect_ids(tv, "Don't e-mail", IDS(16, 17));
     expect_ids(tv, "", NONE);
     expect_ids(tv, " \t\n ", NONE);
+    size_t n = 0;
+    int one[1];
+    CHECK(arnn_tokenizer_encode(tv, "ok \xc3(", 5, one, 1, &n, err, sizeof err) == ARNN_ERR_INVALID_ARGUMENT &&
+              strstr(err, "byte 3"),
+          "TextVectorization, invalid UTF-8: %s", err);
     char desc[256];
     arnn_tokenizer_describe(tv, desc, sizeof desc);
     CHECK(strstr(desc, "TextVectorization: 21 tokens") && strstr(desc, "output_sequence_length=null"), "%s", desc);
