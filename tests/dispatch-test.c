@@ -29,15 +29,19 @@ int main(int argc, char **argv) {
   for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
   for (int i = 1; i < THREADS; i++) CHECK(seen[i] == seen[0], "threads saw different tables");
   const arnn_dispatch_table *t = seen[0];
-  CHECK(t->vtanh.fn && t->vexp.fn && t->vsigmoid.fn, "every op resolved");
+#define EVERY_OP_RESOLVED(op, type) CHECK(t->op.fn != NULL && t->op.name != NULL, "%s resolved", #op);
+  ARNN_DISPATCH_OPS(EVERY_OP_RESOLVED)
+#undef EVERY_OP_RESOLVED
 
   /* 2. The active level never exceeds the CPU's, and the names agree. */
   const arnn_isa_level best = arnn_cpu_best_isa();
   CHECK(t->isa <= best, "active level above the CPU's");
   CHECK(t->cpu_best == best, "cached CPU level");
   CHECK(strcmp(arnn_isa(), arnn_isa_level_name(t->isa)) == 0, "arnn_isa() = %s", arnn_isa());
-  const char *ops[] = {"vtanh", "vexp", "vsigmoid"};
-  for (int i = 0; i < 3; i++) {
+#define OP_NAME(op, type) #op,
+  const char *ops[] = {ARNN_DISPATCH_OPS(OP_NAME)};
+#undef OP_NAME
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     const char *name = arnn_kernel_name(ops[i]);
     CHECK(name != NULL, "kernel name for %s", ops[i]);
     if (!name) continue;

@@ -12,11 +12,12 @@
  * shared vmath functions; the softmax max and sum are the shared scalar loops
  * of dense.h. */
 #include "dense.h"
-#include "../attention/dot16-avx2-inl.h"
+#include "../common/dot16-avx2-inl.h"
 #include "../vmath/vmath-avx2-inl.h"
 
 void arnn_f32_dense_head__avx2(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw,
                                const float *bias, int activation, float *y) {
+  ARNN_KERNEL_ASSERT(arnn_dense_head_args_ok(B, F, C, x, wt, ldw, activation, y));
   const size_t F16 = F & ~(size_t)15, ftail = F & 15;
   const __m256i ml = arnn_avx2_lane_mask((ptrdiff_t)ftail);
   const __m256i mh = arnn_avx2_lane_mask((ptrdiff_t)ftail - 8);

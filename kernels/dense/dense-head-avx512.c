@@ -12,11 +12,12 @@
  * vector with the shared vmath functions; the softmax max and sum are the
  * shared scalar loops of dense.h. */
 #include "dense.h"
-#include "../attention/dot16-avx512-inl.h"
+#include "../common/dot16-avx512-inl.h"
 #include "../vmath/vmath-avx512-inl.h"
 
 void arnn_f32_dense_head__avx512(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw,
                                  const float *bias, int activation, float *y) {
+  ARNN_KERNEL_ASSERT(arnn_dense_head_args_ok(B, F, C, x, wt, ldw, activation, y));
   const size_t F16 = F & ~(size_t)15;
   const __mmask16 ftail = arnn_avx512_tail_mask(F & 15);
   const size_t cb = C >= 8 ? 8 : C >= 4 ? 4 : C >= 2 ? 2 : 1; /* tile: (8 / cb) rows x cb classes */

@@ -15,13 +15,14 @@
  * (the last < 4 through a stack copy); the softmax max and sum are the shared
  * scalar loops of dense.h. */
 #include "dense.h"
-#include "../attention/dot16-neon-inl.h"
+#include "../common/dot16-neon-inl.h"
 #include "../vmath/vmath-neon-inl.h"
 
 #define NDOT 4
 
 void arnn_f32_dense_head__neon(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw,
                                const float *bias, int activation, float *y) {
+  ARNN_KERNEL_ASSERT(arnn_dense_head_args_ok(B, F, C, x, wt, ldw, activation, y));
   const size_t F16 = F & ~(size_t)15, ftail = F & 15;
   uint32x4_t tm[4];
   for (int q = 0; q < 4; q++) tm[q] = arnn_neon_lane_mask((ptrdiff_t)ftail - 4 * q);

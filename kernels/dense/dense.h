@@ -12,17 +12,30 @@
 #define ARNN_KERNELS_DENSE_DENSE_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "../common/kernel-assert.h"
 
 enum { ARNN_DENSE_ACT_LINEAR = 0, ARNN_DENSE_ACT_SIGMOID = 1, ARNN_DENSE_ACT_SOFTMAX = 2 };
 
 typedef void (*arnn_f32_dense_head_fn)(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw,
                                        const float *bias, int activation, float *y);
 
-#define ARNN_DENSE_KERNEL(op, isa, arch)                                                                   \
+#define ARNN_KERNEL(op, isa, arch)                                                                         \
   void arnn_f32_##op##__##isa(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw, \
                               const float *bias, int activation, float *y);
 #include "f32-dense-head.inc"
-#undef ARNN_DENSE_KERNEL
+#undef ARNN_KERNEL
+
+/* The contract's preconditions (asserted in debug builds): sizes, the packed
+ * weight's stride and 64-byte alignment, y overlapping neither x nor wt. */
+static inline int arnn_dense_head_args_ok(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw,
+                                          int activation, const float *y) {
+  return B >= 1 && F >= 1 && C >= 1 && x != NULL && wt != NULL && y != NULL && ldw % 16 == 0 && ldw >= F &&
+         (uintptr_t)wt % 64 == 0 && activation >= ARNN_DENSE_ACT_LINEAR && activation <= ARNN_DENSE_ACT_SOFTMAX &&
+         arnn_kernel_disjoint(y, B * C * sizeof(float), x, B * F * sizeof(float)) &&
+         arnn_kernel_disjoint(y, B * C * sizeof(float), wt, C * ldw * sizeof(float));
+}
 
 /* Softmax pieces every ISA evaluates with the same scalar code, so the
  * reductions over classes have one order: the maximum (a NaN logit is kept
