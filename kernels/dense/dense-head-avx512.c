@@ -25,11 +25,7 @@ void arnn_f32_dense_head__avx512(size_t B, size_t F, size_t C, const float *x, c
   for (size_t r0 = 0; r0 < B; r0 += rb)
     for (size_t c0 = 0; c0 < C; c0 += cb) {
       const float *xr[8], *wr[8];
-      for (size_t i = 0; i < 8; i++) {
-        const size_t r = r0 + i / cb, c = c0 + i % cb;
-        xr[i] = x + (r < B ? r : B - 1) * F;
-        wr[i] = wt + (c < C ? c : C - 1) * ldw;
-      }
+      arnn_dense_tile_rows(8, r0, c0, cb, B, F, C, x, wt, ldw, xr, wr);
       __m512 d[8];
       for (int i = 0; i < 8; i++) d[i] = _mm512_setzero_ps();
       for (size_t k = 0; k < F16; k += 16)
@@ -40,10 +36,7 @@ void arnn_f32_dense_head__avx512(size_t B, size_t F, size_t C, const float *x, c
                                        ftail);
       float z[16];
       _mm512_storeu_ps(z, arnn_avx512_tree16_x8(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]));
-      for (size_t i = 0; i < 8; i++) {
-        const size_t r = r0 + i / cb, c = c0 + i % cb;
-        if (r < B && c < C) y[r * C + c] = bias != NULL ? z[i] + bias[c] : z[i];
-      }
+      arnn_dense_store_tile(z, 8, r0, c0, cb, B, C, bias, y);
     }
   if (activation == ARNN_DENSE_ACT_LINEAR) return;
   for (size_t b = 0; b < B; b++) {

@@ -53,4 +53,28 @@ static inline float arnn_dense_row_sum(const float *e, size_t C) {
   return s;
 }
 
+/* The rows of x and wt a SIMD tile of n dot products reads (tile element i =
+ * row r0 + i / cb, class c0 + i % cb); past the last row or class the tile
+ * reuses the last one. Shared by every SIMD ISA. */
+static inline void arnn_dense_tile_rows(size_t n, size_t r0, size_t c0, size_t cb, size_t B, size_t F, size_t C,
+                                        const float *x, const float *wt, size_t ldw, const float **xr,
+                                        const float **wr) {
+  for (size_t i = 0; i < n; i++) {
+    const size_t r = r0 + i / cb, c = c0 + i % cb;
+    xr[i] = x + (r < B ? r : B - 1) * F;
+    wr[i] = wt + (c < C ? c : C - 1) * ldw;
+  }
+}
+
+/* Stores a SIMD tile's n dot products z (tile element i = row r0 + i / cb,
+ * class c0 + i % cb), adding the bias; elements past the last row or class
+ * (the tile reused the last one) are dropped. Shared by every SIMD ISA. */
+static inline void arnn_dense_store_tile(const float *z, size_t n, size_t r0, size_t c0, size_t cb, size_t B, size_t C,
+                                         const float *bias, float *y) {
+  for (size_t i = 0; i < n; i++) {
+    const size_t r = r0 + i / cb, c = c0 + i % cb;
+    if (r < B && c < C) y[r * C + c] = bias != NULL ? z[i] + bias[c] : z[i];
+  }
+}
+
 #endif
