@@ -20,6 +20,7 @@
 #include "model-file.h"
 
 #include "graph-internal.h"
+#include "struct-size.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -1206,10 +1207,8 @@ arnn_status arnn_model_load(const char *path, arnn_model **model, char *errbuf, 
 }
 
 arnn_status arnn_model_get_info(const arnn_model *model, arnn_model_info *info) {
-  if (!model || !info || info->struct_size < sizeof(arnn_model_info)) return ARNN_ERR_INVALID_ARGUMENT;
-  *info = model->info;
-  info->struct_size = sizeof(arnn_model_info);
-  return ARNN_OK;
+  if (!model || !info) return ARNN_ERR_INVALID_ARGUMENT;
+  return arnn_struct_write(info, &model->info, sizeof model->info, ARNN_STRUCT_END(arnn_model_info, head));
 }
 
 const char *arnn_model_label(const arnn_model *model, size_t index) {
