@@ -146,7 +146,7 @@ void unfused(Data &d, const UnfusedPasses *p) {
   }
 }
 
-// The same, with the last step as Keras writes it (seed 002:
+// The same, with the last step as the Keras attention layer writes it (
 // K.sum(a * x, axis=1)): the product a_t x_t is materialized as a [T, F]
 // temporary, then summed over t.
 void unfused_keras(Data &d, const UnfusedPasses *p, float *tmp) {

@@ -1,6 +1,6 @@
 /* machine-peaks: the limits of this machine, measured in-process on the
  * calling thread, so a benchmark can quote its rates as a fraction of what the
- * same run measured (NOTES.md section 3).
+ * same run measured.
  *
  *  - FMA peak: independent chains of packed single-precision FMAs (enough
  *    accumulators to cover latency x ports), AVX2 and, when the CPU and OS

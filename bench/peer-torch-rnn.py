@@ -2,7 +2,7 @@
 """PyTorch peer for arnn's recurrent-layer benchmark (see bench/README.md).
 
 Times torch.nn.LSTM / torch.nn.GRU (bidirectional, batch_first, f32, forward
-under torch.inference_mode()) on the workloads of NOTES.md section 2, batch 1
+under torch.inference_mode()) on the workloads of bench/README.md, batch 1
 and 32, torch.set_num_threads(1 | 2). Input is dense [B,T,E] (for imdb the
 embedding lookup is not timed). PyTorch's GRU applies the reset gate after the
 recurrent product, i.e. Keras GRU reset_after=True.

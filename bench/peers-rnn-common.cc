@@ -1,5 +1,5 @@
 // Workload table and FLOP / byte counts shared by the RNN peers and benches
-// (see peers-rnn.h). NOTES.md section 2 and 3.
+// (see peers-rnn.h).
 #include <cstring>
 
 #include "peers-rnn.h"

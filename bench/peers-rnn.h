@@ -6,7 +6,7 @@
  * times peer_*_run() and destroys it. Declarations of a peer are guarded by
  * the ARNN_BENCH_HAVE_* definition CMake sets when that peer was found.
  *
- * Shapes follow NOTES.md section 2; the input is always dense [B,T,E] (for
+ * Shapes are the workloads of bench/README.md; the input is always dense [B,T,E] (for
  * imdb the embedding lookup is not part of the timed layer). */
 #ifndef ARNN_BENCH_PEERS_RNN_H
 #define ARNN_BENCH_PEERS_RNN_H

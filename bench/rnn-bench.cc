@@ -1,4 +1,4 @@
-// rnn-bench: arnn's bidirectional LSTM layer on the NOTES.md workloads
+// rnn-bench: arnn's bidirectional LSTM layer on the benchmark workloads (bench/README.md)
 // (imdb: ids T=400 E=50 H=128 V=5000, folded; elmo: dense T=40 E=1024 H=128;
 // large: ids T=100 E=300 H=512 V=20000, not folded within the default budget),
 // batch 1 and 32, 1 and 2 threads. Reports ms per call (real time), GFLOP/s of

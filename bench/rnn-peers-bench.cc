@@ -1,5 +1,5 @@
-// rnn-peers-bench: the recurrent-layer peers (oneDNN for now) on the
-// workloads of NOTES.md section 2 -- every workload x batch {1, 32} x threads
+// rnn-peers-bench: the recurrent-layer peer (oneDNN) on the
+// workloads of bench/README.md -- every workload x batch {1, 32} x threads
 // {1, 2} x cell {LSTM, GRU reset_after} -- with ms per call, GFLOP/s, the
 // fraction of the FMA peak and, at batch 1, the L2-bound time, all against
 // limits measured in the same run (machine-peaks.h). See README.md.

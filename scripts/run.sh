@@ -1,7 +1,7 @@
 #!/bin/sh
 # Main job: install dependencies, build (Release), then
 #  1. a real prediction with the shipped example model (examples/imdb-mini.*),
-#  2. the benchmark of the default workloads (NOTES.md section 2: imdb and elmo,
+#  2. the benchmark of the default workloads (bench/README.md: imdb and elmo,
 #     batch 1 and 32, 1 and 2 threads): arnn's recurrent layer with the FMA
 #     peak and L2 bandwidth measured in the same binary, oneDNN's LSTM on the
 #     same shapes, whole-model predictions/s next to PyTorch on the same

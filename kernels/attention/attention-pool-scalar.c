@@ -1,7 +1,7 @@
 /* Fused attention pooling, scalar: the exact oracle of attention-pool-avx2.c
  * and attention-pool-avx512.c (same operations, same order, same bits).
  *
- * One pass over the sequence (NOTES.md section 1, seed 002 / seed 003):
+ * One pass over the sequence (the TextAttBiRNN attention pooling):
  *   s_t = x_t . w            64 partial sums folded into the canonical
  *                            16-lane tree (arnn_scalar_dot64, dot16-scalar-inl.h)
  *   s_t = s_t + b_t          only when a bias is given
@@ -13,8 +13,8 @@
  *                            (one vector add per 16 steps in the SIMD
  *                            kernels instead of a serial scalar chain)
  *   c_f = fma(a_t, x_t[f], c_f)   increasing t, kept steps only
- * then d = S + eps (eps = 1e-7 for the Keras layer of seed 002, 0 for the
- * exact softmax of seed 003) and c_f = c_f / d, a_t = a_t / d with a true
+ * then d = S + eps (eps = 1e-7 for the Keras layer's epsilon form, 0 for
+ * the exact softmax form) and c_f = c_f / d, a_t = a_t / d with a true
  * division. With every step masked S = 0: d = eps, c = 0 / eps = 0 and a = 0;
  * for eps = 0 the division is skipped, so the result is still 0, never NaN.
  * Masked steps are skipped, not multiplied by 0: their x rows never reach c. */
