@@ -905,6 +905,25 @@ static void info_from_graph(arnn_model_info *m, const arnn_graph *g, size_t outp
                                                    : ARNN_DENSE_LINEAR;
 }
 
+/* ---- the tokenizer a model may carry ("tokenizer": a tokenizer description,
+ * docs/tokenizer.md): checked at load like every other entry, so a file
+ * whose tokenizer is malformed is refused whole rather than failing later at
+ * its first text. The parsed copy is not kept: the CLI and Python load it
+ * with arnn_tokenizer_load_model only when they are given text. A tokenizer
+ * this build cannot run (no utf8proc, or a setting it does not support) does
+ * not stop the model's ids path. ---- */
+static int check_tokenizer(const header_doc *h, err_ctx *e) {
+  const char *v = meta_get(h, "tokenizer");
+  if (!v) return 0;
+  arnn_tokenizer *t = NULL;
+  char msg[256];
+  const arnn_status st = arnn_tokenizer_load_memory(v, strlen(v), &t, msg, sizeof msg);
+  arnn_tokenizer_free(t);
+  if (st == ARNN_OK || st == ARNN_ERR_UNSUPPORTED) return 0;
+  fail(e, st == ARNN_ERR_OUT_OF_MEMORY ? st : ARNN_ERR_MALFORMED_MODEL, "__metadata__ tokenizer: %.200s", msg);
+  return -1;
+}
+
 /* ---- labels: a JSON array of C strings inside the "labels" metadata value ---- */
 
 static int read_labels(const header_doc *h, err_ctx *e, arnn_model *model) {
@@ -1144,6 +1163,7 @@ arnn_status arnn_model_load_memory(const void *data, size_t size, arnn_model **m
     arnn_graph_output_desc(m->graph, 0, &nm, &s0);
     info_from_graph(&m->info, m->graph, s0.d[s0.rank - 1]);
     if (read_labels(h, &e, m) != 0) goto fail;
+    if (check_tokenizer(h, &e) != 0) goto fail;
   }
   /* the layers hold their packed weights now: the file's copy goes */
   free(m->weights_block);

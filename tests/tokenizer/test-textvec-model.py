@@ -23,8 +23,8 @@ For each: Input(string) -> TextVectorization -> Embedding -> LSTM -> Dense(sigmo
  - refused: an adapted layer in a tf.keras .h5 (no vocabulary in the file)
    unless --vocabulary gives it, output_mode multi_hot, a custom standardize,
    a repeated token;
- - a model file whose tokenizer entry is malformed still runs --ids, while
-   `arnn info`, --text and Model.tokenizer report the tokenizer's problem.
+ - a model file whose tokenizer entry is malformed is refused at load (info,
+   --ids, --text, arnn.load), with the tokenizer's problem.
 usage: test-textvec-model.py ARNN_CLI PYTHON_DIR LIBARNN_SO ARNN_CONVERT
 (exit 77: numpy / h5py / arnn not importable)"""
 import json
@@ -331,8 +331,8 @@ def main():
             write_tf2_h5(bad, w, dict(tv_config("text_vectorization", vocab[2:], OSL, std, False), **cfg_change))
             why = refusal(bad)
             check(msg.decode() in why, "%s: %s" % (what, why))
-        # a model file whose tokenizer entry is malformed: the model still runs
-        # ids; info, --text and Model.tokenizer report the tokenizer's problem
+        # a model file whose tokenizer entry is malformed is refused at load,
+        # whatever it is asked to do, with the tokenizer's problem
         with open(os.path.join(tmp, "tf2.safetensors"), "rb") as f:
             data = f.read()
         hlen = int.from_bytes(data[:8], "little")
@@ -344,20 +344,16 @@ def main():
         broken = os.path.join(tmp, "broken.safetensors")
         with open(broken, "wb") as f:
             f.write(len(h).to_bytes(8, "little") + h + data[8 + hlen:])
-        r = run([arnn_cli, "info", broken])
-        check(r.returncode == 1 and b"model's tokenizer" in r.stderr and b"repeats" in r.stderr,
-              "info on a broken tokenizer: %s" % r.stderr.decode(errors="replace"))
-        r = run([arnn_cli, "predict", broken, "--text", texts_path])
-        check(r.returncode == 1 and b"model's tokenizer" in r.stderr, "--text on a broken tokenizer")
-        r = run([arnn_cli, "predict", broken, "--ids", os.path.join(tmp, "tf2.ids")])
-        check(r.returncode == 0, "--ids on a model with a broken tokenizer: %s" % r.stderr.decode(errors="replace"))
-        m = arnn.load(broken)
+        for args in (["info", broken], ["predict", broken, "--text", texts_path],
+                     ["predict", broken, "--ids", os.path.join(tmp, "tf2.ids")]):
+            r = run([arnn_cli] + args)
+            check(r.returncode == 1 and b"__metadata__ tokenizer" in r.stderr and b"repeats" in r.stderr,
+                  "%s on a broken tokenizer: %s" % (args[0], r.stderr.decode(errors="replace")))
         try:
-            m.tokenizer
-            check(False, "Model.tokenizer of a broken entry does not raise")
+            arnn.load(broken)
+            check(False, "arnn.load of a model with a broken tokenizer does not raise")
         except arnn.Error as e:
-            check("repeats" in str(e), "Model.tokenizer: %s" % e)
-        m.close()
+            check("__metadata__ tokenizer" in str(e) and "repeats" in str(e), "arnn.load: %s" % e)
         # a model without a tokenizer: --text needs --tokenizer
         r = run([arnn_cli, "predict", os.path.join(os.path.dirname(python_dir), "examples", "imdb-mini.safetensors"),
                  "--text", texts_path])
