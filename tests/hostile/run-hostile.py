@@ -22,9 +22,16 @@ def printable(data):
     return all(0x20 <= b <= 0x7E or b == 0x0A for b in data)
 
 
+# A case tagged [tokenizer] needs the tokenizer (utf8proc); a build without it
+# must refuse the same command with this message instead.
+TOKENIZER_TAG = "[tokenizer]"
+NO_TOKENIZER_PATTERN = r"built without utf8proc: no tokenizer"
+
+
 def main(argv):
     arnn, here, examples, corpus = argv[:4]
     emulator = argv[argv.index("--emulator") + 1].split() if "--emulator" in argv else []
+    has_tokenizer = "--no-tokenizer" not in argv
     subst = {"model": os.path.join(examples, "imdb-mini.safetensors"), "in": os.path.join(here, "inputs"),
              "corpus": corpus}
     failures = cases = 0
@@ -39,6 +46,10 @@ def main(argv):
             failures += 1
             continue
         name, stdin_name, status, pattern, args = fields
+        if name.startswith(TOKENIZER_TAG):
+            name = name[len(TOKENIZER_TAG):].strip()
+            if not has_tokenizer:
+                status, pattern = "1", NO_TOKENIZER_PATTERN
         cases += 1
         # shell-style split, then \xNN escapes decoded to raw bytes
         argv_bytes = [a.format(**subst).encode("latin-1").decode("unicode_escape").encode("latin-1")
