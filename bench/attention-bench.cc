@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "bench-args.h"
+#include "bench-kernels.h"
 #include "bench-pin.h"
 #include "arnn/arnn.h"
 extern "C" {
@@ -50,22 +51,12 @@ extern "C" {
 
 namespace {
 
-struct PoolKernel {
-  const char *isa;
-  arnn_f32_attention_pool_fn fn;
-};
-#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
+using PoolKernel = ArnnBenchKernel<arnn_f32_attention_pool_fn>;
+#define ARNN_KERNEL ARNN_BENCH_KERNEL
 const PoolKernel kPoolKernels[] = {
 #include "kernels/attention/f32-attention-pool.inc"
 };
 #undef ARNN_KERNEL
-
-bool isa_runnable(const char *isa) {
-  const int level = arnn_isa_level_from_name(isa);
-  if (level < 0) return false;
-  const arnn_isa_level l = static_cast<arnn_isa_level>(level);
-  return arnn_isa_level_on_this_arch(l) && l <= arnn_dispatch()->isa;
-}
 
 struct Shape {
   const char *name;
@@ -898,7 +889,7 @@ int main(int argc, char **argv) {
   const UnfusedPasses *ws = pick_passes(&ws_name);
   std::vector<std::string> fused_impls;
   for (const PoolKernel &k : kPoolKernels)
-    if (isa_runnable(k.isa)) fused_impls.push_back(std::string("fused_") + k.isa);
+    if (arnn_bench_isa_runnable(k.isa)) fused_impls.push_back(std::string("fused_") + k.isa);
   fused_impls.push_back("fused_public");
 
   std::string read_name;
@@ -909,7 +900,7 @@ int main(int argc, char **argv) {
     for (size_t B : kBatches) {
       const Shape *sp = &s;
       for (const PoolKernel &k : kPoolKernels) {
-        if (!isa_runnable(k.isa)) continue;
+        if (!arnn_bench_isa_runnable(k.isa)) continue;
         const arnn_f32_attention_pool_fn fn = k.fn;
         benchmark::RegisterBenchmark(bench_name(s, B, std::string("fused_") + k.isa).c_str(),
                                      [sp, B, fn](benchmark::State &st) { bench_fused(st, sp, B, fn); });

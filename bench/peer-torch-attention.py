@@ -39,9 +39,10 @@ import argparse
 import json
 import math
 import os
-import statistics
 import sys
 import time
+
+from torch_peer import blas_thread_setter, csv_list, loaded_blas, time_call
 
 T, F, HEADS, KEY_DIM = 400, 256, 4, 64
 
@@ -68,33 +69,6 @@ def flop(layer, B):
     else:
         f = 2.0 * T * T * (hd + hd) + 2.0 * T * F * 3.0 * hd + 2.0 * T * hd * F
     return f * B
-
-
-def loaded_blas():
-    try:
-        with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "/" in line}
-    except OSError:
-        return None
-    for p in sorted(paths):
-        if os.path.basename(p).startswith(("libblas.so", "libopenblas", "libmkl_rt", "libblis")):
-            return os.path.realpath(p)
-    return None
-
-
-def blas_thread_setter(path):
-    if not path:
-        return None
-    import ctypes
-    try:
-        lib = ctypes.CDLL(path)
-    except OSError:
-        return None
-    for sym in ("openblas_set_num_threads", "bli_thread_set_num_threads"):
-        fn = getattr(lib, sym, None)
-        if fn is not None:
-            return fn
-    return None
 
 
 def build(np, torch):
@@ -132,23 +106,6 @@ def build(np, torch):
     return {"dot": dot, "additive": additive, "mha": mha}
 
 
-def time_call(fn, x, reps, min_time):
-    fn(x)
-    fn(x)
-    t0 = time.perf_counter()
-    fn(x)
-    one = max(time.perf_counter() - t0, 1e-6)
-    calls = max(1, int(min_time / one))
-    wall, cpu = [], []
-    for _ in range(reps):
-        c0, t0 = time.process_time(), time.perf_counter()
-        for _ in range(calls):
-            fn(x)
-        wall.append((time.perf_counter() - t0) / calls)
-        cpu.append((time.process_time() - c0) / calls)
-    return statistics.median(wall), statistics.median(cpu)
-
-
 def arnn_medians(path):
     """name -> (ms, GFLOP/s) of the median aggregates in a Google Benchmark JSON file."""
     with open(path) as f:
@@ -165,10 +122,6 @@ def arnn_medians(path):
         t = b["real_time"] if "threads:2" in name else b["cpu_time"]
         out[name] = (t, b.get("GFLOP/s", 0.0))
     return out
-
-
-def csv_list(s):
-    return [x for x in s.split(",") if x]
 
 
 def main():

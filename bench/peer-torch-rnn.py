@@ -23,9 +23,10 @@ changing the system default:
 """
 import argparse
 import os
-import statistics
 import sys
 import time
+
+from torch_peer import blas_thread_setter, csv_list, loaded_blas, time_call
 
 WORKLOADS = {  # name: (T, E, H)
     "imdb": (400, 50, 128),
@@ -37,41 +38,6 @@ GATES = {"lstm": 4, "gru": 3}
 
 def flop(T, E, H, G, B):
     return B * 2.0 * (2.0 * T * E * G * H + 2.0 * T * H * G * H)
-
-
-def loaded_blas():
-    """Path of the BLAS shared library this process mapped (after import torch)."""
-    try:
-        with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "/" in line}
-    except OSError:
-        return None
-    for p in sorted(paths):
-        base = os.path.basename(p)
-        if base.startswith(("libblas.so", "libopenblas", "libmkl_rt", "libblis")):
-            return os.path.realpath(p)
-    return None
-
-
-def blas_thread_setter(path):
-    """openblas_set_num_threads / bli_thread_set_num_threads when the loaded
-    BLAS has one (torch.set_num_threads does not reach a "generic" BLAS)."""
-    if not path:
-        return None
-    import ctypes
-    try:
-        lib = ctypes.CDLL(path)
-    except OSError:
-        return None
-    for sym in ("openblas_set_num_threads", "bli_thread_set_num_threads"):
-        fn = getattr(lib, sym, None)
-        if fn is not None:
-            return fn
-    return None
-
-
-def csv_list(s):
-    return [x for x in s.split(",") if x]
 
 
 def main():
@@ -117,19 +83,7 @@ def main():
                     m = cls(E, H, num_layers=1, batch_first=True, bidirectional=True).eval()
                     x = torch.rand(B, T, E) * 2.0 - 1.0
                     with torch.inference_mode():
-                        for _ in range(2):
-                            m(x)
-                        t0 = time.perf_counter()
-                        m(x)
-                        one = max(time.perf_counter() - t0, 1e-6)
-                        calls = max(1, int(args.min_time / one))
-                        per_call = []
-                        for _ in range(args.reps):
-                            t0 = time.perf_counter()
-                            for _ in range(calls):
-                                m(x)
-                            per_call.append((time.perf_counter() - t0) / calls)
-                    s = statistics.median(per_call)
+                        s = time_call(m, x, args.reps, args.min_time)[0]
                     gf = flop(T, E, H, GATES[cell], B) / s * 1e-9
                     print("%-6s %5d %7d %-5s %10.3f %9.1f" % (name, B, nt, cell, s * 1e3, gf), flush=True)
                     rows.append({"workload": name, "batch": B, "threads": nt, "cell": cell, "ms": s * 1e3,

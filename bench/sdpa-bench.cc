@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "bench-kernels.h"
 #include "bench-pin.h"
 #include "arnn/arnn.h"
 extern "C" {
@@ -19,22 +20,12 @@ extern "C" {
 
 namespace {
 
-struct SdpaKernel {
-  const char *isa;
-  arnn_f32_sdpa_fn fn;
-};
-#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
+using SdpaKernel = ArnnBenchKernel<arnn_f32_sdpa_fn>;
+#define ARNN_KERNEL ARNN_BENCH_KERNEL
 const SdpaKernel kKernels[] = {
 #include "kernels/sdpa/f32-sdpa.inc"
 };
 #undef ARNN_KERNEL
-
-bool isa_runnable(const char *isa) {
-  const int level = arnn_isa_level_from_name(isa);
-  if (level < 0) return false;
-  const arnn_isa_level l = static_cast<arnn_isa_level>(level);
-  return arnn_isa_level_on_this_arch(l) && l <= arnn_dispatch()->isa;
-}
 
 float rnd(uint64_t *s) {
   *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
@@ -68,7 +59,7 @@ int main(int argc, char **argv) {
   static const size_t Ts[] = {40, 400};
   static const size_t Ds[] = {64, 128, 256};
   for (const SdpaKernel &kk : kKernels) {
-    if (!isa_runnable(kk.isa)) continue;
+    if (!arnn_bench_isa_runnable(kk.isa)) continue;
     for (size_t T : Ts)
       for (size_t D : Ds)
         for (int variant = 0; variant < 4; variant++) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench-args.h"
+#include "bench-kernels.h"
 #include "bench-pin.h"
 #include "arnn/arnn.h"
 extern "C" {
@@ -41,26 +42,12 @@ constexpr int64_t kSizes[] = {64, 4096, 1 << 20};
 // ---------------------------------------------------------------------------
 // arnn kernels: derived from the one kernel list, best ISA first within an op.
 
-struct ArnnKernel {
-  const char *op;  // "vtanh"
-  const char *isa; // "avx512"
-  VunaryFn fn;
-};
-
-#define ARNN_KERNEL(op, isa, arch) {#op, #isa, arnn_f32_##op##__##isa},
+using ArnnKernel = ArnnBenchKernel<VunaryFn>;
+#define ARNN_KERNEL ARNN_BENCH_KERNEL
 const ArnnKernel kArnnKernels[] = {
 #include "kernels/vmath/f32-vunary.inc"
 };
 #undef ARNN_KERNEL
-
-// True when arnn kernels of `isa` may run here: the architecture has the level,
-// the CPU and OS support it and the ARNN_ISA cap allows it.
-bool arnn_isa_runnable(const char *isa) {
-  const int level = arnn_isa_level_from_name(isa);
-  if (level < 0) return false;
-  const arnn_isa_level l = static_cast<arnn_isa_level>(level);
-  return arnn_isa_level_on_this_arch(l) && l <= arnn_dispatch()->isa;
-}
 
 // ---------------------------------------------------------------------------
 // The functions: double-precision reference, input ranges, public entry point.
@@ -584,7 +571,7 @@ int main(int argc, char **argv) {
     int rank = 0;
     for (const ArnnKernel &k : kArnnKernels) {
       if (std::strcmp(k.op, s->op) != 0) continue;
-      if (arnn_isa_runnable(k.isa))
+      if (arnn_bench_isa_runnable(k.isa))
         impls.push_back(std::make_unique<Impl>(Impl{s, std::string("arnn_") + k.isa, Kind::kPlain, k.fn, rank, false}));
       ++rank;
     }

@@ -94,14 +94,6 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
       ps->p++;
       c = *ps->p++;
       switch (c) {
-        case '"': o[n++] = '"'; break;
-        case '\\': o[n++] = '\\'; break;
-        case '/': o[n++] = '/'; break;
-        case 'b': o[n++] = '\b'; break;
-        case 'f': o[n++] = '\f'; break;
-        case 'n': o[n++] = '\n'; break;
-        case 'r': o[n++] = '\r'; break;
-        case 't': o[n++] = '\t'; break;
         case 'u': {
           unsigned cp = 0;
           if (hex4(ps, &cp) != 0) return -1;
@@ -119,7 +111,11 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
           n += arnn_utf8_put(o + n, cp);
           break;
         }
-        default: return fail(ps, "bad escape \\%c", c >= 0x20 && c < 0x7F ? (char)c : '?');
+        default: {
+          const int byte = arnn_json_simple_escape(c);
+          if (byte < 0) return fail(ps, "bad escape \\%c", c >= 0x20 && c < 0x7F ? (char)c : '?');
+          o[n++] = (unsigned char)byte;
+        }
       }
       continue;
     }

@@ -181,14 +181,6 @@ static int parse_string(json_in *j, char **out, size_t *out_len) {
       unsigned esc = j->p[1];
       j->p += 2;
       switch (esc) {
-        case '"': o[n++] = '"'; break;
-        case '\\': o[n++] = '\\'; break;
-        case '/': o[n++] = '/'; break;
-        case 'b': o[n++] = '\b'; break;
-        case 'f': o[n++] = '\f'; break;
-        case 'n': o[n++] = '\n'; break;
-        case 'r': o[n++] = '\r'; break;
-        case 't': o[n++] = '\t'; break;
         case 'u': {
           unsigned cp, lo;
           if (j->end - j->p < 4 || arnn_hex4(j->p, &cp) != 0) goto bad_escape;
@@ -208,7 +200,11 @@ static int parse_string(json_in *j, char **out, size_t *out_len) {
           n += arnn_utf8_put((unsigned char *)o + n, cp);
           break;
         }
-        default: goto bad_escape;
+        default: {
+          const int byte = arnn_json_simple_escape(esc);
+          if (byte < 0) goto bad_escape;
+          o[n++] = (char)byte;
+        }
       }
       continue;
     }

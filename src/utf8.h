@@ -1,4 +1,4 @@
-/* UTF-8 and JSON \u escape helpers shared by the readers of untrusted text
+/* UTF-8 and JSON escape helpers shared by the readers of untrusted text
  * (src/json.c, the safetensors header in src/model-file.c). */
 #ifndef ARNN_SRC_UTF8_H
 #define ARNN_SRC_UTF8_H
@@ -65,6 +65,22 @@ static inline int arnn_hex4(const unsigned char *s, unsigned *out) {
   }
   *out = v;
   return 0;
+}
+
+/* The byte a one-character JSON escape \c stands for (RFC 8259 section 7:
+ * \" \\ \/ \b \f \n \r \t); -1 for any other c (\u is not one of them). */
+static inline int arnn_json_simple_escape(unsigned c) {
+  switch (c) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '/': return '/';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return -1;
+  }
 }
 
 #endif

@@ -31,8 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "arnn/arnn.h"
 #include "kernels/attention/attention.h"
@@ -77,8 +75,6 @@ static const dense_kernel dense_kernels[] = {
 #define NDENSE (sizeof dense_kernels / sizeof dense_kernels[0])
 #define GUARD 8
 static const float guard_value = -12345.0f;
-
-static int same_bits(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof(float)) == 0; }
 
 /* ---------------------------------------------------------------- attention */
 
@@ -228,9 +224,9 @@ static void pool_case(size_t T, size_t F, size_t B, int use_mask, int softmax, i
       pk->fn(T, F, x + b * T * F, w, bias, mask ? mask + b * T : NULL, eps, cv + off + b * F, av + off + b * T);
       pk->fn(T, F, x + b * T * F, w, bias, mask ? mask + b * T : NULL, eps, cn + off + b * F, NULL);
     }
-    CHECK(same_bits(cv, cs, csz), "%s %s: context differs from scalar", pk->name, what);
-    CHECK(same_bits(av, as, asz), "%s %s: weights differ from scalar", pk->name, what);
-    CHECK(same_bits(cn, cs, csz), "%s %s: context (weights=NULL) differs from scalar", pk->name, what);
+    CHECK(test_same_bits(cv, cs, csz), "%s %s: context differs from scalar", pk->name, what);
+    CHECK(test_same_bits(av, as, asz), "%s %s: weights differ from scalar", pk->name, what);
+    CHECK(test_same_bits(cn, cs, csz), "%s %s: context (weights=NULL) differs from scalar", pk->name, what);
   }
   cases_run++;
   free(xbuf), free(wbuf), free(bbuf), free(mbuf), free(cs), free(as), free(cv), free(av), free(cn);
@@ -265,34 +261,19 @@ static void test_pool_kernels(void) {
 
 static float *pack_dense(size_t F, size_t C, const float *K, size_t *ldw);
 
-/* Every array placed flush against a PROT_NONE page (after it, then before
- * it): a kernel that reads or writes one float too far faults. */
-typedef struct {
-  unsigned char *base;
-  size_t bytes;
-} guarded;
-
-static void *guard_place(guarded *g, size_t bytes, int at_end) {
-  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  const size_t span = (bytes + page - 1) / page * page;
-  g->bytes = span + 2 * page;
-  g->base = mmap(NULL, g->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (g->base == MAP_FAILED) return NULL;
-  mprotect(g->base, page, PROT_NONE);
-  mprotect(g->base + page + span, page, PROT_NONE);
-  return at_end ? g->base + page + span - bytes : g->base + page;
-}
-
+/* Every array flush against a PROT_NONE page (after it, then before it). */
 static void test_guard_pages(void) {
   static const size_t shapes[][2] = {{1, 1}, {3, 17}, {17, 15}, {9, 65}, {33, 63}, {20, 256}, {33, 64}, {32, 128}};
   for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
     for (int at_end = 0; at_end < 2; at_end++) {
       const size_t T = shapes[si][0], F = shapes[si][1];
-      guarded gx, gw, gb, gm, gc, ga;
-      float *x = guard_place(&gx, T * F * sizeof(float), at_end), *w = guard_place(&gw, F * sizeof(float), at_end);
-      float *bias = guard_place(&gb, T * sizeof(float), at_end);
-      uint8_t *mask = guard_place(&gm, T, at_end);
-      float *c = guard_place(&gc, F * sizeof(float), at_end), *a = guard_place(&ga, T * sizeof(float), at_end);
+      test_guarded gx, gw, gb, gm, gc, ga;
+      float *x = test_guard_place(&gx, T * F * sizeof(float), at_end),
+            *w = test_guard_place(&gw, F * sizeof(float), at_end);
+      float *bias = test_guard_place(&gb, T * sizeof(float), at_end);
+      uint8_t *mask = test_guard_place(&gm, T, at_end);
+      float *c = test_guard_place(&gc, F * sizeof(float), at_end),
+            *a = test_guard_place(&ga, T * sizeof(float), at_end);
       if (!x || !w || !bias || !mask || !c || !a) {
         CHECK(0, "mmap failed");
         return;
@@ -306,25 +287,25 @@ static void test_guard_pages(void) {
       for (size_t k = 0; k < NPOOL; k++) {
         if (!test_isa_available(pool_kernels[k].isa)) continue;
         pool_kernels[k].fn(T, F, x, w, bias, mask, 1e-7f, c, a);
-        CHECK(same_bits(c, ref_c, F) && same_bits(a, ref_a, T), "%s guard pages T=%zu F=%zu at_end=%d: differs",
-              pool_kernels[k].name, T, F, at_end);
+        CHECK(test_same_bits(c, ref_c, F) && test_same_bits(a, ref_a, T),
+              "%s guard pages T=%zu F=%zu at_end=%d: differs", pool_kernels[k].name, T, F, at_end);
       }
       /* dense head over the same x as [T][F] rows, C = 3 */
       size_t ldw;
       float K[256 * 3];
       for (size_t i = 0; i < F * 3; i++) K[i] = test_rand_uniform(&rng, -1.0f, 1.0f);
       float *wt = pack_dense(F, 3, K, &ldw);
-      guarded gy;
-      float *y = guard_place(&gy, T * 3 * sizeof(float), at_end), ref_y[33 * 3];
+      test_guarded gy;
+      float *y = test_guard_place(&gy, T * 3 * sizeof(float), at_end), ref_y[33 * 3];
       dense_kernels[NDENSE - 1].fn(T, F, 3, x, wt, ldw, NULL, ARNN_DENSE_ACT_SOFTMAX, ref_y);
       for (size_t k = 0; k < NDENSE; k++) {
         if (!test_isa_available(dense_kernels[k].isa)) continue;
         dense_kernels[k].fn(T, F, 3, x, wt, ldw, NULL, ARNN_DENSE_ACT_SOFTMAX, y);
-        CHECK(same_bits(y, ref_y, T * 3), "%s guard pages T=%zu F=%zu: differs", dense_kernels[k].name, T, F);
+        CHECK(test_same_bits(y, ref_y, T * 3), "%s guard pages T=%zu F=%zu: differs", dense_kernels[k].name, T, F);
       }
       free(wt);
-      munmap(gx.base, gx.bytes), munmap(gw.base, gw.bytes), munmap(gb.base, gb.bytes), munmap(gm.base, gm.bytes);
-      munmap(gc.base, gc.bytes), munmap(ga.base, ga.bytes), munmap(gy.base, gy.bytes);
+      test_guard_release(&gx), test_guard_release(&gw), test_guard_release(&gb), test_guard_release(&gm);
+      test_guard_release(&gc), test_guard_release(&ga), test_guard_release(&gy);
       cases_run++;
     }
 }
@@ -408,7 +389,7 @@ static void dense_case(size_t B, size_t F, size_t C, int act, int use_bias, floa
     if (!test_isa_available(dk->isa)) continue;
     for (size_t i = 0; i < ysz; i++) yv[i] = guard_value;
     dk->fn(B, F, C, x, wt, ldw, b, act, yv + off);
-    CHECK(same_bits(yv, ys, ysz), "%s %s: differs from scalar", dk->name, what);
+    CHECK(test_same_bits(yv, ys, ysz), "%s %s: differs from scalar", dk->name, what);
   }
   cases_run++;
   free(xbuf), free(K), free(bias), free(ys), free(yv), free(z), free(dz), free(wt);
@@ -453,14 +434,14 @@ static void test_public_api(void) {
   test_set_ftz(1);
   for (size_t b = 0; b < B; b++) scalar(T, F, x + b * T * F, w, bias, mask + b * T, 1e-7f, c2 + b * F, a2 + b * T);
   test_set_ftz(0);
-  CHECK(same_bits(c, c2, B * F) && same_bits(a, a2, B * T), "public pool (default options) != scalar kernel");
+  CHECK(test_same_bits(c, c2, B * F) && test_same_bits(a, a2, B * T), "public pool (default options) != scalar kernel");
   for (size_t f = 0; f < F; f++) CHECK(c[F + f] == 0.0f, "all-masked row: c=%g", (double)c[F + f]);
   const arnn_attention_options sm = {sizeof sm, ARNN_ATTENTION_SOFTMAX, 123.0f};
   CHECK(arnn_attention_pool_f32(B, T, F, x, w, NULL, mask, &sm, c, NULL) == ARNN_OK, "pool softmax ok");
   test_set_ftz(1);
   for (size_t b = 0; b < B; b++) scalar(T, F, x + b * T * F, w, NULL, mask + b * T, 0.0f, c2 + b * F, NULL);
   test_set_ftz(0);
-  CHECK(same_bits(c, c2, B * F), "public pool (softmax) != scalar kernel");
+  CHECK(test_same_bits(c, c2, B * F), "public pool (softmax) != scalar kernel");
   for (size_t f = 0; f < F; f++) CHECK(c[F + f] == 0.0f && !isnan(c[F + f]), "softmax all-masked: c=%g", (double)c[F + f]);
 
   /* bad arguments: status, and nothing written */
@@ -508,9 +489,9 @@ static void test_public_api(void) {
   arnn_attention_options defaults;
   arnn_attention_options_init(&defaults);
   CHECK(arnn_attention_pool_f32(B, T, F, x, w, bias, mask, &defaults, c, a) == ARNN_OK, "init options");
-  CHECK(same_bits(c, c2, B * F) && same_bits(a, a2, B * T), "newer struct read as the defaults");
+  CHECK(test_same_bits(c, c2, B * F) && test_same_bits(a, a2, B * T), "newer struct read as the defaults");
   CHECK(arnn_attention_pool_f32(B, T, F, x, w, bias, mask, NULL, c2, a2) == ARNN_OK, "NULL options");
-  CHECK(same_bits(c, c2, B * F) && same_bits(a, a2, B * T), "arnn_attention_options_init != NULL options");
+  CHECK(test_same_bits(c, c2, B * F) && test_same_bits(a, a2, B * T), "arnn_attention_options_init != NULL options");
 
   /* dense head: create / apply / free through the API equals the kernel */
   static float K[F * C], db[C], y[B * C], y2[B * C];
@@ -526,7 +507,7 @@ static void test_public_api(void) {
   dense_kernels[NDENSE - 1].fn(B, F, C, x, wt, ldw, db, ARNN_DENSE_ACT_SOFTMAX, y2);
   test_set_ftz(0);
   free(wt);
-  CHECK(same_bits(y, y2, B * C), "public dense head != scalar kernel");
+  CHECK(test_same_bits(y, y2, B * C), "public dense head != scalar kernel");
   CHECK(arnn_dense_head_apply(NULL, B, x, y) == ARNN_ERR_INVALID_ARGUMENT, "apply NULL head");
   CHECK(arnn_dense_head_apply(h, B, NULL, y) == ARNN_ERR_INVALID_ARGUMENT, "apply NULL x");
   CHECK(arnn_dense_head_apply(h, B, x, NULL) == ARNN_ERR_INVALID_ARGUMENT, "apply NULL y");

@@ -28,8 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "arnn/arnn.h"
 #include "dispatch/dispatch.h"
@@ -58,8 +56,6 @@ static size_t cases_run;
 static int visible(const arnn_sdpa_args *a, size_t i, size_t j) {
   return (a->kmask == NULL || a->kmask[j] != 0) && (!a->causal || j <= i);
 }
-
-static int same_bits(const float *x, const float *y, size_t n) { return memcmp(x, y, n * sizeof(float)) == 0; }
 
 /* float64 reference of row i: ref_out[Dv], ref_abs[Dv] = sum_j p_j |v_je|,
  * ref_p[Tv]; returns the error scale of the weights (relative) and of out
@@ -229,8 +225,9 @@ static void run_case(size_t Tq, size_t Tv, size_t D, size_t Dv, variant vr, uint
       const int want_probs = pass == 0 ? vr.with_probs : !vr.with_probs;
       b.probs = want_probs ? pv + off : NULL;
       fn(&b);
-      CHECK(same_bits(ov, os, osz), "%s %s (probs %s): out differs from scalar", name, what, b.probs ? "on" : "off");
-      if (pass == 0) CHECK(same_bits(pv, ps, psz), "%s %s: probs differ from scalar", name, what);
+      CHECK(test_same_bits(ov, os, osz), "%s %s (probs %s): out differs from scalar", name, what,
+            b.probs ? "on" : "off");
+      if (pass == 0) CHECK(test_same_bits(pv, ps, psz), "%s %s: probs differ from scalar", name, what);
     }
   }
   cases_run++;
@@ -276,33 +273,17 @@ static void test_grid(void) {
 
 /* Every array flush against a PROT_NONE page (after it, then before it),
  * rows packed (stride = width), so one float too far faults. */
-typedef struct {
-  unsigned char *base;
-  size_t bytes;
-} guarded;
-
-static void *guard_place(guarded *g, size_t bytes, int at_end) {
-  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  const size_t span = (bytes + page - 1) / page * page;
-  g->bytes = span + 2 * page;
-  g->base = mmap(NULL, g->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (g->base == MAP_FAILED) return NULL;
-  mprotect(g->base, page, PROT_NONE);
-  mprotect(g->base + page + span, page, PROT_NONE);
-  return at_end ? g->base + page + span - bytes : g->base + page;
-}
-
 static void test_guard_pages(void) {
   static const size_t shapes[][4] = {{1, 1, 1, 1}, {3, 17, 15, 3}, {17, 15, 33, 17}, {9, 33, 64, 100}, {5, 40, 100, 64}};
   for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
     for (int at_end = 0; at_end < 2; at_end++)
       for (int mode = 0; mode < 2; mode++) {
         const size_t Tq = shapes[si][0], Tv = shapes[si][1], D = shapes[si][2], Dv = shapes[si][3];
-        guarded gq, gk, gv, gw, gm, go, gp;
-        float *q = guard_place(&gq, Tq * D * 4, at_end), *k = guard_place(&gk, Tv * D * 4, at_end);
-        float *v = guard_place(&gv, Tv * Dv * 4, at_end), *w = guard_place(&gw, D * 4, at_end);
-        unsigned char *km = guard_place(&gm, Tv, at_end);
-        float *o = guard_place(&go, Tq * Dv * 4, at_end), *p = guard_place(&gp, Tq * Tv * 4, at_end);
+        test_guarded gq, gk, gv, gw, gm, go, gp;
+        float *q = test_guard_place(&gq, Tq * D * 4, at_end), *k = test_guard_place(&gk, Tv * D * 4, at_end);
+        float *v = test_guard_place(&gv, Tv * Dv * 4, at_end), *w = test_guard_place(&gw, D * 4, at_end);
+        unsigned char *km = test_guard_place(&gm, Tv, at_end);
+        float *o = test_guard_place(&go, Tq * Dv * 4, at_end), *p = test_guard_place(&gp, Tq * Tv * 4, at_end);
         if (!q || !k || !v || !w || !km || !o || !p) {
           CHECK(0, "mmap failed");
           return;
@@ -321,15 +302,15 @@ static void test_guard_pages(void) {
         for (size_t kk = 0; kk < NK; kk++) {
           if (!test_isa_available(kernels[kk].isa)) continue;
           kernels[kk].fn(&a);
-          CHECK(same_bits(o, ro, Tq * Dv) && same_bits(p, rp, Tq * Tv), "%s guard pages shape %zu at_end=%d mode=%d",
-                kernels[kk].name, si, at_end, mode);
+          CHECK(test_same_bits(o, ro, Tq * Dv) && test_same_bits(p, rp, Tq * Tv),
+                "%s guard pages shape %zu at_end=%d mode=%d", kernels[kk].name, si, at_end, mode);
           a.kmask = NULL; /* and once without mask */
           kernels[kk].fn(&a);
           a.kmask = km;
         }
         free(ro), free(rp);
-        munmap(gq.base, gq.bytes), munmap(gk.base, gk.bytes), munmap(gv.base, gv.bytes), munmap(gw.base, gw.bytes);
-        munmap(gm.base, gm.bytes), munmap(go.base, go.bytes), munmap(gp.base, gp.bytes);
+        test_guard_release(&gq), test_guard_release(&gk), test_guard_release(&gv), test_guard_release(&gw);
+        test_guard_release(&gm), test_guard_release(&go), test_guard_release(&gp);
         cases_run++;
       }
 }

@@ -1,6 +1,8 @@
 #include "test-util.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "dispatch/dispatch.h"
 
@@ -56,4 +58,25 @@ uint64_t test_rand_u64(uint64_t *state) {
 float test_rand_uniform(uint64_t *state, float lo, float hi) {
   const double u = (double)(test_rand_u64(state) >> 11) * (1.0 / 9007199254740992.0);
   return (float)(lo + (hi - lo) * u);
+}
+
+int test_same_bits(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof(float)) == 0; }
+
+void *test_guard_place(test_guarded *g, size_t bytes, int at_end) {
+  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  const size_t span = (bytes + page - 1) / page * page;
+  g->bytes = span + 2 * page;
+  g->base = mmap(NULL, g->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (g->base == MAP_FAILED) {
+    g->base = NULL;
+    return NULL;
+  }
+  mprotect(g->base, page, PROT_NONE);
+  mprotect(g->base + page + span, page, PROT_NONE);
+  return at_end ? g->base + page + span - bytes : g->base + page;
+}
+
+void test_guard_release(test_guarded *g) {
+  if (g->base != NULL) munmap(g->base, g->bytes);
+  g->base = NULL;
 }

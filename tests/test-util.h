@@ -1,5 +1,6 @@
 /* Helpers shared by the tests: the kernel list (from the same .inc as the
- * dispatcher), ISA availability under the active ARNN_ISA cap, FTZ/DAZ. */
+ * dispatcher), ISA availability under the active ARNN_ISA cap, FTZ/DAZ,
+ * bitwise comparison and page-guarded buffers. */
 #ifndef ARNN_TESTS_TEST_UTIL_H
 #define ARNN_TESTS_TEST_UTIL_H
 
@@ -30,5 +31,18 @@ void test_set_ftz(int on);
 /* Deterministic PRNG (xorshift64*); failures print the seed. */
 uint64_t test_rand_u64(uint64_t *state);
 float test_rand_uniform(uint64_t *state, float lo, float hi);
+
+/* 1 when the n floats of a and b are the same bits. */
+int test_same_bits(const float *a, const float *b, size_t n);
+
+/* A buffer flush against a PROT_NONE page on each side, placed at its end
+ * (at_end = 1) or at its start (0), so that a kernel reading or writing one
+ * byte too far faults. NULL when mmap fails. */
+typedef struct {
+  unsigned char *base;
+  size_t bytes;
+} test_guarded;
+void *test_guard_place(test_guarded *g, size_t bytes, int at_end);
+void test_guard_release(test_guarded *g);
 
 #endif

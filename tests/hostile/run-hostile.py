@@ -15,11 +15,10 @@ import shlex
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checks import printable  # noqa: E402
+
 MAX_FIRST_LINE = 300
-
-
-def printable(data):
-    return all(0x20 <= b <= 0x7E or b == 0x0A for b in data)
 
 
 # A case tagged [tokenizer] needs the tokenizer (utf8proc); a build without it

@@ -24,20 +24,9 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL: " + msg)
-    return cond
-
-
-def printable(data):
-    """stderr bytes a terminal shows as text: printable ASCII and newlines."""
-    return all(0x20 <= b <= 0x7E or b == 0x0A for b in data)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import checks  # noqa: E402
+from checks import check, printable  # noqa: E402
 
 
 def hostile(run, emulator, arnn, model, tmp, shipped):
@@ -147,8 +136,8 @@ def main(argv):
         bad(["--attention"], "", 2, "--attention needs --json")
         bad(["--bogus"], "", 2, "unknown option --bogus")
         hostile(run, emulator, arnn, model, tmp, shipped)
-    print("PASS" if failures == 0 else "%d failures" % failures)
-    return 1 if failures else 0
+    print("PASS" if checks.failures == 0 else "%d failures" % checks.failures)
+    return 1 if checks.failures else 0
 
 
 if __name__ == "__main__":

@@ -138,6 +138,36 @@ CONFIGS = [
 MAX_UNICODE_VERSION_DIFFS = 16
 
 
+def write_texts(path, texts):
+    """The driver's TEXTS file: one text a line, each ended by '\\n'."""
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for line in texts:
+            f.write(line + "\n")
+
+
+def compare_encoding(driver, cfg, json_path, texts_path, texts, want):
+    """Runs `driver --encode json_path texts_path` and compares its ids, one
+    line a text, with want (prints the first three mismatches). The number of
+    texts that differ, or None when the driver failed or wrote another number
+    of lines."""
+    res = subprocess.run([driver, "--encode", json_path, texts_path], capture_output=True, timeout=120)
+    if res.returncode != 0:
+        print("config %r: driver failed (%d): %s" % (cfg, res.returncode, res.stderr.decode(errors="replace")))
+        return None
+    got = res.stdout.decode().split("\n")[:-1]
+    if len(got) != len(want):
+        print("config %r: %d lines out, %d texts" % (cfg, len(got), len(want)))
+        return None
+    bad = 0
+    for i, (g, w) in enumerate(zip(got, want)):
+        gi = [int(x) for x in g.split()]
+        if gi != w:
+            bad += 1
+            if bad <= 3:
+                print("config %r, text %d %r:\n  keras %r\n  arnn  %r" % (cfg, i, texts[i], w, gi))
+    return bad
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: reference.py TOKENIZER_TEST")
@@ -148,9 +178,7 @@ def main():
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         texts_path = os.path.join(tmp, "texts.txt")
-        with open(texts_path, "w", encoding="utf-8", newline="\n") as f:
-            for line in probe:
-                f.write(line + "\n")
+        write_texts(texts_path, probe)
         for ci, cfg in enumerate(CONFIGS):
             tok = Tokenizer(**cfg)
             tok.fit_on_texts(fit)
@@ -158,23 +186,10 @@ def main():
             tok_path = os.path.join(tmp, "tok%d.json" % ci)
             with open(tok_path, "w", encoding="utf-8") as f:
                 f.write(tok.to_json())
-            res = subprocess.run([driver, "--encode", tok_path, texts_path], capture_output=True, timeout=120)
-            if res.returncode != 0:
-                print("config %r: driver failed (%d): %s" % (cfg, res.returncode, res.stderr.decode(errors="replace")))
+            bad = compare_encoding(driver, cfg, tok_path, texts_path, probe, want)
+            if bad is None:
                 failures += 1
                 continue
-            got = res.stdout.decode().split("\n")[:-1]
-            if len(got) != len(want):
-                print("config %r: %d lines out, %d texts" % (cfg, len(got), len(want)))
-                failures += 1
-                continue
-            bad = 0
-            for i, (g, w) in enumerate(zip(got, want)):
-                gi = [int(x) for x in g.split()]
-                if gi != w:
-                    bad += 1
-                    if bad <= 3:
-                        print("config %r, text %d %r:\n  keras %r\n  arnn  %r" % (cfg, i, probe[i], w, gi))
             n_ids = sum(len(w) for w in want)
             print("config %d %r: %d texts, %d ids, %d vocabulary, %d mismatches" %
                   (ci, cfg, len(want), n_ids, len(tok.word_index), bad))
@@ -187,9 +202,7 @@ def main():
         every = [chr(c) for c in list(range(1, 0x1F200)) + list(range(0x1F200, 0x110000, 97))
                  if not 0xD800 <= c <= 0xDFFF and c not in (0x0A, 0x0D, 0x20)]
         lines = every + ["AΣ" + ch for ch in every] + [ch + "Σ" for ch in every]
-        with open(texts_path, "w", encoding="utf-8", newline="\n") as f:
-            for line in lines:
-                f.write(line + "\n")
+        write_texts(texts_path, lines)
         tok = Tokenizer(filters="")
         tok.fit_on_texts(lines)
         want = tok.texts_to_sequences(lines)

@@ -25,13 +25,12 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import reference  # noqa: E402  (the corpus generator)
+import reference  # noqa: E402  (the corpus generator and the driver comparison)
 
 # text_vectorization.py: DEFAULT_STRIP_REGEX (",-\." is the range , - .)
 DEFAULT_STRIP_REGEX = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
@@ -135,9 +134,7 @@ def main():
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         texts_path = os.path.join(tmp, "texts.txt")
-        with open(texts_path, "w", encoding="utf-8", newline="\n") as f:
-            for line in probe:
-                f.write(line + "\n")
+        reference.write_texts(texts_path, probe)
         for ci, cfg in enumerate(CONFIGS):
             kw = {k: v for k, v in cfg.items() if k != "max_tokens"}
             vocab = adapt(fit, cfg.get("max_tokens"), **kw)
@@ -145,23 +142,10 @@ def main():
             tv_path = os.path.join(tmp, "tv%d.json" % ci)
             with open(tv_path, "w", encoding="utf-8") as f:
                 f.write(description(vocab, **kw))
-            res = subprocess.run([driver, "--encode", tv_path, texts_path], capture_output=True, timeout=120)
-            if res.returncode != 0:
-                print("config %r: driver failed (%d): %s" % (cfg, res.returncode, res.stderr.decode(errors="replace")))
+            bad = reference.compare_encoding(driver, cfg, tv_path, texts_path, probe, want)
+            if bad is None:
                 failures += 1
                 continue
-            got = res.stdout.decode().split("\n")[:-1]
-            if len(got) != len(want):
-                print("config %r: %d lines out, %d texts" % (cfg, len(got), len(want)))
-                failures += 1
-                continue
-            bad = 0
-            for i, (g, w) in enumerate(zip(got, want)):
-                gi = [int(x) for x in g.split()]
-                if gi != w:
-                    bad += 1
-                    if bad <= 3:
-                        print("config %r, text %d %r:\n  keras %r\n  arnn  %r" % (cfg, i, probe[i], w, gi))
             print("config %d %r: %d texts, %d ids, vocabulary %d, %d mismatches" %
                   (ci, cfg, len(want), sum(map(len, want)), len(vocab), bad))
             failures += bad != 0

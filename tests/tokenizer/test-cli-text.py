@@ -24,19 +24,9 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL: " + msg)
-    return cond
-
-
-def printable(data):
-    return all(0x20 <= b <= 0x7E or b == 0x0A for b in data)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import checks  # noqa: E402
+from checks import check, printable  # noqa: E402
 
 
 def run(args, stdin=None):
@@ -202,8 +192,8 @@ def main():
                 f.write(text_of(seqs[k % len(seqs)]) + "\n")
         code, out3, err = under_pty([arnn, "predict", model, "--text", many, "--tokenizer", tok])
         check(code == 0 and b"2500/2500 sequences" in err, "progress with --text: %r" % err[-200:])
-    if failures:
-        sys.exit("%d failures" % failures)
+    if checks.failures:
+        sys.exit("%d failures" % checks.failures)
     print("cli --text and progress: all checks pass")
 
 

@@ -12,6 +12,9 @@ python_dir, libarnn = sys.argv[1], sys.argv[2]
 os.environ["ARNN_LIBRARY"] = libarnn
 sys.path.insert(0, python_dir)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 import reference as ref  # noqa: E402
 
 try:
@@ -19,16 +22,6 @@ try:
 except ImportError as e:  # the package's own dependencies (numpy) are missing
     print("skipped: cannot import arnn.tokenizer: %s" % e)
     sys.exit(77)
-
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL: " + msg)
-
 
 import random  # noqa: E402
 
@@ -102,6 +95,6 @@ with tempfile.TemporaryDirectory() as tmp:
     if at._Base is not Exception:
         import arnn
         check(issubclass(at.TokenizerError, arnn.Error), "TokenizerError is an arnn.Error")
-if failures:
-    sys.exit("%d failures" % failures)
+if checks.failures:
+    sys.exit("%d failures" % checks.failures)
 print("python tokenizer: all checks pass")

@@ -39,6 +39,9 @@ arnn_cli, python_dir, libarnn, arnn_convert = sys.argv[1:5]
 os.environ["ARNN_LIBRARY"] = libarnn
 sys.path.insert(0, python_dir)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 import reference as ref  # noqa: E402
 import reference_textvec as tvref  # noqa: E402
 
@@ -49,17 +52,6 @@ try:
 except ImportError as e:
     print("skipped: %s" % e)
     sys.exit(77)
-
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL: " + msg)
-    return cond
-
 
 V, E, H, OSL = 60, 8, 6, 12
 rng = random.Random(31)
@@ -359,8 +351,8 @@ def main():
                  "--text", texts_path])
         check(r.returncode != 0 and b"carries no tokenizer" in r.stderr, "--text without a tokenizer: %s"
               % r.stderr.decode(errors="replace"))
-    if failures:
-        sys.exit("%d failures" % failures)
+    if checks.failures:
+        sys.exit("%d failures" % checks.failures)
     print("TextVectorization models: all checks pass")
 
 
