@@ -48,10 +48,12 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
   /* Epilogue phase by phase over the whole tile (every gate activation, then
    * every candidate tanh, then the outputs), so that independent activation
    * chains sit next to each other in program order and overlap in the
-   * out-of-order window, as in lstm-step-avx512.c. Same operations per
-   * output. */
+   * out-of-order window, as in lstm-step-avx512.c (loops unrolled
+   * completely, as there). Same operations per output. */
   __m512 v0[MAXS][MAXB], v1[MAXS][MAXB];
+#pragma GCC unroll 16
   for (size_t s = 0; s < nseq; s++)
+#pragma GCC unroll 16
     for (size_t b = 0; b < nblk; b++) {
       if (mode == PASS2) {
         v0[s][b] = arnn_avx512_tanh(acc[s][b][0]); /* hh */
@@ -60,11 +62,16 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
         v1[s][b] = arnn_avx512_ract(acc[s][b][1], a->ract); /* r */
       }
     }
-  if (mode == FULL)
+  if (mode == FULL) {
+#pragma GCC unroll 16
     for (size_t s = 0; s < nseq; s++)
+#pragma GCC unroll 16
       for (size_t b = 0; b < nblk; b++)
         v1[s][b] = arnn_avx512_tanh(_mm512_fmadd_ps(v1[s][b], acc[s][b][2], _mm512_loadu_ps(xp[s] + (j0 + b) * 48 + 32)));
+  }
+#pragma GCC unroll 16
   for (size_t s = 0; s < nseq; s++)
+#pragma GCC unroll 16
     for (size_t b = 0; b < nblk; b++) {
       const size_t u = (j0 + b) * 16;
       const __m512 hv = _mm512_loadu_ps(h[s] + u);

@@ -43,22 +43,32 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
    * activation chains sit next to each other in program order and overlap in
    * the out-of-order window: measured ~4% faster at batch 32 than one
    * sequence at a time (the step is bound by the FMA ports, which the
-   * activations share with the k loop). Same operations per output. */
+   * activations share with the k loop). Same operations per output. The
+   * loops are unrolled completely (pragmas): otherwise GCC 12 parks the
+   * accumulators on the stack and runs each phase as a loop over them
+   * (measured at batch 32, H = 128: the steps at 78.4% of the FMA peak
+   * rolled, 79.7-80.0% unrolled). */
   __m512 gi[MAXS][MAXB], gf[MAXS][MAXB], gg[MAXS][MAXB], go[MAXS][MAXB], cn[MAXS][MAXB];
+#pragma GCC unroll 16
   for (size_t s = 0; s < nseq; s++)
+#pragma GCC unroll 16
     for (size_t b = 0; b < nblk; b++) {
       gi[s][b] = arnn_avx512_ract(acc[s][b][0], a->ract);
       gf[s][b] = arnn_avx512_ract(acc[s][b][1], a->ract);
       gg[s][b] = arnn_avx512_tanh(acc[s][b][2]);
       go[s][b] = arnn_avx512_ract(acc[s][b][3], a->ract);
     }
+#pragma GCC unroll 16
   for (size_t s = 0; s < nseq; s++)
+#pragma GCC unroll 16
     for (size_t b = 0; b < nblk; b++) {
       float *cp = c[s] + (j0 + b) * 16;
       cn[s][b] = _mm512_fmadd_ps(gf[s][b], _mm512_loadu_ps(cp), _mm512_mul_ps(gi[s][b], gg[s][b]));
       _mm512_storeu_ps(cp, cn[s][b]);
     }
+#pragma GCC unroll 16
   for (size_t s = 0; s < nseq; s++)
+#pragma GCC unroll 16
     for (size_t b = 0; b < nblk; b++)
       _mm512_storeu_ps(h_out[s] + (j0 + b) * 16, _mm512_mul_ps(go[s][b], arnn_avx512_tanh(cn[s][b])));
 }
