@@ -8,6 +8,15 @@
 // L2 read bandwidth measured in the same binary. Rates use real time;
 // on a shared machine compare the CPU column too (1-thread runs). Peers (oneDNN, PyTorch)
 // live in their own benchmark.
+//
+// BM_rnn_step times the parts: the dispatched fused step kernel alone (LSTM
+// or GRU reset_after, H of a workload), one call per step with the h of one
+// step feeding the next. nb = 1: against a plain read of the same packed
+// W_hh bytes measured in the same run (its bound); nb = 32: against the FMA
+// peak, with the pre-activation rows of T steps (as the layer reads them).
+// Each repetition records the fastest quarter of its steps (p25 of per-step
+// times), which on a machine shared with other jobs is the undisturbed
+// speed.
 #include <benchmark/benchmark.h>
 
 #include <ctime>
@@ -16,12 +25,18 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
+#include <chrono>
+#include <string>
 #include <memory>
 #include <random>
 #include <vector>
 
 #include "arnn/arnn.h"
 #include "machine-peaks.h"
+#include "machine-peaks-kernels.h"
+extern "C" {
+#include "dispatch/dispatch.h"
+}
 
 namespace {
 
@@ -187,6 +202,127 @@ void Args(benchmark::internal::Benchmark *b) {
   b->ArgNames({"workload", "batch", "threads"});
 }
 BENCHMARK(BM_rnn)->Apply(Args)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(0.2);
+
+// Yardsticks for BM_rnn_step, measured the way it measures a step: many
+// short timed runs, the fastest quarter's bound (p25), so the fraction
+// compares like with like on a busy machine.
+using Clock = std::chrono::steady_clock;
+
+double p25(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 4];
+}
+
+// Seconds of one read pass over x[0..n) (n a multiple of 128, x 64-byte
+// aligned): the widest vector read loop of machine-peaks.
+double read_pass_seconds(const float *x, size_t n) {
+  float (*read)(const float *, size_t) = nullptr;
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f"))
+    read = peaks::read_sum_avx512;
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    read = peaks::read_sum_avx2;
+#endif
+  if (read == nullptr) return 0.0;
+  volatile float sink = read(x, n);
+  std::vector<double> v;
+  for (int r = 0; r < 2000; r++) {
+    const auto t0 = Clock::now();
+    sink = sink + read(x, n);
+    v.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return p25(v);
+}
+
+// One-core FMA peak, GFLOP/s, from 2000 bursts of ~4 us (widest FMA loop).
+double fma_peak_p25_gflops() {
+  float (*chains)(long, float, float) = nullptr;
+  double flop_per_iter = 0;
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f"))
+    chains = peaks::fma_chains_avx512, flop_per_iter = peaks::kAvx512FlopPerIter;
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    chains = peaks::fma_chains_avx2, flop_per_iter = peaks::kAvx2FlopPerIter;
+#endif
+  if (chains == nullptr) return 0.0;
+  const long iters = 500;
+  volatile float sink = chains(iters, 0.999f, 1e-3f);
+  std::vector<double> v;
+  for (int r = 0; r < 2000; r++) {
+    const auto t0 = Clock::now();
+    sink = sink + chains(iters, 0.999f, 1e-3f);
+    v.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return flop_per_iter * iters / p25(v) * 1e-9;
+}
+
+// One step of a direction: pre-activations xp (T rows per sequence), h in
+// two buffers alternating, c; weights in the packed layout (random: the
+// kernel's speed does not depend on the values).
+void BM_rnn_step(benchmark::State &state) {
+  const bool gru = state.range(0) != 0;
+  const Workload &wl = kWorkloads[state.range(1)];
+  const size_t nb = static_cast<size_t>(state.range(2));
+  const size_t H = wl.H, Hp = (H + 15) / 16 * 16, G = gru ? 3 : 4, NG = G * Hp, T = wl.T;
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<float> u(-0.1f, 0.1f);
+  auto fill = [&](size_t n, float scale) {
+    float *p = static_cast<float *>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64));
+    for (size_t i = 0; i < n; i++) p[i] = u(gen) * scale;
+    return std::unique_ptr<float, decltype(&std::free)>(p, &std::free);
+  };
+  auto w = fill(Hp * H * G, 1.0f), brh = fill(Hp, 1.0f), xpbuf = fill(nb * T * NG, 10.0f);
+  auto h = fill(2 * nb * Hp, 0.0f), c = fill(nb * Hp, 0.0f);
+  arnn_rnn_step_args a = {H, Hp, w.get(), nullptr, brh.get(), 1, ARNN_RACT_SIGMOID};
+  const arnn_dispatch_table *dt = arnn_dispatch();
+  std::vector<const float *> xp(nb), hin(nb);
+  std::vector<float *> hout(nb), cs(nb);
+  for (size_t s = 0; s < nb; s++) cs[s] = c.get() + s * Hp;
+  std::vector<double> times;
+  size_t t = 0;
+  for (auto _ : state) {
+    for (size_t s = 0; s < nb; s++) {
+      xp[s] = xpbuf.get() + (s * T + t % T) * NG;
+      hin[s] = h.get() + ((t & 1) * nb + s) * Hp;
+      hout[s] = h.get() + ((~t & 1) * nb + s) * Hp;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    if (gru)
+      dt->gru_step.fn(&a, nb, xp.data(), hin.data(), hout.data(), cs.data());
+    else
+      dt->lstm_step.fn(&a, nb, xp.data(), hin.data(), cs.data(), hout.data());
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    t++;
+  }
+  const double step = p25(times);
+  state.counters["p25_us"] = step * 1e6;
+  const double flop = 2.0 * nb * H * G * H;
+  state.counters["GFLOP/s"] = flop / step * 1e-9;
+  if (nb == 1) {
+    // the bound: one read pass over the same packed W_hh (Hp*H*G floats, a
+    // multiple of 256), warm in the same cache level
+    const double bound = read_pass_seconds(w.get(), Hp * H * G);
+    if (bound > 0) {
+      state.counters["bound_us"] = bound * 1e6;
+      state.counters["bound_frac"] = bound / step;
+    }
+  } else {
+    const double peak = fma_peak_p25_gflops();
+    if (peak > 0) {
+      state.counters["peak_GFLOP/s"] = peak;
+      state.counters["peak_frac"] = flop / step * 1e-9 / peak;
+    }
+  }
+  state.SetLabel(std::string(wl.name) + " " + (gru ? dt->gru_step.name : dt->lstm_step.name));
+}
+
+void StepArgs(benchmark::internal::Benchmark *b) {
+  for (int cell = 0; cell < 2; cell++)
+    for (int w = 0; w < 3; w++)
+      for (int nb : {1, 32}) b->Args({cell, w, nb});
+  b->ArgNames({"gru", "workload", "nb"});
+}
+BENCHMARK(BM_rnn_step)->Apply(StepArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.2);
 
 }  // namespace
 

@@ -5,7 +5,8 @@
  *  - GEMM also against a double reference (|err| <= 1e-5 relative to the sum
  *    of |terms|, a bound on float accumulation for K <= 300);
  *  - sizes around the 8/16 lane widths and the register tiles: M 0..19,
- *    K 0..37, N 16..80; H 1, 15, 16, 17, 37, 48; nb 1..7 sequences;
+ *    K 0..37, N 16..80; H 1, 15, 16, 17, 37, 48, 64, 90, 100 (the batch-1
+ *    tiles of four blocks and their two- and one-block rests); nb 1..7 sequences;
  *    unaligned pointers; inputs that saturate every gate; every recurrent
  *    activation; GRU in both reset modes. */
 #include <math.h>
@@ -161,7 +162,7 @@ static float *packed_weights(size_t H, size_t Hp, size_t G, float wr) {
 }
 
 static void test_steps(void) {
-  const size_t Hs[] = {1, 15, 16, 17, 37, 48};
+  const size_t Hs[] = {1, 15, 16, 17, 37, 48, 64, 90, 100};
   /* (input range, state range, weight range): ordinary, then saturating */
   const float ranges[2][3] = {{1.0f, 0.8f, 0.3f}, {40.0f, 1.0f, 4.0f}};
   for (size_t hi = 0; hi < COUNT(Hs); hi++)
