@@ -116,11 +116,16 @@ arnn_status arnn_model_predict_dense(const arnn_model *m, size_t batch, const fl
 
 size_t arnn_model_num_layers(const arnn_model *m) { return m ? arnn_graph_num_nodes(m->graph) : 0; }
 
+/* The first version of arnn_layer_info ends after `has_mask`. */
+#define LAYER_INFO_V1_SIZE (offsetof(arnn_layer_info, has_mask) + sizeof(int))
+
 arnn_status arnn_model_layer_info(const arnn_model *m, size_t index, arnn_layer_info *info) {
-  if (!m || !info || info->struct_size < sizeof(arnn_layer_info) || index >= arnn_graph_num_nodes(m->graph))
+  if (!m || !info || info->struct_size < LAYER_INFO_V1_SIZE || index >= arnn_graph_num_nodes(m->graph))
     return ARNN_ERR_INVALID_ARGUMENT;
   arnn_shape s;
   arnn_graph_node_desc(m->graph, index, &info->name, &info->op, &info->inputs, &info->kernel, &s, &info->has_mask);
   put_shape(&s, &info->rank, info->dims);
+  if (info->struct_size >= offsetof(arnn_layer_info, weights) + sizeof info->weights)
+    info->weights = arnn_graph_node_weights(m->graph, index);
   return ARNN_OK;
 }

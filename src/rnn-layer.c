@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "../dispatch/dispatch.h"
+#include "../kernels/common/bf16-inl.h"
 #include "arnn/arnn.h"
 #include "fpenv.h"
 #include "threadpool.h"
@@ -179,6 +180,7 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *desc, arnn_rnn_laye
   if ((unsigned)desc->recurrent_activation > ARNN_RNN_HARD_SIGMOID_KERAS3) return ARNN_ERR_INVALID_ARGUMENT;
   if ((unsigned)desc->layout > ARNN_RNN_WEIGHTS_CUDNN) return ARNN_ERR_INVALID_ARGUMENT;
   if ((unsigned)desc->masked_output > ARNN_RNN_MASKED_ZERO) return ARNN_ERR_INVALID_ARGUMENT;
+  if ((unsigned)desc->weights > ARNN_RNN_WEIGHTS_BF16) return ARNN_ERR_INVALID_ARGUMENT;
   if (desc->input_size == 0 || desc->units == 0) return ARNN_ERR_INVALID_ARGUMENT;
   if (desc->bidirectional != 0 && desc->bidirectional != 1) return ARNN_ERR_INVALID_ARGUMENT;
   if (desc->reset_after != 0 && desc->reset_after != 1) return ARNN_ERR_INVALID_ARGUMENT;
@@ -245,6 +247,12 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *desc, arnn_rnn_laye
       memcpy(kk, desc->kernel[d], E * GH * sizeof(float));
       memcpy(rk, desc->recurrent_kernel[d], H * GH * sizeof(float));
       if (desc->bias[d]) memcpy(bk, desc->bias[d], nbias * sizeof(float));
+    }
+    if (desc->weights == ARNN_RNN_WEIGHTS_BF16) {
+      /* the layer computes with the bf16-rounded kernels (exact no-ops on
+       * values that are bf16 already) */
+      for (size_t i = 0; i < E * GH; i++) kk[i] = arnn_f32_round_bf16(kk[i]);
+      for (size_t i = 0; i < H * GH; i++) rk[i] = arnn_f32_round_bf16(rk[i]);
     }
     /* packed B columns and biases of this direction */
     for (size_t c = d * NG; c < (d + 1) * NG; c++) {

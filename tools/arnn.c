@@ -33,16 +33,19 @@ static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
     {"info", "show a model file's architecture, sizes, labels and the kernels in use",
-     "usage: arnn info MODEL\n"
+     "usage: arnn info MODEL [--json] [--bf16]\n"
      "\n"
      "Loads MODEL (an arnn model file written by tools/arnn-convert, see\n"
      "docs/model-format.md), checks it completely, and prints its architecture:\n"
      "input kind, sequence length T, embedding size E, vocabulary V, hidden units H\n"
      "per direction, classes C and their labels, the cell, activations, attention\n"
      "form, and the CPU instruction set and kernels arnn will use on this machine.\n"
+     "Each layer shows the type its weights are kept in (f32, or bf16 for LSTM/GRU\n"
+     "kernels stored as BF16 by arnn-convert --weights bf16).\n"
      "\n"
      "Options:\n"
      "  --json    print one JSON object instead of text\n"
+     "  --bf16    load as arnn predict --bf16 does (LSTM/GRU kernels rounded to bf16)\n"
      "\n"
      "Exit status 0 if the model loads, 1 if it is unreadable or malformed (the\n"
      "reason is printed on stderr).\n",
@@ -51,6 +54,7 @@ static const command commands[] = {
      "usage: arnn predict MODEL [--ids FILE|-] [--dense FILE.npy] [--threads N] [--batch N]\n"
      "                          [--text FILE|- --tokenizer tokenizer.json [--truncating pre|post]]\n"
      "                          [--json] [--attention] [--no-pin] [--empty-lines=MODE] [--quiet]\n"
+     "                          [--bf16]\n"
      "\n"
      "Runs the model on every input sequence and prints one line per sequence, in\n"
      "input order: the C class probabilities separated by spaces (%.9g).\n"
@@ -89,6 +93,9 @@ static const command commands[] = {
      "  --quiet        no progress line and no truncation count on stderr (progress\n"
      "                 is shown only when stderr is a terminal and there are more\n"
      "                 than 2000 sequences)\n"
+     "  --bf16         round the LSTM/GRU kernels of a float32 model to bfloat16 at\n"
+     "                 load: the same results as the model converted with\n"
+     "                 arnn-convert --weights bf16 (half the recurrent bytes per step)\n"
      "\n"
      "Example:  arnn predict examples/imdb-mini.safetensors --ids examples/imdb-mini.ids\n"
      "\n"
@@ -179,9 +186,11 @@ void cli_json_string(FILE *out, const char *s) {
 }
 
 static int cmd_info(int argc, char **argv) {
-  static const struct option options[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+  static const struct option options[] = {
+      {"json", no_argument, NULL, 'j'}, {"bf16", no_argument, NULL, 'b'}, {NULL, 0, NULL, 0}};
   const char *path = NULL;
   int json = 0, opt;
+  unsigned load_flags = 0;
   char shown[200];
   opterr = 0; /* unknown options are reported below, with the usage */
   optind = 1;
@@ -195,6 +204,8 @@ static int cmd_info(int argc, char **argv) {
       path = optarg;
     } else if (opt == 'j') {
       json = 1;
+    } else if (opt == 'b') {
+      load_flags |= ARNN_LOAD_BF16_WEIGHTS;
     } else {
       char short_opt[3] = {'-', (char)optopt, '\0'};
       const char *a = optopt ? short_opt : argv[optind - 1];
@@ -210,7 +221,7 @@ static int cmd_info(int argc, char **argv) {
   if (!path) return cli_usage_error("info", "missing MODEL%s", "");
   char err[512];
   arnn_model *model;
-  arnn_status s = arnn_model_load(path, &model, err, sizeof err);
+  arnn_status s = arnn_model_load_ex(path, load_flags, &model, err, sizeof err);
   if (s != ARNN_OK) {
     fprintf(stderr, "arnn info: %s: %s: %s\n", path, arnn_status_str(s), err);
     return 1;
@@ -259,7 +270,7 @@ static int cmd_info(int argc, char **argv) {
       if (li.rank == 2) printf("%zu", li.dims[1]);
       printf("],\"mask\":%s,\"kernel\":", li.has_mask ? "true" : "false");
       cli_json_string(stdout, li.kernel);
-      putchar('}');
+      printf(",\"weights\":\"%s\"}", li.weights);
     }
     printf("],\"isa\":\"%s\",\"kernels\":{", arnn_isa());
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
@@ -308,7 +319,8 @@ static int cmd_info(int argc, char **argv) {
     printf("labels        ");
     for (size_t c = 0; c < mi.C; c++) printf(" %s", arnn_model_label(model, c));
     printf("\nisa            %s%s%s\n", arnn_isa(), arnn_isa_note()[0] ? " - " : "", arnn_isa_note());
-    printf("layers         %zu (name, op, output shape per sample (T: steps of the call), mask, kernel, inputs)\n",
+    printf("layers         %zu (name, op, output shape per sample (T: steps of the call), mask, weights, kernel, "
+           "inputs)\n",
            n_layers);
     for (size_t i = 0; i < n_layers; i++) {
       arnn_layer_info li = {.struct_size = sizeof li};
@@ -320,8 +332,8 @@ static int cmd_info(int argc, char **argv) {
       else snprintf(d1, sizeof d1, "T");
       if (li.rank == 1) snprintf(shape, sizeof shape, "[%s]", d0);
       else snprintf(shape, sizeof shape, "[%s, %s]", d0, d1);
-      printf("  %-24s %-14s %-14s %-5s %-34s <- %s\n", li.name, li.op, shape, li.has_mask ? "mask" : "-", li.kernel,
-             li.inputs[0] ? li.inputs : "(model input)");
+      printf("  %-24s %-14s %-14s %-5s %-4s %-34s <- %s\n", li.name, li.op, shape, li.has_mask ? "mask" : "-",
+             li.weights[0] ? li.weights : "-", li.kernel, li.inputs[0] ? li.inputs : "(model input)");
     }
     printf("kernels       ");
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) printf(" %s", arnn_kernel_name(ops[k]));

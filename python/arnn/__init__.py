@@ -70,19 +70,20 @@ def _check(st, what):
 
 
 def convert(keras_file, out=None, config=None, labels=None, padding=None, attention=None, max_steps=None,
-            custom=None, warn=None):
+            custom=None, warn=None, weights="f32"):
     """Converts a Keras model file (anything tools/arnn-convert accepts) to an
     arnn model file. Writes it to `out` and returns `out`, or returns the
     file's bytes when out is None. The arguments are those of arnn-convert:
     labels (list of class names), padding ("pre"/"post"), attention
     ("eps"/"softmax"), max_steps, custom ({"Class": form}), warn (a function
-    taking a message; default: ignore). Raises ConversionError."""
+    taking a message; default: ignore), weights ("f32", or "bf16": the
+    LSTM/GRU kernels stored as bfloat16). Raises ConversionError."""
     from . import converter
     try:
         meta, tensors = converter.convert_file(os.fspath(keras_file), config=config, labels=labels,
                                                padding=padding, attention=attention, max_steps=max_steps,
                                                warn=warn or (lambda m: None), custom=custom)
-        data = converter.safetensors_bytes(meta, tensors)
+        data = converter.safetensors_bytes(meta, tensors, weights)
     except converter.Refused as e:
         raise ConversionError("%s: %s" % (keras_file, e), ERR_UNSUPPORTED) from None
     except OSError as e:
