@@ -109,7 +109,10 @@ def _is_arnn_file(path):
 
 def load(path, **convert_options):
     """Loads a model: an arnn model file, or any Keras file the converter
-    accepts (converted in memory; convert_options are those of convert())."""
+    accepts (converted in memory; convert_options are those of convert()).
+    weights="bf16" also applies to an arnn file: its LSTM/GRU kernels are
+    rounded to bfloat16 at load (ARNN_LOAD_BF16_WEIGHTS), the same results as
+    its conversion with weights="bf16"."""
     return Model(path, **convert_options)
 
 
@@ -136,6 +139,7 @@ def _spec(ti):
 
 
 _PADDING = {0: "unknown", 1: "pre", 2: "post"}
+_LOAD_BF16_WEIGHTS = 1  # ARNN_LOAD_BF16_WEIGHTS
 
 
 class Model:
@@ -153,11 +157,15 @@ class Model:
         h = ctypes.c_void_p()
         if not os.path.isfile(path):
             raise Error("%s: %s" % (path, "not a file" if os.path.exists(path) else "no such file"), ERR_IO)
+        weights = convert_options.pop("weights", "f32")
+        if weights not in ("f32", "bf16"):
+            raise ValueError("weights must be 'f32' or 'bf16', not %r" % (weights,))
+        flags = _LOAD_BF16_WEIGHTS if weights == "bf16" else 0
         if not convert_options and _is_arnn_file(path):
-            st = lib.arnn_model_load(path.encode(), ctypes.byref(h), err, len(err))
+            st = lib.arnn_model_load_ex(path.encode(), flags, ctypes.byref(h), err, len(err))
         else:
-            data = convert(path, **convert_options)
-            st = lib.arnn_model_load_memory(data, len(data), ctypes.byref(h), err, len(err))
+            data = convert(path, weights=weights, **convert_options)
+            st = lib.arnn_model_load_memory_ex(data, len(data), flags, ctypes.byref(h), err, len(err))
         if st != OK:
             raise Error("%s: %s" % (path, err.value.decode("utf-8", "replace") or _STATUS_NAMES.get(st)), st)
         self._handle = h.value
@@ -187,7 +195,7 @@ class Model:
                                 "inputs": [s for s in li.inputs.decode().split(",") if s],
                                 "kernel": (li.kernel or b"").decode(),
                                 "shape": tuple(None if d == 0 else int(d) for d in li.dims[:li.rank]),
-                                "mask": bool(li.has_mask)})
+                                "mask": bool(li.has_mask), "weights": (li.weights or b"").decode()})
         C = int(mi.C)
         if not C and self.outputs:
             C = self.outputs[0].shape[-1] or 0
