@@ -1,5 +1,5 @@
-/* Denormal handling around layer-level library calls (NOTES.md section 4; LSTM
- * cell states decay into subnormals, ~20x slower on x86 without it):
+/* Denormal handling around layer-level library calls (LSTM cell states decay
+ * into subnormals, and x86 runs arithmetic on them ~20x slower):
  * set flush-to-zero and denormals-are-zero for the duration of a call and
  * restore the caller's mode afterwards. Kernels stay correct without it. */
 #ifndef ARNN_SRC_FPENV_H

@@ -1354,7 +1354,7 @@ static arnn_status run_node(run_ctx *c, int i) {
     case OP_CONTEXT_ATTENTION:
       return run_context_attention(c, n, y);
     case OP_ATTENTION_POOL: {
-      const arnn_attention_options opt = {n->att_form, n->epsilon};
+      const arnn_attention_options opt = {.struct_size = sizeof opt, .form = n->att_form, .epsilon = n->epsilon};
       float *w = c->slot_ptr[g->values[n->value[1]].slot];
       return arnn_attention_pool_f32(B, in->d[0], in->d[1], x, n->own[0], n->own[1], val_mask(c, iv), &opt, y, w);
     }

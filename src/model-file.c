@@ -21,6 +21,7 @@
 
 #include "../kernels/common/bf16-inl.h"
 #include "graph-internal.h"
+#include "struct-size.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -1233,10 +1234,8 @@ arnn_status arnn_model_load_ex(const char *path, unsigned flags, arnn_model **mo
 }
 
 arnn_status arnn_model_get_info(const arnn_model *model, arnn_model_info *info) {
-  if (!model || !info || info->struct_size < sizeof(arnn_model_info)) return ARNN_ERR_INVALID_ARGUMENT;
-  *info = model->info;
-  info->struct_size = sizeof(arnn_model_info);
-  return ARNN_OK;
+  if (!model || !info) return ARNN_ERR_INVALID_ARGUMENT;
+  return arnn_struct_write(info, &model->info, sizeof model->info, ARNN_STRUCT_END(arnn_model_info, head));
 }
 
 const char *arnn_model_label(const arnn_model *model, size_t index) {

@@ -29,9 +29,13 @@
 #include "../kernels/common/bf16-inl.h"
 #include "arnn/arnn.h"
 #include "fpenv.h"
+#include "struct-size.h"
 #include "threadpool.h"
 
 #define DEFAULT_FOLD_BUDGET ((size_t)64 << 20)
+
+/* The first version of arnn_rnn_layer_desc ends after mask_zero. */
+#define RNN_LAYER_DESC_V1_SIZE ARNN_STRUCT_END(arnn_rnn_layer_desc, mask_zero)
 
 struct arnn_rnn_layer {
   int cell; /* ARNN_RNN_LSTM / ARNN_RNN_GRU */
@@ -92,6 +96,7 @@ static float *alloc_floats(size_t n) { return alloc_floats_maybe_zeroed(n, 1); }
 void arnn_rnn_layer_desc_init(arnn_rnn_layer_desc *desc) {
   if (desc == NULL) return;
   memset(desc, 0, sizeof *desc);
+  desc->struct_size = sizeof *desc;
   desc->cell = ARNN_RNN_LSTM;
   desc->recurrent_activation = ARNN_RNN_SIGMOID;
   desc->reset_after = 1;
@@ -172,10 +177,15 @@ static void pack_recurrent(const float *R, size_t H, size_t Hp, size_t Gtot, siz
         }
 }
 
-arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *desc, arnn_rnn_layer **out) {
+arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_rnn_layer **out) {
   if (out == NULL) return ARNN_ERR_INVALID_ARGUMENT;
   *out = NULL;
-  if (desc == NULL) return ARNN_ERR_INVALID_ARGUMENT;
+  if (caller_desc == NULL) return ARNN_ERR_INVALID_ARGUMENT;
+  arnn_rnn_layer_desc versioned;
+  arnn_rnn_layer_desc_init(&versioned);
+  const arnn_status read_st = arnn_struct_read(&versioned, sizeof versioned, RNN_LAYER_DESC_V1_SIZE, caller_desc);
+  if (read_st != ARNN_OK) return read_st;
+  const arnn_rnn_layer_desc *desc = &versioned;
   if (desc->cell != ARNN_RNN_LSTM && desc->cell != ARNN_RNN_GRU) return ARNN_ERR_INVALID_ARGUMENT;
   if ((unsigned)desc->recurrent_activation > ARNN_RNN_HARD_SIGMOID_KERAS3) return ARNN_ERR_INVALID_ARGUMENT;
   if ((unsigned)desc->layout > ARNN_RNN_WEIGHTS_CUDNN) return ARNN_ERR_INVALID_ARGUMENT;

@@ -42,6 +42,15 @@
 static int failures;
 #include "check.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ARNN_TEST_HAS_SANITIZER 1
+#endif
+#endif
+#ifndef ARNN_TEST_HAS_SANITIZER
+#define ARNN_TEST_HAS_SANITIZER 0
+#endif
+
 #define U 0x1p-24
 
 typedef struct {
@@ -446,7 +455,7 @@ static void test_public_api(void) {
   test_set_ftz(0);
   CHECK(same_bits(c, c2, B * F) && same_bits(a, a2, B * T), "public pool (default options) != scalar kernel");
   for (size_t f = 0; f < F; f++) CHECK(c[F + f] == 0.0f, "all-masked row: c=%g", (double)c[F + f]);
-  const arnn_attention_options sm = {ARNN_ATTENTION_SOFTMAX, 123.0f};
+  const arnn_attention_options sm = {sizeof sm, ARNN_ATTENTION_SOFTMAX, 123.0f};
   CHECK(arnn_attention_pool_f32(B, T, F, x, w, NULL, mask, &sm, c, NULL) == ARNN_OK, "pool softmax ok");
   test_set_ftz(1);
   for (size_t b = 0; b < B; b++) scalar(T, F, x + b * T * F, w, NULL, mask + b * T, 0.0f, c2 + b * F, NULL);
@@ -455,8 +464,10 @@ static void test_public_api(void) {
   for (size_t f = 0; f < F; f++) CHECK(c[F + f] == 0.0f && !isnan(c[F + f]), "softmax all-masked: c=%g", (double)c[F + f]);
 
   /* bad arguments: status, and nothing written */
-  const arnn_attention_options neg = {ARNN_ATTENTION_EPSILON, -1.0f}, nan_eps = {ARNN_ATTENTION_EPSILON, NAN};
-  const arnn_attention_options inf_eps = {ARNN_ATTENTION_EPSILON, INFINITY}, bad_form = {(arnn_attention_form)7, 0};
+  const arnn_attention_options neg = {sizeof neg, ARNN_ATTENTION_EPSILON, -1.0f},
+                               nan_eps = {sizeof nan_eps, ARNN_ATTENTION_EPSILON, NAN};
+  const arnn_attention_options inf_eps = {sizeof inf_eps, ARNN_ATTENTION_EPSILON, INFINITY},
+                               bad_form = {sizeof bad_form, (arnn_attention_form)7, 0};
   for (size_t i = 0; i < B * F; i++) c[i] = guard_value;
   CHECK(arnn_attention_pool_f32(B, T, F, NULL, w, NULL, NULL, NULL, c, NULL) == ARNN_ERR_INVALID_ARGUMENT, "x NULL");
   CHECK(arnn_attention_pool_f32(B, T, F, x, NULL, NULL, NULL, NULL, c, NULL) == ARNN_ERR_INVALID_ARGUMENT, "w NULL");
@@ -468,6 +479,23 @@ static void test_public_api(void) {
   CHECK(arnn_attention_pool_f32(B, T, F, x, w, NULL, NULL, &nan_eps, c, NULL) == ARNN_ERR_INVALID_ARGUMENT, "eps NaN");
   CHECK(arnn_attention_pool_f32(B, T, F, x, w, NULL, NULL, &inf_eps, c, NULL) == ARNN_ERR_INVALID_ARGUMENT, "eps inf");
   CHECK(arnn_attention_pool_f32(B, T, F, x, w, NULL, NULL, &bad_form, c, NULL) == ARNN_ERR_INVALID_ARGUMENT, "form");
+  /* struct_size: below the first version's size is refused; a struct from a
+   * newer header is read when the fields this library does not know are zero */
+  arnn_attention_options small;
+  arnn_attention_options_init(&small);
+  small.struct_size = offsetof(arnn_attention_options, epsilon);
+  CHECK(arnn_attention_pool_f32(B, T, F, x, w, NULL, NULL, &small, c, NULL) == ARNN_ERR_INVALID_ARGUMENT,
+        "struct_size too small");
+  struct {
+    arnn_attention_options known;
+    uint32_t newer_field;
+  } newer;
+  memset(&newer, 0, sizeof newer);
+  arnn_attention_options_init(&newer.known);
+  newer.known.struct_size = sizeof newer;
+  newer.newer_field = 1;
+  CHECK(arnn_attention_pool_f32(B, T, F, x, w, NULL, NULL, &newer.known, c, NULL) == ARNN_ERR_UNSUPPORTED,
+        "unknown nonzero field");
   CHECK(arnn_attention_pool_f32(SIZE_MAX / 2, 4, 4, x, w, NULL, NULL, NULL, c, NULL) == ARNN_ERR_OUT_OF_RANGE,
         "B*T*F overflow");
   CHECK(arnn_attention_pool_f32(1, SIZE_MAX / 8, 16, x, w, NULL, NULL, NULL, c, NULL) == ARNN_ERR_OUT_OF_RANGE,
@@ -475,6 +503,14 @@ static void test_public_api(void) {
   CHECK(arnn_attention_pool_f32(3, 1, SIZE_MAX / 8, x, w, NULL, NULL, NULL, c, NULL) == ARNN_ERR_OUT_OF_RANGE,
         "bytes overflow");
   for (size_t i = 0; i < B * F; i++) CHECK(c[i] == guard_value, "pool wrote on error");
+  newer.newer_field = 0;
+  CHECK(arnn_attention_pool_f32(B, T, F, x, w, bias, mask, &newer.known, c2, a2) == ARNN_OK, "newer struct, zero tail");
+  arnn_attention_options defaults;
+  arnn_attention_options_init(&defaults);
+  CHECK(arnn_attention_pool_f32(B, T, F, x, w, bias, mask, &defaults, c, a) == ARNN_OK, "init options");
+  CHECK(same_bits(c, c2, B * F) && same_bits(a, a2, B * T), "newer struct read as the defaults");
+  CHECK(arnn_attention_pool_f32(B, T, F, x, w, bias, mask, NULL, c2, a2) == ARNN_OK, "NULL options");
+  CHECK(same_bits(c, c2, B * F) && same_bits(a, a2, B * T), "arnn_attention_options_init != NULL options");
 
   /* dense head: create / apply / free through the API equals the kernel */
   static float K[F * C], db[C], y[B * C], y2[B * C];
@@ -512,6 +548,18 @@ static void test_public_api(void) {
   CHECK(arnn_dense_head_create(1u << 20, SIZE_MAX / 1024, K, db, ARNN_DENSE_SIGMOID, &bad) == ARNN_ERR_OUT_OF_RANGE,
         "create F*C overflow");
   CHECK(arnn_dense_head_features(NULL) == 0 && arnn_dense_head_classes(NULL) == 0, "NULL head sizes");
+  /* ARNN_ERR_OUT_OF_MEMORY: 2^46 features of one class are 256 TiB of packed
+   * weights, within the size limits but beyond any 64-bit process's address
+   * space, so the allocation fails whatever the overcommit policy. The
+   * sanitizers' allocators abort on such a request instead of returning NULL. */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !ARNN_TEST_HAS_SANITIZER
+  if (sizeof(size_t) >= 8) {
+    bad = (arnn_dense_head *)K;
+    CHECK(arnn_dense_head_create((size_t)1 << 46, 1, K, NULL, ARNN_DENSE_SIGMOID, &bad) == ARNN_ERR_OUT_OF_MEMORY &&
+              bad == NULL,
+          "create beyond the address space");
+  }
+#endif
 
   CHECK(arnn_kernel_name("attention_pool") != NULL && arnn_kernel_name("dense_head") != NULL, "kernel names");
   /* The dispatcher picks the kernel of the active ISA when the list has one

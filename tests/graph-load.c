@@ -6,6 +6,7 @@
  * message naming the problem. The valid ones must run and match a direct
  * computation. With --corpus DIR the cases are also written as fuzz seeds. */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,30 @@ static void test_variable_steps(void) {
   CHECK(arnn_model_output_shape(m, 1, 7, &ti) == ARNN_OK && ti.dims[0] == 7, "output 1 shape at 7 steps");
   CHECK(arnn_model_output_shape(m, 1, 51, &ti) == ARNN_ERR_OUT_OF_RANGE, "51 steps");
   CHECK(arnn_model_input_info(m, 1, &ti) == ARNN_ERR_INVALID_ARGUMENT, "input index 1");
+  /* struct_size of the info structs: shorter than the first version is
+   * refused; a longer one (a newer header) is filled up to this library's
+   * size, which it reports back, and the rest is left alone */
+  arnn_tensor_info short_ti = {.struct_size = offsetof(arnn_tensor_info, dims)};
+  CHECK(arnn_model_input_info(m, 0, &short_ti) == ARNN_ERR_INVALID_ARGUMENT, "tensor_info struct_size short");
+  CHECK(arnn_model_output_shape(m, 1, 7, &short_ti) == ARNN_ERR_INVALID_ARGUMENT, "output_shape struct_size short");
+  struct {
+    arnn_tensor_info known;
+    unsigned newer_field;
+  } newer_ti;
+  memset(&newer_ti, 0, sizeof newer_ti);
+  newer_ti.known.struct_size = sizeof newer_ti;
+  newer_ti.newer_field = 0xA5A5A5A5u;
+  CHECK(arnn_model_input_info(m, 0, &newer_ti.known) == ARNN_OK &&
+            newer_ti.known.struct_size == sizeof(arnn_tensor_info) && newer_ti.known.dtype == ARNN_DTYPE_IDS &&
+            newer_ti.known.rank == 1 && newer_ti.newer_field == 0xA5A5A5A5u,
+        "tensor_info from a newer header: struct_size %zu", newer_ti.known.struct_size);
+  arnn_layer_info li = {.struct_size = offsetof(arnn_layer_info, has_mask)};
+  CHECK(arnn_model_layer_info(m, 0, &li) == ARNN_ERR_INVALID_ARGUMENT, "layer_info struct_size short");
+  li.struct_size = sizeof li;
+  st = arnn_model_layer_info(m, 1, &li);
+  CHECK(st == ARNN_OK && li.struct_size == sizeof li, "layer_info: %s", arnn_status_str(st));
+  if (st == ARNN_OK)
+    CHECK(strcmp(li.name, "e") == 0 && strcmp(li.op, "embedding") == 0, "layer 1: %s (%s)", li.name, li.op);
   const int ids[2 * 6] = {0, 0, 3, 4, 5, 6, 1, 2, 3, 0, 0, 0};
   float pooled[2 * 3], probs[2 * 6 * 2], pooled1[3], probs1[6 * 2];
   const void *in[1] = {ids};
@@ -261,6 +286,52 @@ static void test_variable_steps(void) {
   arnn_model_free(m);
 }
 
+
+/* ARNN_ERR_SHAPE_MISMATCH: a step count the graph cannot take although it is
+ * within the model's maximum: a convolution window longer than the call's
+ * steps (variable steps), and steps other than a fixed T. */
+static void test_shape_mismatch(void) {
+  const char *g =
+      "{\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[null,2]}],\"layers\":[{\"name\":\"c\","
+      "\"op\":\"conv1d\",\"inputs\":[\"x\"],\"filters\":2,\"kernel_size\":3,\"strides\":1,\"padding\":\"valid\","
+      "\"dilation_rate\":1,\"activation\":{\"name\":\"relu\",\"negative_slope\":0,\"max_value\":null,"
+      "\"threshold\":0},\"use_bias\":false}],\"outputs\":[\"c\"],\"max_steps\":10}";
+  const tdesc t[] = {{"c/kernel", 3, {3, 2, 2}}};
+  size_t size;
+  unsigned char *b = build(g, t, 1, &size);
+  char err[512] = "";
+  arnn_model *m = NULL;
+  arnn_status st = arnn_model_load_memory(b, size, &m, err, sizeof err);
+  free(b);
+  CHECK(st == ARNN_OK, "conv model: %s", err);
+  if (st != ARNN_OK) return;
+  arnn_tensor_info ti = {.struct_size = sizeof ti};
+  CHECK(arnn_model_output_shape(m, 0, 3, &ti) == ARNN_OK && ti.dims[0] == 1 && ti.dims[1] == 2, "3 steps: [1, 2]");
+  st = arnn_model_output_shape(m, 0, 2, &ti);
+  CHECK(st == ARNN_ERR_SHAPE_MISMATCH, "2 steps < window 3: %s", arnn_status_str(st));
+  float x[2 * 2] = {1, 2, 3, 4}, y[2] = {-1, -1};
+  const void *in[1] = {x};
+  float *out[1] = {y};
+  st = arnn_model_run(m, 1, 2, in, NULL, out);
+  CHECK(st == ARNN_ERR_SHAPE_MISMATCH && y[0] == -1 && y[1] == -1, "run with 2 steps: %s", arnn_status_str(st));
+  arnn_model_free(m);
+
+  const char *fixed = "{\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[3,4]}],\"layers\":["
+                      DENSE_L("d1", "x", 3) "],\"outputs\":[\"d1\"],\"max_steps\":3}";
+  b = build(fixed, dense_t, 2, &size);
+  st = arnn_model_load_memory(b, size, &m, err, sizeof err);
+  free(b);
+  CHECK(st == ARNN_OK, "fixed-T model: %s", err);
+  if (st != ARNN_OK) return;
+  st = arnn_model_output_shape(m, 0, 2, &ti);
+  CHECK(st == ARNN_ERR_SHAPE_MISMATCH, "output_shape, 2 steps for T = 3: %s", arnn_status_str(st));
+  float xf[2 * 4] = {0}, yf[2 * 3];
+  const void *inf_[1] = {xf};
+  float *outf[1] = {yf};
+  st = arnn_model_run(m, 1, 2, inf_, NULL, outf);
+  CHECK(st == ARNN_ERR_SHAPE_MISMATCH, "run, 2 steps for T = 3: %s", arnn_status_str(st));
+  arnn_model_free(m);
+}
 
 /* Attention layers on a pool: the same bits as on the calling thread alone,
  * with masks (a fully masked query row included) and scores outputs. */
@@ -345,6 +416,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--corpus") == 0) corpus_dir = argv[i + 1];
   test_malformed();
   test_variable_steps();
+  test_shape_mismatch();
   test_attention_threads();
   if (failures) {
     printf("FAIL: %d failures\n", failures);

@@ -224,6 +224,16 @@ static void test_valid(void) {
     CHECK(m->gates == 4, "gates");
     arnn_model_info small = {.struct_size = 4};
     CHECK(arnn_model_get_info(m, &small) == ARNN_ERR_INVALID_ARGUMENT, "struct_size too small");
+    struct {
+      arnn_model_info known;
+      int newer_field;
+    } newer;
+    memset(&newer, 0, sizeof newer);
+    newer.known.struct_size = sizeof newer;
+    newer.newer_field = 77;
+    CHECK(arnn_model_get_info(m, &newer.known) == ARNN_OK && newer.known.struct_size == sizeof(arnn_model_info) &&
+              newer.known.T == T && newer.newer_field == 77,
+          "info for a newer header: filled up to this version, struct_size %zu", newer.known.struct_size);
     CHECK(arnn_model_get_info(NULL, &info) == ARNN_ERR_INVALID_ARGUMENT, "NULL model");
   }
   arnn_model_free(m);

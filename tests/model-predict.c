@@ -174,7 +174,20 @@ int main(int argc, char **argv) {
   opt.struct_size = 4;
   opt.lengths = NULL;
   CHECK(arnn_model_predict_ids(model, 1, ids[1], &opt, &sentinel) == ARNN_ERR_INVALID_ARGUMENT, "struct_size");
+  struct {
+    arnn_predict_options known;
+    void *newer_field;
+  } newer;
+  memset(&newer, 0, sizeof newer);
+  arnn_predict_options_init(&newer.known);
+  newer.known.struct_size = sizeof newer;
+  newer.newer_field = &newer;
+  CHECK(arnn_model_predict_ids(model, 1, ids[1], &newer.known, &sentinel) == ARNN_ERR_UNSUPPORTED,
+        "options from a newer header with a field set");
   CHECK(sentinel == -7.0f, "an error wrote the output");
+  newer.newer_field = NULL;
+  CHECK(arnn_model_predict_ids(model, 1, ids[1], &newer.known, &sentinel) == ARNN_OK,
+        "options from a newer header, new field zero");
   CHECK(arnn_threadpool_create_ex(2, 0x80, NULL) == ARNN_ERR_INVALID_ARGUMENT, "pool NULL out");
   arnn_threadpool *pool = NULL;
   CHECK(arnn_threadpool_create_ex(2, 0x80, &pool) == ARNN_ERR_INVALID_ARGUMENT && pool == NULL, "unknown flag");

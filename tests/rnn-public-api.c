@@ -2,6 +2,7 @@
  * symbols exported or hidden, kernel names reported, a small bidirectional
  * LSTM created and run with and without a thread pool (same bits). */
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,6 +50,31 @@ int main(void) {
   CHECK(arnn_rnn_layer_forward(layer, NULL, 2, T, x, NULL, y1) == ARNN_OK, "forward");
   CHECK(arnn_rnn_layer_forward(layer, pool, 2, T, x, NULL, y2) == ARNN_OK, "forward with pool");
   CHECK(memcmp(y1, y2, sizeof y1) == 0, "pool changes the bits");
+
+  /* struct_size: a descriptor without it (not from arnn_rnn_layer_desc_init) or
+   * shorter than the first version is refused; one from a newer header is read
+   * when the fields this library does not know are zero, else refused as
+   * unsupported. */
+  arnn_rnn_layer *bad = NULL;
+  arnn_rnn_layer_desc unsized = desc;
+  unsized.struct_size = 0;
+  CHECK(arnn_rnn_layer_create(&unsized, &bad) == ARNN_ERR_INVALID_ARGUMENT && bad == NULL, "struct_size 0");
+  unsized.struct_size = offsetof(arnn_rnn_layer_desc, mask_zero);
+  CHECK(arnn_rnn_layer_create(&unsized, &bad) == ARNN_ERR_INVALID_ARGUMENT && bad == NULL, "struct_size short");
+  struct {
+    arnn_rnn_layer_desc known;
+    unsigned long long newer_field;
+  } newer;
+  memset(&newer, 0, sizeof newer);
+  newer.known = desc;
+  newer.known.struct_size = sizeof newer;
+  newer.newer_field = 3;
+  CHECK(arnn_rnn_layer_create(&newer.known, &bad) == ARNN_ERR_UNSUPPORTED && bad == NULL, "unknown nonzero field");
+  newer.newer_field = 0;
+  CHECK(arnn_rnn_layer_create(&newer.known, &bad) == ARNN_OK, "newer struct, zero tail");
+  CHECK(arnn_rnn_layer_forward(bad, NULL, 2, T, x, NULL, y2) == ARNN_OK, "forward (newer struct)");
+  CHECK(memcmp(y1, y2, sizeof y1) == 0, "a newer struct with zero tail changes the layer");
+  arnn_rnn_layer_destroy(bad);
   arnn_threadpool_destroy(pool);
   arnn_rnn_layer_destroy(layer);
   printf("rnn-public-api: lstm_step kernel %s: %s\n", arnn_kernel_name("lstm_step"), failures ? "FAIL" : "ok");

@@ -409,7 +409,7 @@ static int parse_count(const char *s, size_t min, size_t max, size_t *value) {
 }
 
 enum {
-  OPT_IDS = 256,
+  OPT_IDS = CLI_LONG_OPTION,
   OPT_DENSE,
   OPT_THREADS,
   OPT_BATCH,
@@ -438,6 +438,7 @@ static const struct option predict_options[] = {
     {"truncating", required_argument, NULL, OPT_TRUNCATING},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"bf16", no_argument, NULL, OPT_BF16},
+    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
@@ -475,29 +476,16 @@ int cli_predict(int argc, char **argv) {
   opterr = 0;
   optind = 1;
   int o;
-  while ((o = getopt_long(argc, argv, "-:", predict_options, NULL)) != -1) {
+  while ((o = getopt_long(argc, argv, "-:h", predict_options, NULL)) != -1) {
     if (o == 1) {
       if (model_path)
-        return cli_usage_error("predict", "unexpected argument %s",
+        return cli_usage_error("predict", "unexpected argument %s (MODEL is given once)",
                                cli_quote(shown, sizeof shown, optarg, strlen(optarg), 0));
       model_path = optarg;
       continue;
     }
-    if (o == '?' && optopt >= OPT_IDS) {
-      snprintf(msg, sizeof msg, "--%s takes no value", option_name(optopt));
-      return cli_usage_error("predict", "%s", msg);
-    }
-    if (o == '?') {
-      /* optopt: an unknown short option (perhaps inside a group like -xy);
-       * 0: an unknown or ambiguous long one, the last argument read */
-      char short_opt[3] = {'-', (char)optopt, '\0'};
-      const char *a = optopt ? short_opt : argv[optind - 1];
-      return cli_usage_error("predict", "unknown option %s", cli_quote(shown, sizeof shown, a, strlen(a), 0));
-    }
-    if (o == ':') {
-      snprintf(msg, sizeof msg, "--%s needs a value (%s)", option_name(optopt), value_hint(optopt));
-      return cli_usage_error("predict", "%s", msg);
-    }
+    if (o == 'h') return cli_print_usage("predict");
+    if (o == '?' || o == ':') return cli_option_error("predict", o, argv, predict_options, value_hint);
     if (optarg && !*optarg) {
       /* an unset shell variable, e.g. --threads "$N": not the default */
       snprintf(msg, sizeof msg, "--%s needs a value, got an empty one (%s)", option_name(o), value_hint(o));
@@ -557,7 +545,7 @@ int cli_predict(int argc, char **argv) {
   for (int i = optind; i < argc; i++) { /* after "--" */
     if (!model_path) model_path = argv[i];
     else
-      return cli_usage_error("predict", "unexpected argument %s",
+      return cli_usage_error("predict", "unexpected argument %s (MODEL is given once)",
                              cli_quote(shown, sizeof shown, argv[i], strlen(argv[i]), 0));
   }
   if (!model_path) return cli_usage_error("predict", "missing MODEL%s", "");

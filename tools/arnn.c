@@ -44,8 +44,9 @@ static const command commands[] = {
      "kernels stored as BF16 by arnn-convert --weights bf16).\n"
      "\n"
      "Options:\n"
-     "  --json    print one JSON object instead of text\n"
-     "  --bf16    load as arnn predict --bf16 does (LSTM/GRU kernels rounded to bf16)\n"
+     "  --json      print one JSON object instead of text\n"
+     "  --bf16      load as arnn predict --bf16 does (LSTM/GRU kernels rounded to bf16)\n"
+     "  -h, --help  this help\n"
      "\n"
      "Exit status 0 if the model loads, 1 if it is unreadable or malformed (the\n"
      "reason is printed on stderr).\n",
@@ -96,6 +97,7 @@ static const command commands[] = {
      "  --bf16         round the LSTM/GRU kernels of a float32 model to bfloat16 at\n"
      "                 load: the same results as the model converted with\n"
      "                 arnn-convert --weights bf16 (half the recurrent bytes per step)\n"
+     "  -h, --help     this help\n"
      "\n"
      "Example:  arnn predict examples/imdb-mini.safetensors --ids examples/imdb-mini.ids\n"
      "\n"
@@ -134,17 +136,40 @@ static const command *find_command(const char *name) {
   return NULL;
 }
 
-static int wants_help(int argc, char **argv) {
-  for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
-  return 0;
-}
-
 int cli_usage_error(const char *cmd, const char *fmt, const char *arg) {
   fprintf(stderr, "arnn %s: ", cmd);
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\n%s", find_command(cmd)->usage);
   return 2;
+}
+
+int cli_print_usage(const char *cmd) {
+  fputs(find_command(cmd)->usage, stdout);
+  return 0;
+}
+
+static const char *long_option_name(const struct option *options, int val) {
+  for (const struct option *o = options; o->name; o++)
+    if (o->val == val) return o->name;
+  return NULL;
+}
+
+int cli_option_error(const char *cmd, int opt, char **argv, const struct option *options,
+                     const char *(*hint)(int opt)) {
+  char msg[320], shown[200];
+  const char *name = long_option_name(options, optopt);
+  if (opt == ':') {
+    snprintf(msg, sizeof msg, "--%s needs a value (%s)", name ? name : "?", hint ? hint(optopt) : "a value");
+  } else if (optopt != 0 && name != NULL) {
+    snprintf(msg, sizeof msg, "--%s takes no value", name);
+  } else {
+    /* optopt: an unknown short option (perhaps inside a group like -xy);
+     * 0: an unknown or ambiguous long one, the last argument read */
+    char short_opt[3] = {'-', (char)optopt, '\0'};
+    const char *a = optopt ? short_opt : argv[optind - 1];
+    snprintf(msg, sizeof msg, "unknown option %s", cli_quote(shown, sizeof shown, a, strlen(a), 0));
+  }
+  return cli_usage_error(cmd, "%s", msg);
 }
 
 int cli_error(const char *fmt, ...) {
@@ -185,36 +210,39 @@ void cli_json_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
+enum { OPT_INFO_JSON = CLI_LONG_OPTION, OPT_INFO_BF16 };
+
 static int cmd_info(int argc, char **argv) {
   static const struct option options[] = {
-      {"json", no_argument, NULL, 'j'}, {"bf16", no_argument, NULL, 'b'}, {NULL, 0, NULL, 0}};
+      {"json", no_argument, NULL, OPT_INFO_JSON},
+      {"bf16", no_argument, NULL, OPT_INFO_BF16},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
   const char *path = NULL;
   int json = 0, opt;
   unsigned load_flags = 0;
   char shown[200];
-  opterr = 0; /* unknown options are reported below, with the usage */
+  opterr = 0; /* usage errors are reported by cli_option_error, with the usage */
   optind = 1;
-  /* "-": MODEL comes back in order as 1 (options may follow it whatever
-   * POSIXLY_CORRECT says) */
-  while ((opt = getopt_long(argc, argv, "-:", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "-:h", options, NULL)) != -1) {
     if (opt == 1) {
       if (path)
-        return cli_usage_error("info", "more than one MODEL (%s)",
+        return cli_usage_error("info", "unexpected argument %s (MODEL is given once)",
                                cli_quote(shown, sizeof shown, optarg, strlen(optarg), 0));
       path = optarg;
-    } else if (opt == 'j') {
+    } else if (opt == OPT_INFO_JSON) {
       json = 1;
-    } else if (opt == 'b') {
+    } else if (opt == OPT_INFO_BF16) {
       load_flags |= ARNN_LOAD_BF16_WEIGHTS;
+    } else if (opt == 'h') {
+      return cli_print_usage("info");
     } else {
-      char short_opt[3] = {'-', (char)optopt, '\0'};
-      const char *a = optopt ? short_opt : argv[optind - 1];
-      return cli_usage_error("info", "unknown option %s", cli_quote(shown, sizeof shown, a, strlen(a), 0));
+      return cli_option_error("info", opt, argv, options, NULL);
     }
   }
   for (int i = optind; i < argc; i++) { /* after "--" */
     if (path)
-      return cli_usage_error("info", "more than one MODEL (%s)",
+      return cli_usage_error("info", "unexpected argument %s (MODEL is given once)",
                              cli_quote(shown, sizeof shown, argv[i], strlen(argv[i]), 0));
     path = argv[i];
   }
@@ -344,26 +372,56 @@ static int cmd_info(int argc, char **argv) {
 }
 
 static int cmd_version(int argc, char **argv) {
+  static const struct option options[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   char shown[200];
-  if (argc > 1)
-    return cli_usage_error("version", "unexpected argument %s", cli_quote(shown, sizeof shown, argv[1], strlen(argv[1]), 0));
+  int opt;
+  opterr = 0;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "-:h", options, NULL)) != -1) {
+    if (opt == 1)
+      return cli_usage_error("version", "unexpected argument %s",
+                             cli_quote(shown, sizeof shown, optarg, strlen(optarg), 0));
+    if (opt == 'h') return cli_print_usage("version");
+    return cli_option_error("version", opt, argv, options, NULL);
+  }
+  if (optind < argc) /* after "--" */
+    return cli_usage_error("version", "unexpected argument %s",
+                           cli_quote(shown, sizeof shown, argv[optind], strlen(argv[optind]), 0));
   printf("arnn %s (isa %s)\n", arnn_version(), arnn_isa());
   return 0;
 }
 
 static int cmd_help(int argc, char **argv) {
-  if (argc < 2) {
+  static const struct option options[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  const char *name = NULL;
+  char shown[200];
+  int opt;
+  opterr = 0;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "-:h", options, NULL)) != -1) {
+    if (opt == 'h') return cli_print_usage("help");
+    if (opt != 1) return cli_option_error("help", opt, argv, options, NULL);
+    if (name)
+      return cli_usage_error("help", "unexpected argument %s (COMMAND is given once)",
+                             cli_quote(shown, sizeof shown, optarg, strlen(optarg), 0));
+    name = optarg;
+  }
+  if (optind < argc) { /* after "--" */
+    if (name)
+      return cli_usage_error("help", "unexpected argument %s (COMMAND is given once)",
+                             cli_quote(shown, sizeof shown, argv[optind], strlen(argv[optind]), 0));
+    name = argv[optind];
+  }
+  if (!name) {
     print_main_help(stdout);
     return 0;
   }
-  const command *c = find_command(argv[1]);
+  const command *c = find_command(name);
   if (!c) {
-    char shown[200];
-    fprintf(stderr, "arnn help: unknown command '%s'\n", cli_quote(shown, sizeof shown, argv[1], strlen(argv[1]), 0));
+    fprintf(stderr, "arnn help: unknown command '%s'\n", cli_quote(shown, sizeof shown, name, strlen(name), 0));
     return 2;
   }
-  fputs(c->usage, stdout);
-  return 0;
+  return cli_print_usage(c->name);
 }
 
 int main(int argc, char **argv) {
@@ -382,10 +440,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "arnn: unknown command '%s' (arnn --help lists the commands)\n",
             cli_quote(shown, sizeof shown, argv[1], strlen(argv[1]), 0));
     return 2;
-  }
-  if (c->run != cmd_help && wants_help(argc - 1, argv + 1)) {
-    fputs(c->usage, stdout);
-    return 0;
   }
   return c->run(argc - 1, argv + 1);
 }

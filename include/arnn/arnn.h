@@ -1,39 +1,58 @@
-/* arnn: attention-RNN text classifier inference with hand-written SIMD kernels.
+/* arnn: inference for Keras attention-RNN models with hand-written SIMD kernels.
  *
- * Public C API. Stable: functions are only ever added. The library never
- * aborts, never prints and never exits; failures are reported through
- * arnn_status. Every function is thread-safe.
+ * The public C API. Its groups, in the order they appear below:
+ *   - library: version, status strings, the ISA and kernels in use;
+ *   - elementwise math: tanh, exp, sigmoid over float arrays;
+ *   - thread pools, passed to the calls that can use several threads;
+ *   - recurrent layers: LSTM / GRU, uni- or bidirectional, from Keras weights;
+ *   - attention pooling and dense heads, usable on any encoder's output;
+ *   - model files: load a converted Keras model, describe it, predict;
+ *   - the Keras Tokenizer: raw text to token ids.
+ *
+ * Rules that hold for every function (each declaration adds its own):
+ *   - Errors. A function that can fail returns an arnn_status; it never
+ *     aborts, prints or exits. On failure an object out-parameter is set to
+ *     NULL and nothing is written to the outputs, except a message into the
+ *     caller's errbuf where a function takes one and what a declaration says
+ *     otherwise. The statuses and when they are returned are listed at
+ *     arnn_status.
+ *   - Ownership. The caller owns every array it passes: the library reads
+ *     inputs during the call only and copies what it keeps (weights, tables,
+ *     file contents), so they may be freed as soon as the call returns.
+ *     Objects (threadpool, layer, dense head, model, tokenizer) are created
+ *     by their create/load function and freed by their destroy/free function
+ *     (NULL is accepted there). Strings the library returns are owned by the
+ *     library (static) or by the object they describe, and live as long as it.
+ *   - Threads. Every function may be called from any thread. Layers, heads,
+ *     models and tokenizers are immutable once created: any number of threads
+ *     may use one at the same time. An object must not be freed while a call
+ *     is using it.
+ *   - Floating point. Calls that run layers set flush-to-zero and
+ *     denormals-are-zero (x86 MXCSR FTZ/DAZ, AArch64 FPCR FZ) for their
+ *     duration on every thread working for them, and restore the caller's
+ *     mode. The elementwise functions run in the caller's mode.
+ *   - Same bits everywhere. Every kernel fixes the order of its binary32
+ *     operations, so results do not depend on the ISA (scalar, AVX2, AVX-512,
+ *     NEON), the thread count or the batch composition.
+ *   - Versioned structs. Every struct passed by pointer starts with
+ *     size_t struct_size, set by its _init function or to sizeof(the struct).
+ *     Fields are only ever appended. The library reads (for options and
+ *     descriptors) or writes (for info structs) only the first struct_size
+ *     bytes, so a program built against an older header keeps working: the
+ *     fields it does not know take their defaults. A struct_size below the
+ *     struct's size in the version that introduced it is
+ *     ARNN_ERR_INVALID_ARGUMENT. A larger one (a newer header) is accepted
+ *     when the fields this library does not know are zero, and
+ *     ARNN_ERR_UNSUPPORTED otherwise; an info struct is filled up to this
+ *     library's size and its struct_size set to the number of bytes filled.
  *
  * CPU dispatch. On first use the library detects the CPU once (CPUID and
- * XGETBV on x86-64, hwcaps on AArch64) and picks, for every op, the best kernel
- * among scalar < avx2 (AVX2+FMA) < avx512 (AVX-512 F/BW/DQ/VL) on x86-64, or
- * scalar < neon on AArch64. The environment variable ARNN_ISA (scalar, avx2,
- * avx512, neon), read once at that moment, caps the level: it never enables
- * what the CPU lacks; an unknown value or one above the CPU is ignored and the
- * reason is reported by arnn_isa_note().
- *
- * Elementwise math (arnn_vtanh_f32, arnn_vexp_f32, arnn_vsigmoid_f32):
- *  - y[i] = f(x[i]) for 0 <= i < n; any n (0 does nothing), any alignment,
- *    in place allowed (y == x; other overlaps are not), nothing is read or
- *    written outside [0, n). x and y may be NULL only when n == 0.
- *  - Accuracy, on every ISA: at most 2 ULP from the correctly rounded result
- *    for every input whose result is a normal float (the exhaustive figures are
- *    in README.md). A result below FLT_MIN may be flushed to zero.
- *  - Same bits on every ISA: the scalar, AVX2, AVX-512 (and NEON) kernels
- *    evaluate the same sequence of binary32 operations, so they return
- *    identical results for every input.
- *  - Special values: NaN -> NaN; tanh(+-inf) = +-1, tanh(-0) = -0, |tanh| <= 1;
- *    exp(-inf) = 0, exp(+inf) = +inf, exp(x) = +inf for x > ln(FLT_MAX);
- *    sigmoid(-inf) = 0, sigmoid(+inf) = 1, 0 <= sigmoid <= 1.
- *  - Denormals: these functions run in the caller's floating-point mode and do
- *    not touch MXCSR / FPCR. The contract holds with and without FTZ/DAZ: with
- *    DAZ a subnormal input is read as zero (tanh and sigmoid then return the
- *    value at +-0, exp returns 1), with FTZ a subnormal result becomes zero;
- *    both are within the contract because such results are below FLT_MIN.
- *    In either mode all ISAs of one architecture agree bit for bit. One
- *    exception across architectures: AArch64 FZ detects tininess before
- *    rounding, x86 FTZ after, so under FZ tanh(+-FLT_MIN) (exact value just
- *    below FLT_MIN) is flushed to +-0 on AArch64 and is +-FLT_MIN on x86.
+ * XGETBV on x86-64, hwcaps on AArch64) and picks, for every op, the best
+ * kernel among scalar < avx2 (AVX2+FMA) < avx512 (AVX-512 F/BW/DQ/VL) on
+ * x86-64, or scalar < neon on AArch64. The environment variable ARNN_ISA
+ * (scalar, avx2, avx512, neon), read once at that moment, caps the level: it
+ * never enables what the CPU lacks; an unknown value or one above the CPU is
+ * ignored and the reason is reported by arnn_isa_note().
  */
 #ifndef ARNN_ARNN_H
 #define ARNN_ARNN_H
@@ -61,13 +80,31 @@ extern "C" {
 /* Status codes. 0 is success; every other value is an error. */
 typedef enum {
   ARNN_OK = 0,
-  ARNN_ERR_INVALID_ARGUMENT = 1, /* NULL pointer, zero or inconsistent size */
+  /* A NULL pointer, a zero or inconsistent size, an unknown enum value or
+   * flag, a struct_size too small, an input the call cannot take (e.g. ids
+   * for a dense-input model), invalid UTF-8 text. Any function. */
+  ARNN_ERR_INVALID_ARGUMENT = 1,
+  /* An allocation failed (or a thread could not be started). Any function
+   * that creates, loads or runs. */
   ARNN_ERR_OUT_OF_MEMORY = 2,
-  ARNN_ERR_IO = 3,               /* a file could not be opened or read */
-  ARNN_ERR_MALFORMED_MODEL = 4,  /* a model file is truncated, inconsistent or hostile */
-  ARNN_ERR_UNSUPPORTED = 5,      /* valid input this version cannot handle */
-  ARNN_ERR_SHAPE_MISMATCH = 6,   /* tensor shapes do not fit together */
-  ARNN_ERR_OUT_OF_RANGE = 7      /* token id, length or index outside its range */
+  /* A file could not be opened or read: arnn_model_load, arnn_tokenizer_load. */
+  ARNN_ERR_IO = 3,
+  /* A model or tokenizer file is truncated, inconsistent, over a limit or
+   * hostile: the loaders. */
+  ARNN_ERR_MALFORMED_MODEL = 4,
+  /* Valid input this version cannot handle: a newer model format version, a
+   * layer or option it does not implement (loaders, arnn_rnn_layer_create),
+   * a struct from a newer header with a field set that this library does not
+   * know, a tokenizer without utf8proc support. */
+  ARNN_ERR_UNSUPPORTED = 5,
+  /* A step count the model cannot run although it is within its maximum:
+   * steps other than a fixed T, or fewer steps than a layer needs (a
+   * convolution window): arnn_model_output_shape, arnn_model_run. */
+  ARNN_ERR_SHAPE_MISMATCH = 6,
+  /* A value outside its range: a token id outside the vocabulary, a length
+   * or step count over its maximum, sizes whose product overflows, an output
+   * buffer too small (arnn_tokenizer_encode). */
+  ARNN_ERR_OUT_OF_RANGE = 7
 } arnn_status;
 
 /* Library version as "MAJOR.MINOR.PATCH"; compare with ARNN_VERSION_STRING to
@@ -85,50 +122,85 @@ ARNN_API const char *arnn_isa(void);
 ARNN_API const char *arnn_isa_note(void);
 
 /* Name of the kernel an op resolved to, e.g. arnn_kernel_name("vtanh") ->
- * "arnn_f32_vtanh__avx512"; NULL for an unknown op. Ops: "vtanh", "vexp",
- * "vsigmoid", "attention_pool", "dense_head", "sdpa" (fused Keras attention
- * kernel, kernels/sdpa). */
+ * "arnn_f32_vtanh__avx512"; NULL for an unknown op or op == NULL. Ops:
+ * "vtanh", "vexp", "vsigmoid" (elementwise), "gemm" (the recurrent layers'
+ * input projection), "lstm_step", "gru_step" (fused recurrent steps),
+ * "attention_pool", "dense_head", "sdpa" (fused scaled-dot-product and
+ * additive attention: scores, mask, softmax and weighted values in one
+ * pass, for the Keras Attention, AdditiveAttention and MultiHeadAttention
+ * layers). */
 ARNN_API const char *arnn_kernel_name(const char *op);
 
-/* y[i] = tanh(x[i]). See the contract at the top of this header. */
+/* ---- elementwise math ----
+ *
+ * arnn_vtanh_f32: y[i] = tanh(x[i]); arnn_vexp_f32: y[i] = e^x[i];
+ * arnn_vsigmoid_f32: y[i] = 1 / (1 + e^-x[i]).
+ *  - Arguments: for 0 <= i < n; any n (0 does nothing), any alignment,
+ *    in place allowed (y == x; other overlaps are not), nothing is read or
+ *    written outside [0, n). x and y may be NULL only when n == 0 (a NULL
+ *    pointer with n > 0 does nothing: these functions return no status).
+ *  - Accuracy, on every ISA: at most 2 ULP from the correctly rounded result
+ *    for every input whose result is a normal float (checked over all 2^32
+ *    inputs against double precision). A result below FLT_MIN may be flushed
+ *    to zero.
+ *  - Same bits on every ISA: the scalar, AVX2, AVX-512 and NEON kernels
+ *    evaluate the same sequence of binary32 operations.
+ *  - Special values: NaN -> NaN; tanh(+-inf) = +-1, tanh(-0) = -0, |tanh| <= 1;
+ *    exp(-inf) = 0, exp(+inf) = +inf, exp(x) = +inf for x > ln(FLT_MAX);
+ *    sigmoid(-inf) = 0, sigmoid(+inf) = 1, 0 <= sigmoid <= 1.
+ *  - Denormals: these functions run in the caller's floating-point mode and do
+ *    not touch MXCSR / FPCR. The contract holds with and without FTZ/DAZ: with
+ *    DAZ a subnormal input is read as zero (tanh and sigmoid then return the
+ *    value at +-0, exp returns 1), with FTZ a subnormal result becomes zero;
+ *    both are within the contract because such results are below FLT_MIN.
+ *    In either mode all ISAs of one architecture agree bit for bit. One
+ *    exception across architectures: AArch64 FZ detects tininess before
+ *    rounding, x86 FTZ after, so under FZ tanh(+-FLT_MIN) (exact value just
+ *    below FLT_MIN) is flushed to +-0 on AArch64 and is +-FLT_MIN on x86.
+ *  - Thread-safe, no allocation. */
 ARNN_API void arnn_vtanh_f32(const float *x, float *y, size_t n);
-/* y[i] = e^x[i]. */
 ARNN_API void arnn_vexp_f32(const float *x, float *y, size_t n);
-/* y[i] = 1 / (1 + e^-x[i]). */
 ARNN_API void arnn_vsigmoid_f32(const float *x, float *y, size_t n);
 
 
-/* ---- recurrent layers (LSTM / GRU, uni- or bidirectional) ---- */
-
-/* Threads. A thread pool is created once and passed to the forward calls;
- * no thread is ever created per call. arnn_threadpool_create(n, &pool) starts
- * n - 1 worker threads (the calling thread of a forward call is the n-th);
- * n == 0 chooses the number of physical cores (hwloc; the online logical
- * CPUs when the library was built without hwloc).
- * Passing pool == NULL to a forward call runs it on the calling thread only:
- * that is the default, and how a caller asks for one thread. Several threads
- * may call forward with the same pool at once: their runs are serialised
- * (use one pool per calling thread to run them side by side). Worker k is
- * pinned to core (k + 1) mod cores (one hardware thread of it, with hwloc);
- * the calling thread is never re-pinned. threads may be at most
- * ARNN_THREADPOOL_MAX_THREADS.
+/* ---- thread pools ----
  *
- * arnn_kernel_name() also reports the recurrent kernels: "gemm" (input
- * projection), "lstm_step", "gru_step" (fused recurrent steps). */
+ * A pool is created once and passed to the calls that can use several
+ * threads (arnn_rnn_layer_forward*, and the model calls through
+ * arnn_predict_options.pool); no thread is ever created per call. Passing
+ * NULL instead runs the call on the calling thread only: that is the default,
+ * and how a caller asks for one thread. Several threads may run calls on the
+ * same pool at once: their runs are serialised (use one pool per calling
+ * thread to run them side by side). */
 typedef struct arnn_threadpool arnn_threadpool;
 #define ARNN_THREADPOOL_MAX_THREADS 1024
+/* Starts threads - 1 worker threads (the thread making a call is the last
+ * one); threads == 0 chooses the number of physical cores (hwloc; the online
+ * logical CPUs when the library was built without hwloc). Worker k is pinned
+ * to core (k + 1) mod cores (one hardware thread of it, with hwloc); the
+ * calling thread is never re-pinned. Errors: ARNN_ERR_INVALID_ARGUMENT (pool
+ * NULL, threads > ARNN_THREADPOOL_MAX_THREADS), ARNN_ERR_OUT_OF_MEMORY (also
+ * when a thread cannot be started). */
 ARNN_API arnn_status arnn_threadpool_create(size_t threads, arnn_threadpool **pool);
 /* The same with flags: ARNN_THREADPOOL_NO_PIN leaves the workers unpinned
  * (for callers that manage affinity themselves). Unknown flags:
  * ARNN_ERR_INVALID_ARGUMENT. */
 #define ARNN_THREADPOOL_NO_PIN 1u
 ARNN_API arnn_status arnn_threadpool_create_ex(size_t threads, unsigned flags, arnn_threadpool **pool);
-/* Joins the workers and frees the pool; NULL is ignored. No forward call may
- * be using it. */
+/* Joins the workers and frees the pool; NULL is ignored. No call may be
+ * using it. */
 ARNN_API void arnn_threadpool_destroy(arnn_threadpool *pool);
 /* Number of threads a run uses, the caller included (1 for NULL). */
 ARNN_API size_t arnn_threadpool_size(const arnn_threadpool *pool);
 
+/* ---- recurrent layers (LSTM / GRU, uni- or bidirectional) ----
+ *
+ * LSTM (gates i, f, c, o): z = x K + h R + b; i = s(z_i), f = s(z_f),
+ * o = s(z_o), c' = f c + i tanh(z_c), h' = o tanh(c').
+ * GRU (gates z, r, h): z = s(x K_z + h R_z + b_z), r likewise,
+ * reset_after = 1: hh = tanh(x K_h + b_in_h + r (h R_h + b_rec_h)),
+ * reset_after = 0: hh = tanh(x K_h + b_h + (r h) R_h); h' = z h + (1 - z) hh.
+ * s is the recurrent activation. These are the Keras layers' equations. */
 typedef enum { ARNN_RNN_LSTM = 0, ARNN_RNN_GRU = 1 } arnn_rnn_cell;
 
 /* The gates' activation (Keras `recurrent_activation`). */
@@ -167,8 +239,9 @@ typedef enum {
 
 /* Everything a layer is made from. Call arnn_rnn_layer_desc_init() first,
  * then set the fields; pointers are only read during arnn_rnn_layer_create()
- * (the weights are copied and packed). */
+ * (the weights are copied and packed). G = 4 for LSTM, 3 for GRU. */
 typedef struct {
+  size_t struct_size; /* sizeof(arnn_rnn_layer_desc); arnn_rnn_layer_desc_init sets it */
   arnn_rnn_cell cell;
   size_t input_size; /* E */
   size_t units;      /* H */
@@ -205,14 +278,20 @@ typedef struct {
 typedef struct arnn_rnn_layer arnn_rnn_layer;
 
 /* Fills *desc with the defaults above (LSTM, sigmoid, reset_after 1, Keras
- * layout, previous-output masking, 64 MiB fold budget, everything else 0). */
+ * layout, previous-output masking, 64 MiB fold budget, everything else 0)
+ * and sets struct_size. NULL is ignored. */
 ARNN_API void arnn_rnn_layer_desc_init(arnn_rnn_layer_desc *desc);
 
-/* Creates an immutable layer. Errors: ARNN_ERR_INVALID_ARGUMENT (NULL
- * pointers, zero sizes, unknown enum values, sizes whose byte count
- * overflows), ARNN_ERR_UNSUPPORTED (CuDNN GRU with reset_after = 0),
- * ARNN_ERR_OUT_OF_MEMORY. On error *layer is NULL. */
+/* Creates an immutable layer from *desc (read as the versioned-struct rule at
+ * the top says). Errors: ARNN_ERR_INVALID_ARGUMENT (NULL pointers, a
+ * struct_size too small, zero sizes, unknown enum values, an embedding
+ * without vocab_size, vocab_size over INT_MAX, sizes whose byte count
+ * overflows), ARNN_ERR_UNSUPPORTED (CuDNN GRU with reset_after = 0; a
+ * descriptor from a newer header with a field set that this library does not
+ * know), ARNN_ERR_OUT_OF_MEMORY. On error *layer is NULL. */
 ARNN_API arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *desc, arnn_rnn_layer **layer);
+/* Frees a layer and its cached scratch block; NULL is ignored. No call may be
+ * using it. */
 ARNN_API void arnn_rnn_layer_destroy(arnn_rnn_layer *layer);
 /* H or 2H: the last dimension of the output. 0 for NULL. */
 ARNN_API size_t arnn_rnn_layer_output_size(const arnn_rnn_layer *layer);
@@ -249,23 +328,25 @@ ARNN_API arnn_status arnn_rnn_layer_forward(const arnn_rnn_layer *layer, arnn_th
  * ARNN_ERR_INVALID_ARGUMENT. mask == NULL with desc.mask_zero masks id 0. */
 ARNN_API arnn_status arnn_rnn_layer_forward_ids(const arnn_rnn_layer *layer, arnn_threadpool *pool, size_t batch,
                                                 size_t steps, const int *ids, const unsigned char *mask, float *y);
-/* ---- end recurrent layers ---- */
 
-/* ---- attention pooling and dense head ---------------------------
- * The last two layers of a TextAttBiRNN classifier (NOTES.md section 1), each
+/* ---- attention pooling and dense head ----
+ *
+ * The last two layers of an attention-RNN text classifier (encoder ->
+ * feed-forward attention pooling over the steps -> dense classifier), each
  * usable on its own on the output of any encoder. Both functions are
  * thread-safe (a dense head object is immutable after creation and may be
  * applied from several threads at once), never allocate (apply) and set
  * FTZ/DAZ for their duration, restoring the caller's mode on return.
- * Same bits on every ISA: scalar, AVX2 and AVX-512 return identical results
- * (one fixed operation order; kernels/README.md). */
+ * Same bits on every ISA (one fixed operation order). */
 
-/* Normalization of the attention weights.
- *  ARNN_ATTENTION_EPSILON: the Keras layer of seed 002:
+/* Normalization of the attention weights, with the scores
+ * e_t = tanh(x_t . w + b_t) and the mask m_t (1 = keep, 0 = padding):
+ *  ARNN_ATTENTION_EPSILON: the feed-forward attention layer common in Keras
+ *      text classifiers, which adds Keras' epsilon to the denominator:
  *      a_t = exp(e_t) m_t / (sum_s exp(e_s) m_s + epsilon)
- *  ARNN_ATTENTION_SOFTMAX: the exact softmax of seed 003 (no epsilon):
+ *  ARNN_ATTENTION_SOFTMAX: the exact softmax over the steps (no epsilon):
  *      a_t = exp(e_t) m_t / sum_s exp(e_s) m_s
- *  (e_t = tanh(...) lies in [-1, 1], so no maximum needs subtracting.) */
+ *  (e_t lies in [-1, 1], so no maximum needs subtracting.) */
 typedef enum {
   ARNN_ATTENTION_EPSILON = 0,
   ARNN_ATTENTION_SOFTMAX = 1
@@ -274,10 +355,15 @@ typedef enum {
 #define ARNN_ATTENTION_DEFAULT_EPSILON 1e-7f /* Keras' K.epsilon() */
 
 typedef struct {
+  size_t struct_size; /* sizeof(arnn_attention_options); arnn_attention_options_init sets it */
   arnn_attention_form form;
   float epsilon; /* ARNN_ATTENTION_EPSILON only: finite, >= 0 (0 gives the
                     softmax form); ignored by ARNN_ATTENTION_SOFTMAX */
 } arnn_attention_options;
+
+/* Fills *options with the defaults: { ARNN_ATTENTION_EPSILON,
+ * ARNN_ATTENTION_DEFAULT_EPSILON } and struct_size. */
+ARNN_API void arnn_attention_options_init(arnn_attention_options *options);
 
 /* Fused feed-forward attention pooling over a batch, one pass over x:
  *   e[b][t] = tanh(x[b][t][:] . w + bias[t])        (bias term only if bias != NULL)
@@ -289,19 +375,24 @@ typedef struct {
  *   x [batch][steps][features], w [features], bias [steps] or NULL,
  *   mask [batch][steps] or NULL (nonzero = keep the step, 0 = padding),
  *   context [batch][features] (output), weights [batch][steps] or NULL (output).
- * options NULL means { ARNN_ATTENTION_EPSILON, ARNN_ATTENTION_DEFAULT_EPSILON }.
+ * options NULL means the defaults of arnn_attention_options_init().
  * Masked steps are skipped entirely: their rows of x are never added to the
  * context (they may hold anything, even NaN) and their weights are 0.
  * A row whose steps are all masked gives context = 0 and weights = 0 (never
  * NaN), in both forms. The weights of a row sum to S / (S + eps) (1 in the
  * SOFTMAX form) up to rounding.
  * The outputs must not overlap the inputs or each other.
- * Accuracy: within a few float roundings of the exact result per term
- * (tests/attention-test.c states the bounds checked against float64).
+ * Accuracy, from the fixed operation order (u = 2^-24): each score within
+ * (features/16 + 6) u (sum_f |x_tf w_f| + |b_t|); each weight within a
+ * relative 2 (2 rho + (steps + 4) u), rho being the largest relative error of
+ * exp(e_t) that the score error causes plus 6 u; the context likewise with
+ * (2 steps + 4) u. The test suite checks these bounds against float64.
  * Returns ARNN_ERR_INVALID_ARGUMENT for NULL x, w or context, batch, steps or
- * features == 0, an unknown form, or an epsilon that is negative or not
- * finite; ARNN_ERR_OUT_OF_RANGE when batch * steps * features (or the byte
- * size of x) overflows size_t. Nothing is written on error. */
+ * features == 0, an options struct_size too small, an unknown form, or an
+ * epsilon that is negative or not finite; ARNN_ERR_UNSUPPORTED for options
+ * from a newer header with a field set that this library does not know;
+ * ARNN_ERR_OUT_OF_RANGE when batch * steps * features (or the byte size of x)
+ * overflows size_t. Nothing is written on error. */
 ARNN_API arnn_status arnn_attention_pool_f32(size_t batch, size_t steps, size_t features, const float *x,
                                              const float *w, const float *bias, const unsigned char *mask,
                                              const arnn_attention_options *options, float *context,
@@ -343,9 +434,8 @@ ARNN_API size_t arnn_dense_head_classes(const arnn_dense_head *head);
 /* Frees a head; NULL is a no-op. */
 ARNN_API void arnn_dense_head_free(arnn_dense_head *head);
 
-/* ---- end attention pooling and dense head ---- */
 
-/* ---- model files ----------------------------------------------
+/* ---- model files ----
  *
  * An arnn model file is a safetensors file (docs/model-format.md): the
  * architecture in the header's __metadata__, the weights as float32 tensors in
@@ -355,9 +445,10 @@ ARNN_API void arnn_dense_head_free(arnn_dense_head *head);
  * file, overlapping or missing tensors, a wrong dtype or shape, an unknown
  * tensor, a metadata value out of range, or a NaN/inf weight are all refused
  * with ARNN_ERR_MALFORMED_MODEL (ARNN_ERR_IO when the file cannot be read,
- * ARNN_ERR_UNSUPPORTED for a newer format version, ARNN_ERR_OUT_OF_MEMORY) and
- * an English message in errbuf (always NUL-terminated when errbuf_size > 0;
- * errbuf may be NULL). The weights are copied, so the file or buffer may go
+ * ARNN_ERR_UNSUPPORTED for a newer format version or a layer this version
+ * does not implement, ARNN_ERR_INVALID_ARGUMENT for NULL path, data or
+ * model, ARNN_ERR_OUT_OF_MEMORY) and an English message in errbuf (always
+ * NUL-terminated when errbuf_size > 0; errbuf may be NULL). The weights are copied, so the file or buffer may go
  * away after loading. A loaded model is immutable: every function below may be
  * called on it from many threads at once. */
 
@@ -370,13 +461,16 @@ typedef enum {
   ARNN_PADDING_POST = 2 /* padding after the tokens */
 } arnn_padding;
 
-/* The architecture of a loaded model. Fields are only ever appended; set
- * struct_size = sizeof(arnn_model_info) before calling arnn_model_get_info. */
+/* The architecture of a loaded model: a versioned struct (see the top of this
+ * header); set struct_size = sizeof(arnn_model_info) before calling
+ * arnn_model_get_info. For a graph model (docs/model-graph.md) the fields
+ * describe its first input, first recurrent layer, first attention pooling
+ * and first output. */
 typedef struct {
   size_t struct_size;
   unsigned format_version;
   arnn_input_kind input;   /* token ids through an Embedding, or dense [T,E] vectors */
-  size_t T;                /* steps per sequence (the Attention step_dim) */
+  size_t T;                /* steps per sequence (0: a graph model without a fixed T) */
   size_t E;                /* embedding / input feature size */
   size_t V;                /* vocabulary size (ids input; 0 for dense input) */
   size_t H;                /* hidden units per direction */
@@ -386,9 +480,9 @@ typedef struct {
   arnn_rnn_activation recurrent_activation;
   int mask_zero;           /* ids input: id 0 is padding and is masked */
   arnn_padding padding;    /* informational: where the training data was padded */
-  arnn_attention_form attention; /* ARNN_ATTENTION_EPSILON (1e-7, seed 002) or ARNN_ATTENTION_SOFTMAX (seed 003) */
+  arnn_attention_form attention; /* the pooling's normalization (epsilon 1e-7, or softmax) */
   int attention_bias;      /* per-step attention bias b[T] present */
-  arnn_dense_activation head; /* ARNN_DENSE_SIGMOID or ARNN_DENSE_SOFTMAX */
+  arnn_dense_activation head; /* the first output's activation when a dense layer makes it, else ARNN_DENSE_LINEAR */
 } arnn_model_info;
 
 /* Reads and validates the model file at `path`. On success *model is a new
@@ -414,7 +508,8 @@ ARNN_API arnn_status arnn_model_load_memory_ex(const void *data, size_t size, un
 /* Frees a model; NULL is allowed. */
 ARNN_API void arnn_model_free(arnn_model *model);
 
-/* Fills *info (see arnn_model_info: set info->struct_size first). Returns
+/* Fills the first info->struct_size bytes of *info (at most this library's
+ * sizeof(arnn_model_info), which becomes info->struct_size). Returns
  * ARNN_ERR_INVALID_ARGUMENT for NULL or a struct_size smaller than the first
  * version of the struct. */
 ARNN_API arnn_status arnn_model_get_info(const arnn_model *model, arnn_model_info *info);
@@ -424,7 +519,8 @@ ARNN_API arnn_status arnn_model_get_info(const arnn_model *model, arnn_model_inf
  * model is NULL. */
 ARNN_API const char *arnn_model_label(const arnn_model *model, size_t index);
 
-/* Prediction. A loaded model holds its layers ready (weights packed, the
+/* Prediction options: a versioned struct (see the top of this header).
+ * A loaded model holds its layers ready (weights packed, the
  * embedding folded into the first layer's input projection when the table
  * fits 256 MiB); each call obtains its own scratch block once (the
  * activations of its layers, with buffers reused by liveness), so any number
@@ -444,18 +540,24 @@ typedef struct {
   float *attention;        /* [batch, T] output: the attention weights, or NULL */
 } arnn_predict_options;
 
-/* Zeroes *options and sets struct_size. */
+/* Zeroes *options and sets struct_size. NULL is ignored. */
 ARNN_API void arnn_predict_options_init(arnn_predict_options *options);
 
-/* probs[batch, C] = model(ids[batch, T]) for a token-id model. ids are the
- * rows of T slots; options may be NULL. Errors: ARNN_ERR_INVALID_ARGUMENT
- * (NULL model/ids/probs, batch 0, a dense-input model, options->struct_size
- * too small), ARNN_ERR_OUT_OF_RANGE (a real id outside [0, V), a length over
- * T, sizes that overflow), ARNN_ERR_OUT_OF_MEMORY. Nothing is written to probs
+/* probs[batch, C] = model(ids[batch, T]) for a token-id model with one input
+ * and a fixed T: output 0 to probs, and options->attention (when set) receives
+ * the weights of the first attention pooling. ids are the rows of T slots;
+ * options may be NULL. Errors: ARNN_ERR_INVALID_ARGUMENT (NULL model/ids/probs,
+ * batch 0, a dense-input model, a model with several inputs or without a
+ * fixed T (use arnn_model_run), options->struct_size too small, attention
+ * requested from a model without attention pooling), ARNN_ERR_UNSUPPORTED
+ * (options from a newer header with a field set that this library does not
+ * know), ARNN_ERR_OUT_OF_RANGE (a real id outside [0, V), a length over T,
+ * sizes that overflow), ARNN_ERR_OUT_OF_MEMORY. Nothing is written to probs
  * or the attention output on error. */
 ARNN_API arnn_status arnn_model_predict_ids(const arnn_model *model, size_t batch, const int *ids,
                                             const arnn_predict_options *options, float *probs);
-/* The same for a dense-input model: x[batch, T, E]. */
+/* The same for a dense-input model: x[batch, T, E] (or x[batch, F] for an
+ * input without steps). */
 ARNN_API arnn_status arnn_model_predict_dense(const arnn_model *model, size_t batch, const float *x,
                                               const arnn_predict_options *options, float *probs);
 
@@ -470,6 +572,8 @@ ARNN_API arnn_status arnn_model_predict_dense(const arnn_model *model, size_t ba
  * arnn_model_output_shape() gives it for a step count. */
 typedef enum { ARNN_DTYPE_IDS = 0, ARNN_DTYPE_F32 = 1 } arnn_dtype;
 
+/* A model input or output: a versioned struct (see the top of this header),
+ * filled by the calls below. */
 typedef struct {
   size_t struct_size; /* set to sizeof(arnn_tensor_info) before the call */
   const char *name;   /* owned by the model */
@@ -481,18 +585,21 @@ typedef struct {
 ARNN_API size_t arnn_model_num_inputs(const arnn_model *model);
 ARNN_API size_t arnn_model_num_outputs(const arnn_model *model);
 /* Describe input / output `index`. ARNN_ERR_INVALID_ARGUMENT for NULL,
- * a small struct_size or an index out of range. */
+ * a small struct_size or an index out of range. The number of inputs /
+ * outputs is 0 for NULL. */
 ARNN_API arnn_status arnn_model_input_info(const arnn_model *model, size_t index, arnn_tensor_info *info);
 ARNN_API arnn_status arnn_model_output_info(const arnn_model *model, size_t index, arnn_tensor_info *info);
 /* The per-sample shape of output `index` for a call with `steps` steps
- * (rank and dims of *info; name and dtype as arnn_model_output_info).
- * ARNN_ERR_SHAPE_MISMATCH when the model cannot run that many steps (e.g.
- * fewer than a convolution's window), ARNN_ERR_OUT_OF_RANGE above the
- * model's maximum. */
+ * (rank and dims of *info; name and dtype as arnn_model_output_info; steps is
+ * ignored for a model without steps). ARNN_ERR_INVALID_ARGUMENT as
+ * arnn_model_output_info, or steps 0; ARNN_ERR_OUT_OF_RANGE above the
+ * model's maximum; ARNN_ERR_SHAPE_MISMATCH when the model cannot run that
+ * many steps: steps other than a fixed T, or fewer than a layer needs (a
+ * convolution's window). */
 ARNN_API arnn_status arnn_model_output_shape(const arnn_model *model, size_t index, size_t steps,
                                              arnn_tensor_info *info);
-/* The longest sequence a call may pass (the fixed T, or the limit stated at
- * load for a model without one). */
+/* The longest sequence a call may pass (the fixed T, or the limit stated in
+ * the file for a model without one); 0 for NULL. */
 ARNN_API size_t arnn_model_max_steps(const arnn_model *model);
 
 /* Runs the model on a batch.
@@ -508,16 +615,19 @@ ARNN_API size_t arnn_model_max_steps(const arnn_model *model);
  *    model's first attention pooling layer, whether or not the Keras model
  *    outputs them.
  * Errors: ARNN_ERR_INVALID_ARGUMENT (NULL model/inputs/outputs, a NULL
- * input, batch 0, steps 0 for a model with steps, attention requested from a
- * model without attention pooling), ARNN_ERR_OUT_OF_RANGE (an id outside the
- * vocabulary, steps over the maximum, a length over steps),
- * ARNN_ERR_SHAPE_MISMATCH (steps differ from a fixed T, or a layer cannot
- * take that many), ARNN_ERR_OUT_OF_MEMORY. Nothing is written to the outputs
- * on error. Thread-safe like every call on a loaded model. */
+ * input, batch 0, steps 0 for a model with steps, options->struct_size too
+ * small, attention requested from a model without attention pooling),
+ * ARNN_ERR_UNSUPPORTED (options from a newer header with a field set that
+ * this library does not know), ARNN_ERR_OUT_OF_RANGE (an id outside the
+ * vocabulary, steps over the maximum, a length over steps, sizes that
+ * overflow), ARNN_ERR_SHAPE_MISMATCH (steps differ from a fixed T, or a layer
+ * cannot take that many), ARNN_ERR_OUT_OF_MEMORY. Nothing is written to the
+ * outputs on error. Thread-safe like every call on a loaded model. */
 ARNN_API arnn_status arnn_model_run(const arnn_model *model, size_t batch, size_t steps, const void *const *inputs,
                                     const arnn_predict_options *options, float *const *outputs);
 
-/* The model's layers in run order (for `arnn info` and diagnostics). */
+/* The model's layers in run order (for `arnn info` and diagnostics): a
+ * versioned struct (see the top of this header). */
 typedef struct {
   size_t struct_size;  /* set to sizeof(arnn_layer_info) before the call */
   const char *name;    /* the Keras layer name (owned by the model) */
@@ -532,12 +642,13 @@ typedef struct {
 } arnn_layer_info;
 
 ARNN_API size_t arnn_model_num_layers(const arnn_model *model);
-/* ARNN_ERR_INVALID_ARGUMENT for NULL, a small struct_size or an index out of range. */
+/* Describe layer `index` (0 <= index < arnn_model_num_layers, which is 0 for
+ * NULL). ARNN_ERR_INVALID_ARGUMENT for NULL, a small struct_size or an index
+ * out of range. */
 ARNN_API arnn_status arnn_model_layer_info(const arnn_model *model, size_t index, arnn_layer_info *info);
 
-/* ---- end of model files ---- */
 
-/* ---- Keras Tokenizer: raw text to token ids ----
+/* ---- the Keras Tokenizer: raw text to token ids ----
  *
  * arnn_tokenizer_load reads the JSON written by Keras' Tokenizer.to_json()
  * ({"class_name": "Tokenizer", "config": {"num_words", "filters", "lower",
@@ -596,7 +707,6 @@ ARNN_API size_t arnn_tokenizer_num_words(const arnn_tokenizer *tokenizer);
 ARNN_API arnn_status arnn_tokenizer_encode(const arnn_tokenizer *tokenizer, const char *text, size_t len, int *ids,
                                            size_t cap, size_t *n, char *errbuf, size_t errbuf_size);
 
-/* ---- end of Keras Tokenizer ---- */
 
 #ifdef __cplusplus
 }
