@@ -1,6 +1,8 @@
 /* The Keras Tokenizer (keras_preprocessing/text.py, also keras.preprocessing.text):
  * a Tokenizer.to_json() document read with the bounded JSON reader, and
- * texts_to_sequences for word-level tokenizers. See arnn.h for the contract.
+ * texts_to_sequences for word-level tokenizers; and the Keras TextVectorization
+ * layer in output_mode "int" (its vocabulary and settings, as the converter
+ * writes them). See arnn.h for the contract.
  *
  * Keras, per text (texts_to_sequences_generator -> text_to_word_sequence):
  *   if lower: text = text.lower()
@@ -24,7 +26,19 @@
 #include <utf8proc.h>
 #endif
 
+enum { KIND_TOKENIZER, KIND_TEXT_VECTORIZATION };
+enum { TV_SPLIT_NONE, TV_SPLIT_WHITESPACE, TV_SPLIT_CHARACTER };
+#define TV_MAX_NGRAMS 16      /* widths listed in ngrams */
+#define TV_MAX_NGRAM_WIDTH 64
+
 struct arnn_tokenizer {
+  int kind;
+  /* TextVectorization */
+  int tv_lower, tv_strip, tv_split;
+  size_t sequence_length; /* output_sequence_length, 0 = none */
+  int ngram_width[TV_MAX_NGRAMS];
+  size_t n_ngrams;        /* 0: ngrams = None */
+  /* Tokenizer */
   int lower;
   int64_t num_words;  /* 0: no cutoff (Keras: `if num_words and ...`) */
   int oov_id;         /* word_index[oov_token], or -1 without an oov_token */
@@ -202,6 +216,36 @@ static int truthy(const json_value *v, int *out) {
   return 1;
 }
 
+/* The word table for n words of `bytes` bytes in all. */
+static arnn_status alloc_words(arnn_tokenizer *t, size_t n, size_t bytes, char *errbuf, size_t size) {
+  t->n_words = n;
+  t->slots = 16;
+  while (t->slots < 2 * n) t->slots *= 2;
+  t->slot_word = calloc(t->slots, sizeof *t->slot_word);
+  t->word = malloc((n + 1) * sizeof *t->word);
+  t->word_len = malloc((n + 1) * sizeof *t->word_len);
+  t->word_id = malloc((n + 1) * sizeof *t->word_id);
+  t->text = malloc(bytes + 1);
+  if (!t->slot_word || !t->word || !t->word_len || !t->word_id || !t->text) {
+    set_err(errbuf, size, "out of memory for the vocabulary%s", "");
+    return ARNN_ERR_OUT_OF_MEMORY;
+  }
+  return ARNN_OK;
+}
+
+/* Word i of the table (its bytes copied at *p); 0, or -1 when it is there already. */
+static int add_word(arnn_tokenizer *t, size_t i, const char *w, size_t n, int id, char **p) {
+  size_t slot;
+  if (*find_slot(t, w, n, &slot)) return -1;
+  memcpy(*p, w, n);
+  t->word[i] = *p;
+  t->word_len[i] = (uint32_t)n;
+  t->word_id[i] = id;
+  t->slot_word[slot] = (uint32_t)i + 1;
+  *p += n;
+  return 0;
+}
+
 static arnn_status load_word_index(arnn_tokenizer *t, const json_value *wi_text, char *errbuf, size_t size) {
   char err[200];
   json_doc *doc = NULL;
@@ -213,21 +257,10 @@ static arnn_status load_word_index(arnn_tokenizer *t, const json_value *wi_text,
     st = bad(errbuf, size, "config.word_index must hold a JSON object {word: id}%s", "");
     goto out;
   }
-  t->n_words = wi->n;
-  t->slots = 16;
-  while (t->slots < 2 * t->n_words) t->slots *= 2;
-  size_t bytes = 1;
+  size_t bytes = 0;
   for (size_t i = 0; i < wi->n; i++) bytes += strlen(wi->keys[i]);
-  t->slot_word = calloc(t->slots, sizeof *t->slot_word);
-  t->word = malloc((t->n_words + 1) * sizeof *t->word);
-  t->word_len = malloc((t->n_words + 1) * sizeof *t->word_len);
-  t->word_id = malloc((t->n_words + 1) * sizeof *t->word_id);
-  t->text = malloc(bytes);
-  if (!t->slot_word || !t->word || !t->word_len || !t->word_id || !t->text) {
-    set_err(errbuf, size, "out of memory for the vocabulary%s", "");
-    st = ARNN_ERR_OUT_OF_MEMORY;
-    goto out;
-  }
+  st = alloc_words(t, wi->n, bytes, errbuf, size);
+  if (st != ARNN_OK) goto out;
   char *p = t->text;
   for (size_t i = 0; i < wi->n; i++) {
     const char *w = wi->keys[i];
@@ -243,30 +276,160 @@ static arnn_status load_word_index(arnn_tokenizer *t, const json_value *wi_text,
       st = bad(errbuf, size, "%s: its id must be an integer in [0, 2^31)", shown);
       goto out;
     }
-    size_t slot;
-    if (*find_slot(t, w, n, &slot)) {
+    if (add_word(t, i, w, n, (int)v->integer, &p) != 0) {
       st = bad(errbuf, size, "%s appears twice", shown);
       goto out;
     }
-    memcpy(p, w, n);
-    t->word[i] = p;
-    t->word_len[i] = (uint32_t)n;
-    t->word_id[i] = (int)v->integer;
-    t->slot_word[slot] = (uint32_t)i + 1;
-    p += n;
   }
 out:
   arnn_json_free(doc);
   return st;
 }
 
+/* ---- TextVectorization ----
+ *
+ * The description (docs/tokenizer.md, arnn.h):
+ *   {"class_name": "TextVectorization", "config": {"vocabulary": ["", "[UNK]", tokens...],
+ *    "standardize": "lower_and_strip_punctuation" | "lower" | "strip_punctuation" | null,
+ *    "split": "whitespace" | "character" | null, "ngrams": null | [widths...],
+ *    "output_sequence_length": null | integer >= 1, "output_mode": "int"}}
+ * Every key of config but vocabulary may be left out (the layer's defaults);
+ * any other key is refused. The vocabulary is get_vocabulary()'s list: index
+ * = id; 0 is the mask token "" and 1 the OOV token "[UNK]" (the layer's
+ * StringLookup has mask_token="", oov_token="[UNK]", num_oov_indices=1,
+ * keras/src/layers/preprocessing/index_lookup.py _oov_start_index /
+ * _token_start_index); set_vocabulary refuses a repeated token and the mask
+ * token past index 0 (a literal "[UNK]" past index 1 is an ordinary token
+ * there, as invert=False allows it). */
+static const char *const tv_keys[] = {"vocabulary", "standardize", "split", "ngrams", "output_sequence_length",
+                                      "output_mode"};
+
+static arnn_status parse_text_vectorization(arnn_tokenizer *t, const json_value *cfg, char *errbuf, size_t size) {
+  t->kind = KIND_TEXT_VECTORIZATION;
+  for (size_t i = 0; i < cfg->n; i++) {
+    size_t k = 0;
+    while (k < sizeof tv_keys / sizeof tv_keys[0] && strcmp(cfg->keys[i], tv_keys[k]) != 0) k++;
+    if (k == sizeof tv_keys / sizeof tv_keys[0])
+      return bad(errbuf, size,
+                 "TextVectorization config: unknown key \"%.64s\" (vocabulary, standardize, split, ngrams, "
+                 "output_sequence_length, output_mode)",
+                 cfg->keys[i]);
+  }
+  const json_value *v = arnn_json_get(cfg, "output_mode");
+  if (v && (v->type != JSON_STRING || strcmp(v->string, "int") != 0)) {
+    set_err(errbuf, size,
+            "TextVectorization output_mode must be \"int\" (multi_hot, count, tf_idf and one_hot give no "
+            "token ids)%s",
+            "");
+    return ARNN_ERR_UNSUPPORTED;
+  }
+  /* standardize: keras/src/layers/preprocessing/text_vectorization.py _preprocess */
+  t->tv_lower = t->tv_strip = 1;
+  v = arnn_json_get(cfg, "standardize");
+  if (v && v->type == JSON_NULL) {
+    t->tv_lower = t->tv_strip = 0;
+  } else if (v) {
+    if (v->type != JSON_STRING)
+      return bad(errbuf, size,
+                 "TextVectorization standardize must be \"lower_and_strip_punctuation\", \"lower\", "
+                 "\"strip_punctuation\" or null (a custom function cannot be run)%s",
+                 "");
+    if (!strcmp(v->string, "lower")) t->tv_strip = 0;
+    else if (!strcmp(v->string, "strip_punctuation")) t->tv_lower = 0;
+    else if (strcmp(v->string, "lower_and_strip_punctuation") != 0)
+      return bad(errbuf, size,
+                 "TextVectorization standardize must be \"lower_and_strip_punctuation\", \"lower\", "
+                 "\"strip_punctuation\" or null%s",
+                 "");
+  }
+  t->tv_split = TV_SPLIT_WHITESPACE;
+  v = arnn_json_get(cfg, "split");
+  if (v && v->type == JSON_NULL) {
+    t->tv_split = TV_SPLIT_NONE;
+  } else if (v) {
+    if (v->type == JSON_STRING && !strcmp(v->string, "whitespace")) t->tv_split = TV_SPLIT_WHITESPACE;
+    else if (v->type == JSON_STRING && !strcmp(v->string, "character")) t->tv_split = TV_SPLIT_CHARACTER;
+    else
+      return bad(errbuf, size,
+                 "TextVectorization split must be \"whitespace\", \"character\" or null (a custom function "
+                 "cannot be run)%s",
+                 "");
+  }
+  v = arnn_json_get(cfg, "ngrams");
+  if (v && v->type != JSON_NULL) {
+    if (v->type != JSON_ARRAY || v->n == 0 || v->n > TV_MAX_NGRAMS)
+      return bad(errbuf, size, "TextVectorization ngrams must be null or a list of 1 to 16 widths%s", "");
+    for (size_t i = 0; i < v->n; i++) {
+      const json_value *w = &v->items[i];
+      if (w->type != JSON_NUMBER || !w->is_integer || w->integer < 1 || w->integer > TV_MAX_NGRAM_WIDTH)
+        return bad(errbuf, size, "TextVectorization ngrams: each width must be an integer in [1, 64]%s", "");
+      t->ngram_width[t->n_ngrams++] = (int)w->integer;
+    }
+  }
+  v = arnn_json_get(cfg, "output_sequence_length");
+  if (v && v->type != JSON_NULL) {
+    if (v->type != JSON_NUMBER || !v->is_integer || v->integer < 1 || v->integer > ARNN_TOKENIZER_MAX_SEQUENCE_LENGTH)
+      return bad(errbuf, size,
+                 "TextVectorization output_sequence_length must be null or an integer in [1, "
+                 "ARNN_TOKENIZER_MAX_SEQUENCE_LENGTH]%s",
+                 "");
+    t->sequence_length = (size_t)v->integer;
+  }
+  v = arnn_json_get(cfg, "vocabulary");
+  if (!v) return bad(errbuf, size, "TextVectorization config.vocabulary is missing%s", "");
+  if (v->type != JSON_ARRAY)
+    return bad(errbuf, size, "TextVectorization config.vocabulary must be a list of strings%s", "");
+  if (v->n < 2 || v->items[0].type != JSON_STRING || v->items[0].n != 0 || v->items[1].type != JSON_STRING ||
+      strcmp(v->items[1].string, "[UNK]") != 0)
+    return bad(errbuf, size,
+               "TextVectorization config.vocabulary must start with \"\" (id 0, the mask token) and \"[UNK]\" "
+               "(id 1, the OOV token), as get_vocabulary() lists them%s",
+               "");
+  if (v->n > ARNN_TOKENIZER_MAX_WORDS)
+    return bad(errbuf, size, "TextVectorization config.vocabulary has more than ARNN_TOKENIZER_MAX_WORDS tokens%s",
+               "");
+  size_t bytes = 0;
+  for (size_t i = 2; i < v->n; i++) {
+    const json_value *w = &v->items[i];
+    char shown[96];
+    snprintf(shown, sizeof shown, "TextVectorization config.vocabulary[%zu]", i);
+    if (w->type != JSON_STRING) return bad(errbuf, size, "%s is not a string", shown);
+    if (w->n == 0) return bad(errbuf, size, "%s is the mask token \"\" (Keras allows it only at index 0)", shown);
+    if (w->n > ARNN_TOKENIZER_MAX_WORD_BYTES)
+      return bad(errbuf, size, "%s is longer than ARNN_TOKENIZER_MAX_WORD_BYTES", shown);
+    bytes += w->n;
+  }
+  arnn_status st = alloc_words(t, v->n - 2, bytes, errbuf, size);
+  if (st != ARNN_OK) return st;
+  char *p = t->text;
+  for (size_t i = 2; i < v->n; i++) {
+    if (add_word(t, i - 2, v->items[i].string, v->items[i].n, (int)i, &p) != 0) {
+      char shown[96];
+      snprintf(shown, sizeof shown, "TextVectorization config.vocabulary[%zu]", i);
+      return bad(errbuf, size, "%s repeats an earlier token (Keras refuses a repeated term)", shown);
+    }
+  }
+  return ARNN_OK;
+}
+
 static arnn_status parse_tokenizer(arnn_tokenizer *t, const json_value *root, char *errbuf, size_t size) {
   if (root->type != JSON_OBJECT) return bad(errbuf, size, "not a Keras tokenizer: the document is not a JSON object%s", "");
   const json_value *cls = arnn_json_get(root, "class_name");
-  if (!cls || cls->type != JSON_STRING || strcmp(cls->string, "Tokenizer") != 0)
-    return bad(errbuf, size, "not a Keras tokenizer: class_name must be \"Tokenizer\" (the output of Tokenizer.to_json())%s", "");
+  const int tv = cls && cls->type == JSON_STRING && strcmp(cls->string, "TextVectorization") == 0;
+  if (!tv && (!cls || cls->type != JSON_STRING || strcmp(cls->string, "Tokenizer") != 0))
+    return bad(errbuf, size,
+               "not a Keras tokenizer: class_name must be \"Tokenizer\" (the output of Tokenizer.to_json()) or "
+               "\"TextVectorization\" (as arnn-convert writes it)%s",
+               "");
   const json_value *cfg = arnn_json_get(root, "config");
   if (!cfg || cfg->type != JSON_OBJECT) return bad(errbuf, size, "the tokenizer has no \"config\" object%s", "");
+  if (tv) {
+    for (size_t i = 0; i < root->n; i++)
+      if (strcmp(root->keys[i], "class_name") != 0 && strcmp(root->keys[i], "config") != 0)
+        return bad(errbuf, size, "TextVectorization description: unknown key \"%.64s\" (class_name, config)",
+                   root->keys[i]);
+    return parse_text_vectorization(t, cfg, errbuf, size);
+  }
 
   const json_value *v = arnn_json_get(cfg, "char_level");
   int flag = 0;
@@ -452,9 +615,271 @@ void arnn_tokenizer_free(arnn_tokenizer *t) {
   free(t);
 }
 
-size_t arnn_tokenizer_num_words(const arnn_tokenizer *t) { return t ? t->n_words : 0; }
+size_t arnn_tokenizer_num_words(const arnn_tokenizer *t) {
+  if (!t) return 0;
+  return t->kind == KIND_TEXT_VECTORIZATION ? t->n_words + 2 : t->n_words;
+}
+
+int arnn_tokenizer_is_text_vectorization(const arnn_tokenizer *t) { return t && t->kind == KIND_TEXT_VECTORIZATION; }
+
+size_t arnn_tokenizer_sequence_length(const arnn_tokenizer *t) { return t ? t->sequence_length : 0; }
+
+size_t arnn_tokenizer_max_ids(const arnn_tokenizer *t, size_t len) {
+  if (!t || len >= SIZE_MAX / (TV_MAX_NGRAMS + 1)) return 0;
+  return (len + 1) * (t->n_ngrams ? t->n_ngrams : 1);
+}
+
+size_t arnn_tokenizer_describe(const arnn_tokenizer *t, char *buf, size_t size) {
+  char out[256];
+  if (!t) {
+    snprintf(out, sizeof out, "no tokenizer");
+  } else if (t->kind == KIND_TOKENIZER) {
+    snprintf(out, sizeof out, "Keras Tokenizer: %zu words, lower=%s, oov_token %s, num_words=%lld", t->n_words,
+             t->lower ? "true" : "false", t->oov_id >= 0 ? "set" : "none", (long long)t->num_words);
+  } else {
+    static const char *const split[] = {"null", "whitespace", "character"};
+    const char *std = t->tv_lower && t->tv_strip ? "lower_and_strip_punctuation"
+                      : t->tv_lower             ? "lower"
+                      : t->tv_strip             ? "strip_punctuation"
+                                                : "null";
+    char grams[96] = "null";
+    size_t g = 0;
+    for (size_t i = 0; i < t->n_ngrams && g + 8 < sizeof grams; i++)
+      g += (size_t)snprintf(grams + g, sizeof grams - g, "%s%d", i ? "," : "[", t->ngram_width[i]);
+    if (t->n_ngrams && g + 2 < sizeof grams) grams[g++] = ']', grams[g] = '\0';
+    char osl[32] = "null";
+    if (t->sequence_length) snprintf(osl, sizeof osl, "%zu", t->sequence_length);
+    snprintf(out, sizeof out,
+             "Keras TextVectorization: %zu tokens (with \"\" and [UNK]), standardize=%s, split=%s, ngrams=%s, "
+             "output_sequence_length=%s",
+             t->n_words + 2, std, split[t->tv_split], grams, osl);
+  }
+  const size_t n = strlen(out);
+  if (buf && size) {
+    const size_t k = n < size - 1 ? n : size - 1;
+    memcpy(buf, out, k);
+    buf[k] = '\0';
+  }
+  return n;
+}
+
+/* ---- the tokenizer an arnn model file carries ---- */
+
+/* The "tokenizer" value of the safetensors header's __metadata__ (the
+ * header: 8-byte little-endian length, then that many bytes of JSON). */
+#define MODEL_MAX_HEADER ((uint64_t)16 << 20)
+
+arnn_status arnn_tokenizer_load_model_memory(const void *data, size_t size, arnn_tokenizer **out, char *errbuf,
+                                             size_t errbuf_size) {
+  if (errbuf && errbuf_size) errbuf[0] = '\0';
+  if (!out || (!data && size)) {
+    set_err(errbuf, errbuf_size, "NULL data or tokenizer pointer%s", "");
+    return ARNN_ERR_INVALID_ARGUMENT;
+  }
+  *out = NULL;
+  const unsigned char *b = data;
+  if (size < 8) {
+    set_err(errbuf, errbuf_size, "not an arnn model file: shorter than its 8-byte header length%s", "");
+    return ARNN_ERR_MALFORMED_MODEL;
+  }
+  uint64_t hlen = 0;
+  for (int i = 7; i >= 0; i--) hlen = hlen << 8 | b[i];
+  if (hlen > MODEL_MAX_HEADER || hlen > size - 8 || hlen < 2) {
+    set_err(errbuf, errbuf_size, "not an arnn model file: bad header length%s", "");
+    return ARNN_ERR_MALFORMED_MODEL;
+  }
+  char err[200];
+  json_doc *doc = NULL;
+  if (arnn_json_parse_large((const char *)b + 8, (size_t)hlen, (size_t)1 << 20, &doc, err, sizeof err) != 0) {
+    char msg[240];
+    snprintf(msg, sizeof msg, "the model file header is not JSON: %s", err);
+    for (char *q = msg; *q; q++)
+      if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e) *q = '?';
+    set_err(errbuf, errbuf_size, "%s", msg);
+    return ARNN_ERR_MALFORMED_MODEL;
+  }
+  const json_value *meta = arnn_json_get(arnn_json_root(doc), "__metadata__");
+  const json_value *tv = meta ? arnn_json_get(meta, "tokenizer") : NULL;
+  arnn_status st = ARNN_OK;
+  if (!meta || meta->type != JSON_OBJECT) {
+    set_err(errbuf, errbuf_size, "not an arnn model file: the header has no __metadata__ object%s", "");
+    st = ARNN_ERR_MALFORMED_MODEL;
+  } else if (tv && tv->type != JSON_STRING) {
+    set_err(errbuf, errbuf_size, "__metadata__ tokenizer is not a string%s", "");
+    st = ARNN_ERR_MALFORMED_MODEL;
+  } else if (tv) {
+    st = arnn_tokenizer_load_memory(tv->string, tv->n, out, errbuf, errbuf_size);
+    if (st != ARNN_OK && errbuf && errbuf_size) {
+      char msg[600];
+      snprintf(msg, sizeof msg, "the model's tokenizer (__metadata__ tokenizer): %s", errbuf);
+      set_err(errbuf, errbuf_size, "%s", msg);
+    }
+  }
+  arnn_json_free(doc);
+  return st;
+}
+
+arnn_status arnn_tokenizer_load_model(const char *path, arnn_tokenizer **out, char *errbuf, size_t errbuf_size) {
+  if (errbuf && errbuf_size) errbuf[0] = '\0';
+  if (out) *out = NULL;
+  if (!path || !out) {
+    set_err(errbuf, errbuf_size, "NULL path or tokenizer pointer%s", "");
+    return ARNN_ERR_INVALID_ARGUMENT;
+  }
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    set_err(errbuf, errbuf_size, "cannot open the model file%s", "");
+    return ARNN_ERR_IO;
+  }
+  unsigned char head[8];
+  arnn_status st = ARNN_OK;
+  unsigned char *buf = NULL;
+  if (fread(head, 1, 8, f) != 8) {
+    set_err(errbuf, errbuf_size, "not an arnn model file: shorter than its 8-byte header length%s", "");
+    st = ARNN_ERR_MALFORMED_MODEL;
+  } else {
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | head[i];
+    if (hlen > MODEL_MAX_HEADER || hlen < 2) {
+      set_err(errbuf, errbuf_size, "not an arnn model file: bad header length%s", "");
+      st = ARNN_ERR_MALFORMED_MODEL;
+    } else if (!(buf = malloc(8 + (size_t)hlen))) {
+      set_err(errbuf, errbuf_size, "out of memory%s", "");
+      st = ARNN_ERR_OUT_OF_MEMORY;
+    } else {
+      memcpy(buf, head, 8);
+      const size_t got = fread(buf + 8, 1, (size_t)hlen, f);
+      if (got != hlen) {
+        set_err(errbuf, errbuf_size, "the model file ends inside its header%s", "");
+        st = ferror(f) ? ARNN_ERR_IO : ARNN_ERR_MALFORMED_MODEL;
+      } else {
+        st = arnn_tokenizer_load_model_memory(buf, 8 + (size_t)hlen, out, errbuf, errbuf_size);
+      }
+    }
+  }
+  fclose(f);
+  free(buf);
+  return st;
+}
 
 /* ---- encoding ---- */
+
+/* TextVectorization._preprocess then the lookup (tf.keras 2.x
+ * keras/layers/preprocessing/text_vectorization.py, Keras 3
+ * keras/src/layers/preprocessing/text_vectorization.py, the same steps):
+ *  - "lower": tf.strings.lower(inputs) with its default encoding "", which
+ *    tensorflow/core/kernels/string_lower_op.cc runs as
+ *    absl::AsciiStrToLower: A-Z only (É, İ, ß, Σ stay as they are);
+ *  - "strip_punctuation": tf.strings.regex_replace(inputs,
+ *    DEFAULT_STRIP_REGEX, "") with DEFAULT_STRIP_REGEX =
+ *    [!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\'] : every ASCII punctuation
+ *    character of Python's string.punctuation is deleted (nothing else:
+ *    Unicode punctuation stays);
+ *  - split "whitespace": tf.strings.split(inputs) (StringSplitV2, sep empty:
+ *    SplitV2 in tensorflow/core/kernels/string_split_op.cc skips runs of
+ *    ASCII whitespace, space \t \n \v \f \r; U+00A0 and U+3000 are not
+ *    whitespace there), no empty tokens; "character":
+ *    tf.strings.unicode_split(inputs, "UTF-8"), one token per code point;
+ *    null: the whole standardized text is one token;
+ *  - ngrams (tuple of widths): tf.strings.ngrams(inputs, widths, separator=" ")
+ *    without padding: for each width in order, every run of that many
+ *    consecutive tokens joined by one space;
+ *  - lookup (index_lookup.py _lookup_dense): the mask token "" -> 0, a token
+ *    of the vocabulary -> its index, anything else -> the OOV index 1.
+ * Both standardize steps touch ASCII bytes only, so they run on the UTF-8
+ * bytes directly. */
+static int is_tv_punct(unsigned c) {
+  return c < 0x80 && c > 0x20 && c != 0x7f && !(c >= '0' && c <= '9') && !(c >= 'A' && c <= 'Z') &&
+         !(c >= 'a' && c <= 'z');
+}
+
+static int is_tf_space(unsigned c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+static int tv_lookup(const arnn_tokenizer *t, const char *w, size_t n) {
+  if (n == 0) return 0;
+  const int id = lookup(t, w, n);
+  return id >= 0 ? id : 1;
+}
+
+static arnn_status encode_text_vectorization(const arnn_tokenizer *t, const unsigned char *s, size_t len, int *ids,
+                                             size_t cap, size_t *n_out, char *errbuf, size_t errbuf_size) {
+  char *buf = malloc(len + 1);
+  /* token boundaries: start, end per token; at most len + 1 tokens */
+  size_t *tok = malloc(2 * (len + 1) * sizeof *tok);
+  char *gram = NULL;
+  if (!buf || !tok) {
+    free(buf);
+    free(tok);
+    set_err(errbuf, errbuf_size, "out of memory%s", "");
+    return ARNN_ERR_OUT_OF_MEMORY;
+  }
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned c = s[i];
+    if (t->tv_lower && c >= 'A' && c <= 'Z') c += 'a' - 'A';
+    if (t->tv_strip && is_tv_punct(c)) continue;
+    buf[o++] = (char)c;
+  }
+  size_t nt = 0;
+  if (t->tv_split == TV_SPLIT_NONE) {
+    tok[0] = 0, tok[1] = o, nt = 1;
+  } else if (t->tv_split == TV_SPLIT_WHITESPACE) {
+    for (size_t i = 0; i < o;) {
+      while (i < o && is_tf_space((unsigned char)buf[i])) i++;
+      if (i == o) break;
+      tok[2 * nt] = i;
+      while (i < o && !is_tf_space((unsigned char)buf[i])) i++;
+      tok[2 * nt + 1] = i;
+      nt++;
+    }
+  } else {
+    for (size_t i = 0; i < o;) {
+      tok[2 * nt] = i;
+      (void)utf8_next((const unsigned char *)buf, o, &i); /* valid: checked by the caller */
+      tok[2 * nt + 1] = i;
+      nt++;
+    }
+  }
+  size_t count = 0;
+  arnn_status st = ARNN_OK;
+  if (!t->n_ngrams) {
+    for (size_t k = 0; k < nt; k++) {
+      if (count < cap) ids[count] = tv_lookup(t, buf + tok[2 * k], tok[2 * k + 1] - tok[2 * k]);
+      count++;
+    }
+  } else {
+    /* an n-gram is at most the whole text plus its separators */
+    gram = malloc(o + TV_MAX_NGRAM_WIDTH + 1);
+    if (!gram) {
+      st = ARNN_ERR_OUT_OF_MEMORY;
+      set_err(errbuf, errbuf_size, "out of memory%s", "");
+    }
+    for (size_t g = 0; st == ARNN_OK && g < t->n_ngrams; g++) {
+      const size_t w = (size_t)t->ngram_width[g];
+      for (size_t k = 0; k + w <= nt; k++) {
+        size_t m = 0;
+        for (size_t j = k; j < k + w; j++) {
+          if (j > k) gram[m++] = ' ';
+          memcpy(gram + m, buf + tok[2 * j], tok[2 * j + 1] - tok[2 * j]);
+          m += tok[2 * j + 1] - tok[2 * j];
+        }
+        if (count < cap) ids[count] = tv_lookup(t, gram, m);
+        count++;
+      }
+    }
+  }
+  free(gram);
+  free(tok);
+  free(buf);
+  if (st != ARNN_OK) return st;
+  *n_out = count;
+  if (count > cap) {
+    set_err(errbuf, errbuf_size, "more token ids than the buffer holds%s", "");
+    return ARNN_ERR_OUT_OF_RANGE;
+  }
+  return ARNN_OK;
+}
+
 
 arnn_status arnn_tokenizer_encode(const arnn_tokenizer *t, const char *text, size_t len, int *ids, size_t cap,
                                   size_t *n_out, char *errbuf, size_t errbuf_size) {
@@ -465,6 +890,7 @@ arnn_status arnn_tokenizer_encode(const arnn_tokenizer *t, const char *text, siz
     return ARNN_ERR_INVALID_ARGUMENT;
   }
 #ifndef ARNN_HAVE_UTF8PROC
+  (void)encode_text_vectorization;
   return ARNN_ERR_UNSUPPORTED;
 #else
   const unsigned char *s = (const unsigned char *)text;
@@ -472,6 +898,19 @@ arnn_status arnn_tokenizer_encode(const arnn_tokenizer *t, const char *text, siz
   if (len > ((size_t)-1) / (4 * sizeof(int32_t) + 2 * ARNN_TOKENIZER_MAX_SPLIT_BYTES)) {
     set_err(errbuf, errbuf_size, "text too long%s", "");
     return ARNN_ERR_OUT_OF_RANGE;
+  }
+  if (t->kind == KIND_TEXT_VECTORIZATION) {
+    /* the same UTF-8 rule, without the code point copy the Tokenizer needs */
+    for (size_t i = 0; i < len;) {
+      const size_t at = i;
+      if (utf8_next(s, len, &i) < 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the text is not valid UTF-8 (at byte %zu)", at);
+        set_err(errbuf, errbuf_size, "%s", msg);
+        return ARNN_ERR_INVALID_ARGUMENT;
+      }
+    }
+    return encode_text_vectorization(t, s, len, ids, cap, n_out, errbuf, errbuf_size);
   }
   int32_t *cp = malloc((len + 1) * sizeof *cp);
   /* per code point at most max(4, split) bytes out (İ -> 3 bytes) */

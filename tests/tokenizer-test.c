@@ -48,6 +48,23 @@ static arnn_tokenizer *load(const char *config, const char *word_index) {
   return t;
 }
 
+/* A TextVectorization description: the vocabulary below and extra config
+ * members (JSON text, may be empty). Expected ids: tests/tokenizer/
+ * reference_textvec.py (vectorize) on the same vocabulary. */
+#define TV_VOCAB                                                                                                     \
+  "[\"\", \"[UNK]\", \"\\u00e9cole\", \"ecole\", \"\\u0130stanbul\", \"istanbul\", \"stra\\u00dfe\", \"s\\u00ed\", "   \
+  "\"qu\\u00e9\", \"no\\u2026\", \"\\u00abs\\u00ed\\u00bb\", \"a\\u00a0b\", \"a\\u3000b\", \"unk\", \"[unk]\", \"[UNK]\", "    \
+  "\"dont\", \"email\", \"\\u6771\\u4eac\", \"\\ud83d\\ude00\", \"c\"]"
+static arnn_tokenizer *load_tv(const char *config) {
+  char json[2048], err[256];
+  snprintf(json, sizeof json, "{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": %s%s%s}}", TV_VOCAB,
+           *config ? ", " : "", config);
+  arnn_tokenizer *t = NULL;
+  const arnn_status st = arnn_tokenizer_load_memory(json, strlen(json), &t, err, sizeof err);
+  CHECK(st == ARNN_OK, "load TextVectorization {%s}: %s", config, err);
+  return t;
+}
+
 static void expect_ids(const arnn_tokenizer *t, const char *text, const int *want, size_t n_want) {
   int ids[64];
   size_t n = 99;
@@ -107,8 +124,9 @@ static int encode_file(const char *tok_path, const char *texts_path) {
       continue;
     }
     size_t n = 0;
-    ids = realloc(ids, (len + 1) * sizeof *ids);
-    if (arnn_tokenizer_encode(t, line, len, ids, len + 1, &n, err, sizeof err) != ARNN_OK) {
+    const size_t cap_ids = arnn_tokenizer_max_ids(t, len);
+    ids = realloc(ids, cap_ids * sizeof *ids);
+    if (arnn_tokenizer_encode(t, line, len, ids, cap_ids, &n, err, sizeof err) != ARNN_OK) {
       fprintf(stderr, "%s\n", err);
       rc = 1;
       break;
@@ -201,6 +219,109 @@ int main(int argc, char **argv) {
   if (e) expect_ids(e, "xaby!a!y a", IDS(1, 3, 2)); /* "xaby"+"ab"+"a"+"ab"+"y a": x, y, a, "y a" */
   arnn_tokenizer_free(e);
 
+  /* TextVectorization: ASCII-only lower-casing and punctuation, ASCII whitespace */
+  arnn_tokenizer *tv = load_tv("");
+  if (tv) {
+    CHECK(arnn_tokenizer_num_words(tv) == 21, "21 tokens");
+    CHECK(arnn_tokenizer_is_text_vectorization(tv) && arnn_tokenizer_sequence_length(tv) == 0, "kind");
+    expect_ids(tv, "\xc3\x89" "COLE \xc3\xa9" "cole ECOLE!", IDS(1, 2, 3));   /* ÉCOLE: É stays upper-case */
+    expect_ids(tv, "\xc4\xb0STANBUL ISTANBUL", IDS(4, 5));            /* İ stays */
+    expect_ids(tv, "\xc2\xbf" "Qu\xc3\xa9? \xc2\xab" "s\xc3\xad\xc2\xbb \xe2\x80\x94 no\xe2\x80\xa6", IDS(1, 10, 1, 9)); /* ¿ « » — … kept */
+    expect_ids(tv, "a\xc2\xa0" "b a\xe3\x80\x80" "b\tc\vc\fc\rc", IDS(11, 12, 20, 20, 20, 20)); /* NBSP, U+3000 not spaces */
+    expect_ids(tv, "[UNK] [unk] UNK", IDS(13, 13, 13));
+    expect_ids(tv, "Don't e-mail", IDS(16, 17));
+    expect_ids(tv, "", NONE);
+    expect_ids(tv, " \t\n ", NONE);
+    size_t n = 0;
+    int one[1];
+    CHECK(arnn_tokenizer_encode(tv, "ok \xc3(", 5, one, 1, &n, err, sizeof err) == ARNN_ERR_INVALID_ARGUMENT &&
+              strstr(err, "byte 3"),
+          "TextVectorization, invalid UTF-8: %s", err);
+    char desc[256];
+    arnn_tokenizer_describe(tv, desc, sizeof desc);
+    CHECK(strstr(desc, "TextVectorization: 21 tokens") && strstr(desc, "output_sequence_length=null"), "%s", desc);
+  }
+  arnn_tokenizer_free(tv);
+  tv = load_tv("\"standardize\": null, \"split\": \"whitespace\", \"output_sequence_length\": 7");
+  if (tv) {
+    expect_ids(tv, "[UNK] [unk] UNK", IDS(15, 14, 1)); /* a literal "[UNK]" past index 1 is a token */
+    CHECK(arnn_tokenizer_sequence_length(tv) == 7, "output_sequence_length");
+  }
+  arnn_tokenizer_free(tv);
+  tv = load_tv("\"standardize\": \"lower\"");
+  if (tv) expect_ids(tv, "[UNK] [unk] UNK", IDS(14, 14, 13));
+  arnn_tokenizer_free(tv);
+  tv = load_tv("\"split\": null");
+  if (tv) {
+    expect_ids(tv, "", IDS(0)); /* one token, the mask token "" */
+    expect_ids(tv, "a\xc2\xa0" "B", IDS(11));
+  }
+  arnn_tokenizer_free(tv);
+  tv = load_tv("\"split\": \"character\"");
+  if (tv) expect_ids(tv, "\xe6\x9d\xb1\xe4\xba\xac\xf0\x9f\x98\x80", IDS(1, 1, 19));
+  arnn_tokenizer_free(tv);
+  tv = load_tv("\"ngrams\": [1, 2]");
+  if (tv) {
+    expect_ids(tv, "a b c", IDS(1, 1, 20, 1, 1));
+    /* more ids than len + 1: arnn_tokenizer_max_ids is the bound */
+    size_t n = 0;
+    CHECK(arnn_tokenizer_encode(tv, "c c c", 5, NULL, 0, &n, NULL, 0) == ARNN_ERR_OUT_OF_RANGE && n == 5, "ngram count");
+    CHECK(arnn_tokenizer_max_ids(tv, 5) >= 5 + 1 && arnn_tokenizer_max_ids(tv, 5) == 12, "max_ids");
+  }
+  arnn_tokenizer_free(tv);
+  /* TextVectorization refused */
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {}}", ARNN_ERR_MALFORMED_MODEL, "vocabulary");
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": [\"a\", \"b\"]}}",
+              ARNN_ERR_MALFORMED_MODEL, "[UNK]");
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": [\"\", \"[UNK]\", \"a\", \"a\"]}}",
+              ARNN_ERR_MALFORMED_MODEL, "vocabulary[3] repeats");
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": [\"\", \"[UNK]\", \"\"]}}",
+              ARNN_ERR_MALFORMED_MODEL, "mask token");
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": [\"\", \"[UNK]\", 7]}}",
+              ARNN_ERR_MALFORMED_MODEL, "not a string");
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": [\"\", \"[UNK]\"], \"max_tokens\": 9}}",
+              ARNN_ERR_MALFORMED_MODEL, "unknown key");
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": [\"\", \"[UNK]\"], "
+              "\"output_mode\": \"multi_hot\"}}",
+              ARNN_ERR_UNSUPPORTED, "output_mode");
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": [\"\", \"[UNK]\"], "
+              "\"standardize\": \"upper\"}}",
+              ARNN_ERR_MALFORMED_MODEL, "standardize");
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": [\"\", \"[UNK]\"], "
+              "\"split\": {\"class_name\": \"function\"}}}",
+              ARNN_ERR_MALFORMED_MODEL, "custom function");
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": [\"\", \"[UNK]\"], "
+              "\"output_sequence_length\": 0}}",
+              ARNN_ERR_MALFORMED_MODEL, "output_sequence_length");
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": [\"\", \"[UNK]\"], "
+              "\"ngrams\": [1, 65]}}",
+              ARNN_ERR_MALFORMED_MODEL, "ngrams");
+  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {\"vocabulary\": [\"\", \"[UNK]\"]}, \"x\": 1}",
+              ARNN_ERR_MALFORMED_MODEL, "unknown key");
+  /* the tokenizer of a model file: from its safetensors header */
+  {
+    static const char tv_json[] =
+        "{\\\"class_name\\\":\\\"TextVectorization\\\",\\\"config\\\":{\\\"vocabulary\\\":[\\\"\\\",\\\"[UNK]\\\",\\\"hi\\\"]}}";
+    char file[512];
+    const int hl = snprintf(file + 8, sizeof file - 8, "{\"__metadata__\":{\"format\":\"arnn\",\"tokenizer\":\"%s\"}}", tv_json);
+    for (int i = 0; i < 8; i++) file[i] = (char)(((unsigned long long)hl >> (8 * i)) & 0xff);
+    arnn_tokenizer *t = NULL;
+    CHECK(arnn_tokenizer_load_model_memory(file, 8 + (size_t)hl, &t, err, sizeof err) == ARNN_OK && t, "model: %s", err);
+    if (t) expect_ids(t, "Hi there", IDS(2, 1));
+    arnn_tokenizer_free(t);
+    const int hl2 = snprintf(file + 8, sizeof file - 8, "{\"__metadata__\":{\"format\":\"arnn\"}}");
+    for (int i = 0; i < 8; i++) file[i] = (char)(((unsigned long long)hl2 >> (8 * i)) & 0xff);
+    t = (arnn_tokenizer *)1;
+    CHECK(arnn_tokenizer_load_model_memory(file, 8 + (size_t)hl2, &t, err, sizeof err) == ARNN_OK && !t, "no tokenizer");
+    CHECK(arnn_tokenizer_load_model_memory(file, 7, &t, err, sizeof err) == ARNN_ERR_MALFORMED_MODEL, "short");
+    const int hl3 = snprintf(file + 8, sizeof file - 8, "{\"__metadata__\":{\"tokenizer\":\"{}\"}}");
+    for (int i = 0; i < 8; i++) file[i] = (char)(((unsigned long long)hl3 >> (8 * i)) & 0xff);
+    CHECK(arnn_tokenizer_load_model_memory(file, 8 + (size_t)hl3, &t, err, sizeof err) == ARNN_ERR_MALFORMED_MODEL &&
+              strstr(err, "model's tokenizer"),
+          "bad tokenizer in the model: %s", err);
+    CHECK(arnn_tokenizer_load_model("/nonexistent/m.safetensors", &t, err, sizeof err) == ARNN_ERR_IO, "missing");
+  }
+
   /* refused */
   refused("\"char_level\": true", "{}", ARNN_ERR_UNSUPPORTED, "char_level");
   refused("\"split\": \"\"", "{}", ARNN_ERR_MALFORMED_MODEL, "split");
@@ -211,7 +332,7 @@ int main(int argc, char **argv) {
   refused("", "[1, 2]", ARNN_ERR_MALFORMED_MODEL, "object");
   refused("", "{\"a\": 1", ARNN_ERR_MALFORMED_MODEL, "word_index");
   refused("\"num_words\": \"ten\"", "{}", ARNN_ERR_MALFORMED_MODEL, "num_words");
-  refused_raw("{\"class_name\": \"TextVectorization\", \"config\": {}}", ARNN_ERR_MALFORMED_MODEL, "class_name");
+  refused_raw("{\"class_name\": \"TextVectorizer\", \"config\": {}}", ARNN_ERR_MALFORMED_MODEL, "class_name");
   refused_raw("{\"class_name\": \"Tokenizer\", \"config\": {}}", ARNN_ERR_MALFORMED_MODEL, "word_index");
   refused_raw("{\"class_name\": \"Tokenizer\", \"config\": {\"word_index\": {\"a\": 1}}}", ARNN_ERR_MALFORMED_MODEL,
               "word_index");

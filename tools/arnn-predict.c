@@ -6,7 +6,9 @@
  * (float32 [N,T,E]) or --text FILE|- with --tokenizer tokenizer.json (one
  * UTF-8 text per line, tokenized as Keras' Tokenizer does, then cut to T as
  * Keras' pad_sequences does: truncating='pre' keeps the last T ids, 'post'
- * the first T). Sequences run in batches of --batch (default 32) on
+ * the first T). Without --tokenizer, --text uses the tokenizer the model file
+ * carries (a converted TextVectorization layer), whose ids are padded and cut
+ * at the end as the layer does (truncating=post unless given). Sequences run in batches of --batch (default 32) on
  * --threads threads (default: the physical cores); output lines keep the input
  * order. */
 #include <errno.h>
@@ -126,10 +128,15 @@ static int tokenize_texts(const char *buf, size_t size, const char *name, const 
         break;
       }
     }
-    /* at most len + 1 ids (arnn.h) */
-    if (total_cap - total < len + 1) {
+    /* at most arnn_tokenizer_max_ids ids (arnn.h) */
+    const size_t most = arnn_tokenizer_max_ids(tok, len);
+    if (!most) {
+      rc = cli_error("%s:%zu: line too long", name, line_no);
+      break;
+    }
+    if (total_cap - total < most) {
       size_t ncap = total_cap ? total_cap : 4096;
-      while (ncap - total < len + 1) ncap *= 2;
+      while (ncap - total < most) ncap *= 2;
       int *a2 = realloc(all, ncap * sizeof *a2);
       if (!a2) {
         rc = cli_error("out of memory after %zu texts", n);
@@ -139,7 +146,7 @@ static int tokenize_texts(const char *buf, size_t size, const char *name, const 
       total_cap = ncap;
     }
     size_t got = 0;
-    const arnn_status st = arnn_tokenizer_encode(tok, line, len, all + total, len + 1, &got, err, sizeof err);
+    const arnn_status st = arnn_tokenizer_encode(tok, line, len, all + total, most, &got, err, sizeof err);
     if (st != ARNN_OK) {
       rc = cli_error("%s:%zu: %s", name, line_no, err);
       break;
@@ -451,7 +458,7 @@ static const char *value_hint(int opt) {
     case OPT_BATCH: return "a number of sequences per call";
     case OPT_EMPTY_LINES: return "error, skip or predict";
     case OPT_TEXT: return "a file of texts, one per line, or - for stdin";
-    case OPT_TOKENIZER: return "a Keras Tokenizer.to_json() file";
+    case OPT_TOKENIZER: return "a Keras Tokenizer.to_json() file or a TextVectorization tokenizer JSON";
     case OPT_TRUNCATING: return "pre or post";
   }
   return "a value";
@@ -466,7 +473,7 @@ static const char *option_name(int opt) {
 int cli_predict(int argc, char **argv) {
   const char *model_path = NULL, *ids_path = NULL, *dense_path = NULL, *text_path = NULL, *tokenizer_path = NULL;
   size_t threads = 0, batch = 32;
-  int json = 0, attention = 0, pin = 1, truncate_post = 0, quiet = 0;
+  int json = 0, attention = 0, pin = 1, truncate_post = 0, truncating_given = 0, quiet = 0;
   unsigned load_flags = 0;
   cli_empty_lines empty_lines = CLI_EMPTY_LINES_ERROR;
   char msg[320], shown[200];
@@ -522,6 +529,7 @@ int cli_predict(int argc, char **argv) {
       case OPT_QUIET: quiet = 1; break;
       case OPT_BF16: load_flags |= ARNN_LOAD_BF16_WEIGHTS; break;
       case OPT_TRUNCATING:
+        truncating_given = 1;
         if (!strcmp(optarg, "pre")) truncate_post = 0;
         else if (!strcmp(optarg, "post")) truncate_post = 1;
         else {
@@ -551,8 +559,6 @@ int cli_predict(int argc, char **argv) {
   if (!model_path) return cli_usage_error("predict", "missing MODEL%s", "");
   if ((ids_path != NULL) + (dense_path != NULL) + (text_path != NULL) > 1)
     return cli_usage_error("predict", "give one of --ids, --dense and --text%s", "");
-  if (text_path && !tokenizer_path)
-    return cli_usage_error("predict", "--text needs --tokenizer (the Keras Tokenizer.to_json() file)%s", "");
   if (tokenizer_path && !text_path) return cli_usage_error("predict", "--tokenizer goes with --text%s", "");
   if (attention && !json) return cli_usage_error("predict", "--attention needs --json%s", "");
 
@@ -583,14 +589,30 @@ int cli_predict(int argc, char **argv) {
     }
     const char *path = text_path ? text_path : ids_path ? ids_path : "-";
     arnn_tokenizer *tok = NULL;
-    if (text_path) {
+    if (text_path && tokenizer_path) {
       st = arnn_tokenizer_load(tokenizer_path, &tok, err, sizeof err);
       if (st != ARNN_OK) {
         char shown_path[200];
         cli_error("%s: %s", cli_quote(shown_path, sizeof shown_path, tokenizer_path, strlen(tokenizer_path), 0), err);
         goto out;
       }
+    } else if (text_path) {
+      /* the model's own tokenizer (a converted TextVectorization layer) */
+      st = arnn_tokenizer_load_model(model_path, &tok, err, sizeof err);
+      if (st != ARNN_OK) {
+        cli_error("%s: %s", model_path, err);
+        goto out;
+      }
+      if (!tok) {
+        cli_error("%s carries no tokenizer: --text needs --tokenizer (the Keras Tokenizer.to_json() file)",
+                  model_path);
+        goto out;
+      }
     }
+    /* TextVectorization pads and truncates at the end (RaggedTensor.to_tensor
+     * with shape [N, output_sequence_length]) unless --truncating says otherwise */
+    const int tv = arnn_tokenizer_is_text_vectorization(tok);
+    if (tv && !truncating_given) truncate_post = 1;
     size_t size = 0;
     unsigned char *buf = slurp_path(path, &size);
     if (!buf) {
@@ -601,7 +623,8 @@ int cli_predict(int argc, char **argv) {
     if (text_path) {
       const char *shown_name = strcmp(path, "-") ? path : "<stdin>";
       int trc = tokenize_texts((const char *)buf, size, shown_name, tok, T, T ? T : max_steps, mi.V,
-                               T ? mi.padding : ARNN_PADDING_POST, truncate_post, empty_lines, quiet, &in, &rowT);
+                               T && !tv ? mi.padding : ARNN_PADDING_POST, truncate_post, empty_lines, quiet, &in,
+                               &rowT);
       arnn_tokenizer_free(tok);
       free(buf);
       if (trc) goto out;

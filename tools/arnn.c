@@ -53,7 +53,7 @@ static const command commands[] = {
      cmd_info},
     {"predict", "classify token-id sequences (or dense vectors) with a model",
      "usage: arnn predict MODEL [--ids FILE|-] [--dense FILE.npy] [--threads N] [--batch N]\n"
-     "                          [--text FILE|- --tokenizer tokenizer.json [--truncating pre|post]]\n"
+     "                          [--text FILE|- [--tokenizer tokenizer.json] [--truncating pre|post]]\n"
      "                          [--json] [--attention] [--no-pin] [--empty-lines=MODE] [--quiet]\n"
      "                          [--bf16]\n"
      "\n"
@@ -78,6 +78,10 @@ static const command commands[] = {
      "                 default) keeps the last T ids, post the first T; the count\n"
      "                 of truncated texts goes to stderr. --empty-lines applies to\n"
      "                 blank lines; a text with no known word is all padding.\n"
+     "                 Without --tokenizer, the tokenizer the model file carries (a\n"
+     "                 Keras TextVectorization layer arnn-convert kept, see arnn\n"
+     "                 info): its ids are padded and cut at the end as the layer\n"
+     "                 does (--truncating post unless given).\n"
      "Input (models with dense vectors, e.g. ELMo):\n"
      "  --dense FILE   a float32 .npy array [N,T,E]\n"
      "\n"
@@ -254,6 +258,17 @@ static int cmd_info(int argc, char **argv) {
     fprintf(stderr, "arnn info: %s: %s: %s\n", path, arnn_status_str(s), err);
     return 1;
   }
+  /* the tokenizer the file carries (a converted TextVectorization), if any */
+  arnn_tokenizer *tok = NULL;
+  s = arnn_tokenizer_load_model(path, &tok, err, sizeof err);
+  if (s != ARNN_OK && s != ARNN_ERR_UNSUPPORTED) {
+    fprintf(stderr, "arnn info: %s: %s: %s\n", path, arnn_status_str(s), err);
+    arnn_model_free(model);
+    return 1;
+  }
+  char tok_desc[256] = "";
+  if (tok) arnn_tokenizer_describe(tok, tok_desc, sizeof tok_desc);
+  arnn_tokenizer_free(tok);
   arnn_model_info mi = {.struct_size = sizeof mi};
   arnn_model_get_info(model, &mi);
   const char *const ops[] = {"gemm", mi.cell == ARNN_RNN_LSTM ? "lstm_step" : "gru_step", "attention_pool",
@@ -300,7 +315,10 @@ static int cmd_info(int argc, char **argv) {
       cli_json_string(stdout, li.kernel);
       printf(",\"weights\":\"%s\"}", li.weights);
     }
-    printf("],\"isa\":\"%s\",\"kernels\":{", arnn_isa());
+    printf("],\"tokenizer\":");
+    if (tok_desc[0]) cli_json_string(stdout, tok_desc);
+    else printf("null");
+    printf(",\"isa\":\"%s\",\"kernels\":{", arnn_isa());
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
       printf("%s\"%s\":\"%s\"", k ? "," : "", ops[k], arnn_kernel_name(ops[k]));
     printf("}}\n");
@@ -344,6 +362,7 @@ static int cmd_info(int argc, char **argv) {
       }
       printf("padding        %s\n", pad_str(mi.padding));
     }
+    if (tok_desc[0]) printf("tokenizer      %s\n", tok_desc);
     printf("labels        ");
     for (size_t c = 0; c < mi.C; c++) printf(" %s", arnn_model_label(model, c));
     printf("\nisa            %s%s%s\n", arnn_isa(), arnn_isa_note()[0] ? " - " : "", arnn_isa_note());

@@ -677,12 +677,37 @@ ARNN_API arnn_status arnn_model_layer_info(const arnn_model *model, size_t index
  * Texts are UTF-8; invalid UTF-8 (where Python would have failed to decode)
  * is refused with ARNN_ERR_INVALID_ARGUMENT. A tokenizer is immutable: any
  * number of threads may encode with it at once. Built without utf8proc, the
- * loaders return ARNN_ERR_UNSUPPORTED. */
+ * loaders return ARNN_ERR_UNSUPPORTED.
+ *
+ * The same loaders read a Keras TextVectorization layer (output_mode "int"),
+ * in the form arnn-convert writes (docs/tokenizer.md):
+ *   {"class_name": "TextVectorization", "config": {"vocabulary": ["", "[UNK]",
+ *    tokens...], "standardize": "lower_and_strip_punctuation" | "lower" |
+ *    "strip_punctuation" | null, "split": "whitespace" | "character" | null,
+ *    "ngrams": null | [widths...], "output_sequence_length": null | n,
+ *    "output_mode": "int"}}
+ * vocabulary is get_vocabulary()'s list (index = id, "" the mask token at 0,
+ * "[UNK]" the OOV token at 1) and is required; the other keys default to the
+ * layer's defaults; any other key is refused. Encoding follows the layer's
+ * _preprocess and lookup exactly: standardize lower-cases ASCII A-Z only
+ * (tf.strings.lower's default encoding) and deletes ASCII punctuation only
+ * (DEFAULT_STRIP_REGEX); split "whitespace" splits on runs of ASCII space,
+ * \t \n \v \f \r only, "character" gives one token per code point, null keeps
+ * the whole text as one token; ngrams joins each run of w tokens with one
+ * space, for every width in order; a token of the vocabulary gives its index,
+ * "" gives 0, any other token 1. The ids are not padded or cut: the layer
+ * pads with 0 and truncates at the END to output_sequence_length
+ * (arnn_tokenizer_sequence_length), which the CLI and the Python API apply.
+ * Refused at load: a vocabulary not starting with "" and "[UNK]", a token
+ * repeated or "" past index 0, output_mode other than "int"
+ * (ARNN_ERR_UNSUPPORTED), unknown standardize / split values (a custom
+ * function cannot be run). */
 #define ARNN_TOKENIZER_MAX_FILE_BYTES ((size_t)256 << 20) /* the JSON document */
 #define ARNN_TOKENIZER_MAX_WORDS ((size_t)1 << 24)        /* word_index entries */
 #define ARNN_TOKENIZER_MAX_WORD_BYTES 65536               /* a word of word_index (UTF-8) */
 #define ARNN_TOKENIZER_MAX_SPLIT_BYTES 64
 #define ARNN_TOKENIZER_MAX_FILTER_BYTES 4096
+#define ARNN_TOKENIZER_MAX_SEQUENCE_LENGTH 65536 /* TextVectorization output_sequence_length */
 
 typedef struct arnn_tokenizer arnn_tokenizer; /* opaque */
 
@@ -695,13 +720,37 @@ ARNN_API arnn_status arnn_tokenizer_load(const char *path, arnn_tokenizer **toke
 ARNN_API arnn_status arnn_tokenizer_load_memory(const void *data, size_t size, arnn_tokenizer **tokenizer,
                                                 char *errbuf, size_t errbuf_size);
 ARNN_API void arnn_tokenizer_free(arnn_tokenizer *tokenizer);
-/* Entries of word_index. */
+/* Entries of word_index (Tokenizer); the vocabulary's size, "" and "[UNK]"
+ * included (TextVectorization). */
 ARNN_API size_t arnn_tokenizer_num_words(const arnn_tokenizer *tokenizer);
+/* 1 for a TextVectorization tokenizer, 0 for a Keras Tokenizer (or NULL). */
+ARNN_API int arnn_tokenizer_is_text_vectorization(const arnn_tokenizer *tokenizer);
+/* TextVectorization's output_sequence_length: the layer pads a text's ids
+ * with 0 and truncates them, both at the end, to this length; 0 when it has
+ * none (and for a Keras Tokenizer). */
+ARNN_API size_t arnn_tokenizer_sequence_length(const arnn_tokenizer *tokenizer);
+/* A cap that always holds the ids of `len` bytes of text: len + 1, times the
+ * number of ngram widths of a TextVectorization with ngrams. */
+ARNN_API size_t arnn_tokenizer_max_ids(const arnn_tokenizer *tokenizer, size_t len);
+/* A one-line printable description (kind, vocabulary size, settings) into
+ * buf (NUL-terminated, cut to size); returns its full length. */
+ARNN_API size_t arnn_tokenizer_describe(const arnn_tokenizer *tokenizer, char *buf, size_t size);
+
+/* The tokenizer an arnn model file carries (the "tokenizer" entry of its
+ * __metadata__, written by arnn-convert for a model whose input went through a
+ * TextVectorization layer): reads only the file's header. A model without one
+ * gives ARNN_OK and *tokenizer = NULL. The _memory form takes the file's bytes
+ * (the header is enough). Errors as arnn_tokenizer_load. */
+ARNN_API arnn_status arnn_tokenizer_load_model(const char *model_path, arnn_tokenizer **tokenizer, char *errbuf,
+                                               size_t errbuf_size);
+ARNN_API arnn_status arnn_tokenizer_load_model_memory(const void *data, size_t size, arnn_tokenizer **tokenizer,
+                                                      char *errbuf, size_t errbuf_size);
 
 /* The ids of `len` bytes of UTF-8 text (no terminator needed; NUL is an
  * ordinary character). Writes the first min(count, cap) ids to ids and the
- * count to *n; returns ARNN_ERR_OUT_OF_RANGE when count > cap (cap = len + 1
- * is always enough; cap = 0 with ids = NULL counts). Errors:
+ * count to *n; returns ARNN_ERR_OUT_OF_RANGE when count > cap
+ * (arnn_tokenizer_max_ids(len) is always enough, len + 1 without ngrams;
+ * cap = 0 with ids = NULL counts). Errors:
  * ARNN_ERR_INVALID_ARGUMENT (NULL pointers, invalid UTF-8: the message gives
  * the byte offset), ARNN_ERR_OUT_OF_MEMORY. errbuf may be NULL. */
 ARNN_API arnn_status arnn_tokenizer_encode(const arnn_tokenizer *tokenizer, const char *text, size_t len, int *ids,

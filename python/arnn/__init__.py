@@ -70,19 +70,22 @@ def _check(st, what):
 
 
 def convert(keras_file, out=None, config=None, labels=None, padding=None, attention=None, max_steps=None,
-            custom=None, warn=None, weights="f32"):
+            custom=None, warn=None, vocabulary=None, weights="f32"):
     """Converts a Keras model file (anything tools/arnn-convert accepts) to an
     arnn model file. Writes it to `out` and returns `out`, or returns the
     file's bytes when out is None. The arguments are those of arnn-convert:
     labels (list of class names), padding ("pre"/"post"), attention
     ("eps"/"softmax"), max_steps, custom ({"Class": form}), warn (a function
-    taking a message; default: ignore), weights ("f32", or "bf16": the
-    LSTM/GRU kernels stored as bfloat16). Raises ConversionError."""
+    taking a message; default: ignore), vocabulary (a TextVectorization
+    vocabulary file or list of tokens, for a file that does not store it),
+    weights ("f32", or "bf16": the LSTM/GRU kernels stored as bfloat16).
+    Raises ConversionError."""
     from . import converter
     try:
         meta, tensors = converter.convert_file(os.fspath(keras_file), config=config, labels=labels,
                                                padding=padding, attention=attention, max_steps=max_steps,
-                                               warn=warn or (lambda m: None), custom=custom)
+                                               warn=warn or (lambda m: None), custom=custom,
+                                               vocabulary=vocabulary)
         data = converter.safetensors_bytes(meta, tensors, weights)
     except converter.Refused as e:
         raise ConversionError("%s: %s" % (keras_file, e), ERR_UNSUPPORTED) from None
@@ -157,6 +160,7 @@ class Model:
         h = ctypes.c_void_p()
         if not os.path.isfile(path):
             raise Error("%s: %s" % (path, "not a file" if os.path.exists(path) else "no such file"), ERR_IO)
+        self._header = None  # the converted file's header, for its tokenizer
         weights = convert_options.pop("weights", "f32")
         if weights not in ("f32", "bf16"):
             raise ValueError("weights must be 'f32' or 'bf16', not %r" % (weights,))
@@ -166,6 +170,7 @@ class Model:
         else:
             data = convert(path, weights=weights, **convert_options)
             st = lib.arnn_model_load_memory_ex(data, len(data), flags, ctypes.byref(h), err, len(err))
+            self._header = data[:8 + int.from_bytes(data[:8], "little")]
         if st != OK:
             raise Error("%s: %s" % (path, err.value.decode("utf-8", "replace") or _STATUS_NAMES.get(st)), st)
         self._handle = h.value
@@ -214,11 +219,25 @@ class Model:
                 self._steps_fixed = s.shape[0] or 0
                 break
 
+    # ---- the model's own tokenizer ----
+    @property
+    def tokenizer(self):
+        """The tokenizer the model carries (a Keras TextVectorization layer the
+        converter kept, see arnn.tokenizer), or None. Loaded on first use."""
+        if not hasattr(self, "_tokenizer"):
+            from . import tokenizer as _tok
+            if self._header is not None:
+                self._tokenizer = _tok.from_model_bytes(self._header)
+            else:
+                self._tokenizer = _tok.load_model(self.path)
+        return self._tokenizer
+
     # ---- description ----
     @property
     def info(self):
         """The architecture as a dict (arnn_model_get_info plus inputs,
-        outputs, layers, labels, padding, max_steps, the library's ISA)."""
+        outputs, layers, labels, padding, max_steps, the library's ISA, the
+        description of the tokenizer the model carries or None)."""
         mi = self._mi
         return {"format_version": int(mi.format_version), "input": "ids" if mi.input == 0 else "dense",
                 "T": int(mi.T), "E": int(mi.E), "V": int(mi.V), "H": int(mi.H), "C": int(mi.C),
@@ -227,7 +246,8 @@ class Model:
                 "attention_bias": bool(mi.attention_bias),
                 "head": {0: "linear", 1: "sigmoid", 2: "softmax"}.get(mi.head, mi.head),
                 "max_steps": self.max_steps, "inputs": list(self.inputs), "outputs": list(self.outputs),
-                "layers": [dict(l) for l in self.layers], "labels": list(self.labels), "isa": isa()}
+                "layers": [dict(l) for l in self.layers], "labels": list(self.labels), "isa": isa(),
+                "tokenizer": self.tokenizer.describe() if self.tokenizer is not None else None}
 
     def __repr__(self):
         return "<arnn.Model %s: inputs %s, outputs %s>" % (self.path, self.inputs, self.outputs)
@@ -340,19 +360,32 @@ class Model:
             res = outs[0] if len(outs) == 1 else outs
         return (res, att) if attention else res
 
-    def predict_text(self, texts, tokenizer, batch_size=32, threads=None, attention=False, progress=None,
-                     truncating="pre", pin=True, as_dict=False):
+    def predict_text(self, texts, tokenizer=None, batch_size=32, threads=None, attention=False, progress=None,
+                     truncating=None, pin=True, as_dict=False):
         """predict() on raw texts: tokenizer is a path to a Keras
-        Tokenizer.to_json() file or an object with encode(list[str]) ->
-        list[list[int]] (arnn.tokenizer). The id lists are padded as predict()
-        pads lists and truncated like Keras pad_sequences (truncating="pre"
-        drops the front of a text longer than T, "post" the end)."""
+        Tokenizer.to_json() file (or a TextVectorization tokenizer JSON) or an
+        object with encode(list[str]) -> list[list[int]] (arnn.tokenizer);
+        None: the tokenizer the model carries (self.tokenizer, a converted
+        TextVectorization layer). The id lists are padded as predict() pads
+        lists and truncated: truncating="pre" drops the front of a text longer
+        than T, "post" the end; None: the tokenizer's own rule (pad_sequences'
+        "pre" for a Keras Tokenizer; the end, "post", for a TextVectorization,
+        whose ids are also padded at the end)."""
+        if tokenizer is None:
+            tokenizer = self.tokenizer
+            if tokenizer is None:
+                raise Error("%s carries no tokenizer: pass tokenizer= (a Keras Tokenizer.to_json() file)" % self.path,
+                            ERR_INVALID_ARGUMENT)
         if isinstance(tokenizer, (str, bytes, os.PathLike)):
             from . import tokenizer as _tok  # the tokenizer module (lazy: optional)
             tokenizer = _tok.load(tokenizer)
+        if truncating is None:
+            truncating = getattr(tokenizer, "truncating", "pre")
         if isinstance(texts, str):
             raise Error("texts must be a list of strings, not one string", ERR_INVALID_ARGUMENT)
         seqs = tokenizer.encode(list(texts))
+        if getattr(tokenizer, "is_text_vectorization", False):
+            seqs = tokenizer.pad(seqs, truncating)
         return self.predict(seqs, batch_size=batch_size, threads=threads, attention=attention,
                             progress=progress, truncating=truncating, pin=pin, as_dict=as_dict)
 

@@ -57,6 +57,10 @@ LIMIT_INPUTS = 16
 LIMIT_OUTPUTS = 64
 LIMIT_GRAPH = 4 << 20
 LIMIT_LABEL = 1024
+LIMIT_VOCABULARY = 1 << 24       # TextVectorization tokens (ARNN_TOKENIZER_MAX_WORDS)
+LIMIT_VOCABULARY_BYTES = 256 << 20
+LIMIT_TOKEN_BYTES = 65536        # ARNN_TOKENIZER_MAX_WORD_BYTES
+LIMIT_SEQUENCE_LENGTH = 65536    # ARNN_TOKENIZER_MAX_SEQUENCE_LENGTH
 
 IDENTITY_LAYERS = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
                    "GaussianNoise", "AlphaDropout", "ActivityRegularization", "Identity"}
@@ -70,7 +74,7 @@ MERGE_CLASSES = {"Concatenate": "concat", "Add": "add", "Subtract": "subtract", 
 KNOWN_KERAS = {"Conv2D", "Conv3D", "Conv2DTranspose", "Conv1DTranspose", "SeparableConv1D", "DepthwiseConv1D",
                "MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling2D", "UpSampling1D",
                "ZeroPadding1D", "Cropping1D", "ConvLSTM1D",
-               "ConvLSTM2D", "RNN", "StackedRNNCells", "LSTMCell", "GRUCell", "SimpleRNNCell", "TextVectorization",
+               "ConvLSTM2D", "RNN", "StackedRNNCells", "LSTMCell", "GRUCell", "SimpleRNNCell",
                "StringLookup", "IntegerLookup", "Normalization", "Discretization", "CategoryEncoding", "Hashing",
                "GroupNormalization", "UnitNormalization", "ThresholdedReLU", "Rescaling", "Resizing",
                "Cropping2D", "ZeroPadding2D", "Attention", "Conv1D", "Einsum", "EinsumDense", "TFOpLambda",
@@ -252,8 +256,16 @@ def keras_file(path, config_path=None):
                 cfg = json.loads(z.read("config.json").decode("utf8"))
             meta = json.loads(z.read("metadata.json").decode("utf8")) if "metadata.json" in names else {}
             f = h5py.File(io.BytesIO(z.read("model.weights.h5")), "r")
+            # layer assets (saving_lib _save_state: save_assets into
+            # assets/<inner path>/), e.g. an adapted TextVectorization's
+            # vocabulary.txt; only those files are read
+            assets = {n: z.read(n) for n in names
+                      if n.startswith("assets/") and n.endswith("/vocabulary.txt")
+                      and z.getinfo(n).file_size <= LIMIT_VOCABULARY_BYTES}
         v = KerasVersion(meta.get("keras_version"), 3)
-        return cfg, Keras3Weights(f), v, "Keras %s .keras" % meta.get("keras_version", "3")
+        w = Keras3Weights(f)
+        w.assets = assets
+        return cfg, w, v, "Keras %s .keras" % meta.get("keras_version", "3")
     try:
         f = h5py.File(path, "r")
     except OSError as e:
@@ -378,8 +390,11 @@ def clean_name(name, used):
 
 
 class Converter:
-    def __init__(self, weights, version, attention_override=None, preset_steps=None, custom=None):
+    def __init__(self, weights, version, attention_override=None, preset_steps=None, custom=None, vocabulary=None):
         self.weights = weights
+        self.vocabulary_override = vocabulary  # --vocabulary: list of str, or None
+        self.tokenizer = None   # the TextVectorization description (dict), when the input has one
+        self.text_inputs = {}   # graph input name -> the TextVectorization layer config it feeds
         self.version = version
         self.attention_override = attention_override
         self.custom = dict(custom or {})  # class name -> stated form (--custom)
@@ -457,6 +472,8 @@ class Converter:
                     (c.get("_build_config") or {}).get("input_shape")
                 if shape is None and first.get("class_name") == "Embedding":
                     shape = [None, None]
+                if shape is None and first.get("class_name") == "TextVectorization":
+                    shape = [None, 1]
                 if shape is None:
                     raise Refused("the Sequential model has no InputLayer and its first layer '%s' gives no input "
                                   "shape (batch_input_shape, batch_shape, input_shape or input_dim)" % name)
@@ -489,7 +506,13 @@ class Converter:
                 values[name] = [given_inputs[i]]
             else:
                 consumers = [l for l in layers if name in [r[0] for r in inbound_refs(l)[0]]]
-                values[name] = [self.add_input(name, layer.get("config", {}), consumers[0] if consumers else None,
+                tv = [l for l in consumers if l.get("class_name") == "TextVectorization"]
+                if tv and len(consumers) > 1:
+                    raise Refused("input '%s' feeds a TextVectorization layer and %d other layer%s: arnn replaces the "
+                                  "layer by its tokenizer, so the text input may feed nothing else"
+                                  % (name, len(consumers) - 1, "s" if len(consumers) > 2 else ""))
+                values[name] = [self.add_input(name, layer.get("config", {}), tv[0] if tv else
+                                               consumers[0] if consumers else None,
                                                any(l.get("class_name") == "Embedding" for l in consumers))]
         order = topo_order(layers, by_name)
         for layer in order:
@@ -530,6 +553,8 @@ class Converter:
         shape = batch_shape_of(lc)
         if shape is None:
             raise Refused("input '%s' has no shape (batch_input_shape / batch_shape)" % name)
+        if next_layer is not None and next_layer.get("class_name") == "TextVectorization":
+            return self.add_text_input(name, shape, next_layer)
         dtype = lc.get("dtype")
         dtype = act_name(dtype) if isinstance(dtype, dict) else dtype
         if next_is_embedding is None:
@@ -562,6 +587,28 @@ class Converter:
             per[0] = st
         self.inputs.append({"name": gname, "dtype": "ids" if ids else "float32", "shape": per})
         return Value(gname, per, "ids" if ids else "float32")
+
+    def add_text_input(self, name, shape, tv_layer):
+        """A string input read by a TextVectorization layer: in the arnn model
+        it is the layer's output, token ids [output_sequence_length] (or a
+        per-call length), and the layer becomes the model's tokenizer."""
+        per = list(shape[1:])
+        if per not in ([], [1]):
+            raise Refused("input '%s' feeds a TextVectorization layer but has per-sample shape %s (the layer takes "
+                          "one string per sample: shape () or (1,))" % (name, per))
+        if len(self.inputs) >= LIMIT_INPUTS:
+            raise Refused("the model has more than %d inputs" % LIMIT_INPUTS)
+        gname = clean_name(name, self.used_names)
+        st = Steps(gname)
+        osl = (tv_layer.get("config") or {}).get("output_sequence_length")
+        if isinstance(osl, int) and not isinstance(osl, bool) and 1 <= osl <= MAX_STEPS:
+            st.value, st.fixed_by = osl, "TextVectorization output_sequence_length"
+        elif gname in self.preset_steps:
+            st.value, st.fixed_by = self.preset_steps[gname]
+        self.steps.append(st)
+        self.inputs.append({"name": gname, "dtype": "ids", "shape": [st]})
+        self.text_inputs[gname] = tv_layer
+        return Value(gname, [st], "ids")
 
     # ---- one layer
 
@@ -605,6 +652,20 @@ class Converter:
             return [POISON] * 8
 
     # ---- ops (each returns the layer's output Values)
+
+    def op_TextVectorization(self, x):
+        x.one_input()
+        v = x.ins[0]
+        if v is POISON:
+            raise Poisoned()
+        if v.ref not in self.text_inputs or self.text_inputs[v.ref] is not x.layer:
+            raise LayerRefused("does not read a model input of strings directly (arnn runs it as the model's "
+                               "tokenizer, before the model)")
+        if self.tokenizer is not None:
+            raise LayerRefused("is a second TextVectorization layer (arnn carries one tokenizer per model)")
+        self.tokenizer = text_vectorization_description(x.c, self.vocabulary_override,
+                                                        getattr(self.weights, "assets", {}), x.ref.k3path)
+        return [v]
 
     def op_Embedding(self, x):
         c = x.c
@@ -1386,6 +1447,124 @@ class Converter:
         raise LayerRefused(why_unknown(x.layer))
 
 
+# ---------------------------------------------------------------- TextVectorization
+
+TV_STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
+TV_SPLIT = ("whitespace", "character")
+
+
+def vocabulary_lines(data, what):
+    """A vocabulary file's tokens as Keras 3 IndexLookup.load_assets reads
+    them: str.splitlines() of the text, trailing empty lines dropped."""
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise Refused("%s is not UTF-8 text: %s" % (what, e))
+    while lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def tv_vocabulary(tokens, max_tokens, what):
+    """IndexLookup.set_vocabulary on a list (mask_token "", oov_token
+    "[UNK]", num_oov_indices 1): the special tokens may lead the list or be
+    left out; a repeated token, or "" anywhere else, is refused; the result is
+    get_vocabulary()'s list (index = id)."""
+    if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, str) for t in tokens):
+        raise LayerRefused("%s is not a list of strings" % what)
+    tokens = list(tokens)
+    if tokens[:2] == ["", "[UNK]"]:
+        tokens = tokens[2:]
+    if not tokens:
+        raise LayerRefused("%s is empty (Keras: cannot set an empty vocabulary)" % what)
+    seen = set()
+    for i, t in enumerate(tokens):
+        if t in seen:
+            raise LayerRefused("%s repeats the token %r (Keras refuses a repeated term)" % (what, t[:40]))
+        seen.add(t)
+        if t == "":
+            raise LayerRefused("%s holds the mask token \"\" past index 0 (Keras refuses it)" % what)
+        if len(t.encode("utf-8")) > LIMIT_TOKEN_BYTES or "\0" in t:
+            raise LayerRefused("%s: token %d is longer than %d bytes or holds a NUL" % (what, i, LIMIT_TOKEN_BYTES))
+    if len(tokens) + 2 > LIMIT_VOCABULARY:
+        raise LayerRefused("%s has %d tokens (at most %d)" % (what, len(tokens), LIMIT_VOCABULARY - 2))
+    if isinstance(max_tokens, int) and max_tokens and len(tokens) + 2 > max_tokens:
+        raise LayerRefused("%s has %d entries with \"\" and [UNK], over max_tokens = %d (Keras refuses it)"
+                           % (what, len(tokens) + 2, max_tokens))
+    return ["", "[UNK]"] + tokens
+
+
+def describe_callable(v):
+    if isinstance(v, dict):
+        c = v.get("config")
+        return "%s %s" % (v.get("class_name", "object"), c if isinstance(c, str) else v.get("registered_name", ""))
+    return repr(v)[:60]
+
+
+def text_vectorization_description(c, vocabulary_override, assets, k3path):
+    """A TextVectorization layer config (+ its vocabulary) -> the tokenizer
+    description arnn's C loader reads (arnn.h, docs/tokenizer.md). The
+    semantics are the layer's (keras/src/layers/preprocessing/
+    text_vectorization.py); what arnn cannot run exactly is refused."""
+    mode = c.get("output_mode", "int")
+    if mode != "int":
+        raise LayerRefused("output_mode = %r: arnn runs TextVectorization in output_mode \"int\" only (token ids "
+                           "into an Embedding); multi_hot / count / tf_idf / one_hot are not supported" % (mode,))
+    std = c.get("standardize", "lower_and_strip_punctuation")
+    if std is not None and std not in TV_STANDARDIZE:
+        raise LayerRefused("standardize is a custom function (%s): arnn cannot run Python code; re-save the layer "
+                           "with a built-in standardize, or tokenize outside arnn" % describe_callable(std))
+    split = c.get("split", "whitespace")
+    if split is not None and split not in TV_SPLIT:
+        raise LayerRefused("split is a custom function (%s): arnn cannot run Python code" % describe_callable(split))
+    ngrams = c.get("ngrams")
+    if ngrams is not None:
+        if isinstance(ngrams, int) and not isinstance(ngrams, bool):
+            ngrams = list(range(1, ngrams + 1))  # __init__: tuple(range(1, ngrams + 1))
+        if not isinstance(ngrams, (list, tuple)) or not ngrams or len(ngrams) > 16 or \
+                not all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 64 for w in ngrams):
+            raise LayerRefused("ngrams = %r: arnn takes None, an integer or a list of 1 to 16 widths in 1..64"
+                               % (c.get("ngrams"),))
+        ngrams = list(ngrams)
+    osl = c.get("output_sequence_length")
+    if osl is not None and (not isinstance(osl, int) or isinstance(osl, bool) or
+                            not 1 <= osl <= LIMIT_SEQUENCE_LENGTH):
+        raise LayerRefused("output_sequence_length = %r: arnn takes None or 1..%d" % (osl, LIMIT_SEQUENCE_LENGTH))
+    enc = c.get("encoding", "utf-8")
+    if not isinstance(enc, str) or enc.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise LayerRefused("encoding = %r: arnn reads UTF-8 text only" % (enc,))
+    if c.get("idf_weights") is not None:
+        raise LayerRefused("has idf_weights (tf_idf): not supported")
+    max_tokens = c.get("max_tokens")
+    vocab = c.get("vocabulary")
+    if vocabulary_override is not None:
+        vocab = tv_vocabulary(vocabulary_override, max_tokens, "the --vocabulary file")
+    elif isinstance(vocab, (list, tuple)):
+        vocab = tv_vocabulary(vocab, max_tokens, "its config vocabulary")
+    elif isinstance(vocab, str):
+        raise LayerRefused("its vocabulary is a file on the machine that trained it (%r), not in the model file: "
+                           "pass that file with --vocabulary FILE" % vocab[:80])
+    elif vocab is None:
+        # an adapted layer: Keras 3 writes get_vocabulary() to its assets
+        # (IndexLookup.save_assets -> assets/<layer path>/vocabulary.txt, and
+        # the same file again for the inner StringLookup, _lookup_layer/)
+        data = None
+        for path in ("assets/%s/vocabulary.txt" % k3path, "assets/%s/_lookup_layer/vocabulary.txt" % k3path):
+            if path in assets:
+                data = assets[path]
+                break
+        if data is None:
+            raise LayerRefused("the file holds no vocabulary for this adapted layer (a tf.keras .h5 file does not "
+                               "store it; a Keras 3 .keras file keeps it in assets/): pass it with --vocabulary "
+                               "FILE, one token per line as layer.get_vocabulary() lists them")
+        vocab = tv_vocabulary(vocabulary_lines(data, path), max_tokens, path)
+    else:
+        raise LayerRefused("its vocabulary is neither a list nor a file name")
+    return {"class_name": "TextVectorization",
+            "config": {"vocabulary": vocab, "standardize": std, "split": split, "ngrams": ngrams,
+                       "output_sequence_length": osl, "output_mode": "int"}}
+
+
 def fit_pool(w, F):
     """Weights of the attention pooling: W [F] or [F, 1], optional b [T] or [T, 1]."""
     if len(w) not in (1, 2) or w[0].shape not in ((F,), (F, 1)):
@@ -1712,7 +1891,7 @@ def topo_order(layers, by_name):
 # ---------------------------------------------------------------- driver
 
 def convert_config(cfg, weights, version, labels=None, padding=None, attention=None, max_steps=None, warn=None,
-                   custom=None):
+                   custom=None, vocabulary=None):
     """Model config + weights reader -> (metadata dict, tensors dict)."""
     # A layer deep in the graph (an attention step_dim or per-step bias) can fix
     # the steps of an input saved without a length; shapes derived before that
@@ -1720,7 +1899,7 @@ def convert_config(cfg, weights, version, labels=None, padding=None, attention=N
     # the length known from the start.
     preset = {}
     for _ in range(3):
-        conv = Converter(weights, version, attention, preset, custom)
+        conv = Converter(weights, version, attention, preset, custom, vocabulary)
         try:
             outs = conv.convert_model(cfg)
             err = None
@@ -1801,6 +1980,19 @@ def convert_config(cfg, weights, version, labels=None, padding=None, attention=N
             if len(lab.encode("utf8")) > LIMIT_LABEL or "\0" in lab:
                 raise Refused("--labels: %r is longer than %d bytes or holds a NUL" % (lab[:40], LIMIT_LABEL))
         meta["labels"] = json.dumps(labels, ensure_ascii=False)
+    if conv.tokenizer is not None:
+        # TextVectorization pads (and truncates) at the end: RaggedTensor.to_tensor
+        if padding == "pre":
+            raise Refused("--padding pre: the model's TextVectorization layer pads its ids at the end (post)")
+        padding = "post"
+        meta["tokenizer"] = json.dumps(conv.tokenizer, ensure_ascii=False, separators=(",", ":"))
+        emb = [t for k, t in tensors.items() if k.endswith("/embeddings")]
+        n_vocab = len(conv.tokenizer["config"]["vocabulary"])
+        if emb and n_vocab > emb[0].shape[0]:
+            (warn or (lambda m: None))("the TextVectorization vocabulary has %d entries but the Embedding only %d "
+                                       "rows: texts with the last tokens will be refused" % (n_vocab, emb[0].shape[0]))
+    elif vocabulary is not None:
+        raise Refused("--vocabulary: the model has no TextVectorization layer")
     meta["padding"] = padding or "unknown"
     if version.text:
         meta["keras_version"] = str(version.text)
@@ -1822,14 +2014,17 @@ def parse_custom(items):
 
 
 def convert_file(path, config=None, labels=None, padding=None, attention=None, max_steps=None, warn=None,
-                 custom=None):
+                 custom=None, vocabulary=None):
     """Converts a Keras model file (see main()'s help for the kinds) to
     (metadata: dict of str, tensors: dict name -> np.ndarray). Raises Refused.
     custom: {"ClassName": form} (or ["ClassName=form", ...]) states the
     attention form of custom classes (docs/custom-attention.md)."""
     cfg, weights, version, desc = keras_file(path, config)
+    if isinstance(vocabulary, (str, bytes)) or hasattr(vocabulary, "__fspath__"):
+        with open(vocabulary, "rb") as fh:
+            vocabulary = vocabulary_lines(fh.read(LIMIT_VOCABULARY_BYTES + 1), "--vocabulary %s" % vocabulary)
     meta, tensors = convert_config(cfg, weights, version, labels, padding, attention, max_steps, warn,
-                                   parse_custom(custom))
+                                   parse_custom(custom), vocabulary)
     meta["source"] = desc
     return meta, tensors
 
@@ -1894,7 +2089,8 @@ USAGE = """arnn-convert: turn a Keras model into an arnn model file (format vers
 
 usage: arnn-convert MODEL [--config MODEL.json] -o OUT.safetensors [--labels a,b,c]
                     [--padding pre|post] [--attention eps|softmax] [--max-steps N]
-                    [--custom CLASS=FORM ...] [--weights f32|bf16]
+                    [--custom CLASS=FORM ...] [--vocabulary FILE] [--tokenizer-out FILE]
+                    [--weights f32|bf16]
 
 MODEL is one of
   m.h5          tf.keras 2.x / Keras 2.x model.save(), or Keras 3 legacy .h5 (architecture inside)
@@ -1912,7 +2108,10 @@ LayerNormalization, Concatenate/Add/Subtract/Multiply/Average/Maximum/Minimum,
 Dot, Attention, AdditiveAttention, MultiHeadAttention (over the steps axis)
 and the custom attention classes of docs/custom-attention.md (the TextAttBiRNN /
 seed-003 attention pooling under any class name, AttentionWithContext/AttLayer
-hierarchical attention). Dropout-like layers are dropped.
+hierarchical attention). Dropout-like layers are dropped. A TextVectorization
+layer (output_mode "int") reading the string input becomes the model's
+tokenizer, stored in the file: the arnn model takes its token ids
+(docs/tokenizer.md).
 Every unsupported layer is listed at once (exit status 2). Weights are written
 in plain Keras layout (CuDNN layers converted exactly as Keras converts them);
 optimizer state is ignored.
@@ -1927,6 +2126,11 @@ Options:
                     (default: detected from the layer's weights)
   --max-steps N     longest sequence a call may pass when the model's input length
                     is not fixed (default 65536)
+  --vocabulary FILE the vocabulary of the model's TextVectorization layer, one token
+                    per line as layer.get_vocabulary() lists them (for a tf.keras
+                    .h5 file of an adapted layer, which does not store it)
+  --tokenizer-out FILE  also write the TextVectorization tokenizer JSON there (the
+                    model file carries it anyway; arnn predict --text uses it)
   --custom CLASS=FORM  the attention form of a custom class whose name arnn does not
                     know or that is ambiguous: eps | softmax (attention pooling,
                     W [F] or [F, 1]) | context-softmax | context-eps (hierarchical
@@ -1961,6 +2165,8 @@ def main(argv):
     p.add_argument("--attention", choices=["eps", "softmax"])
     p.add_argument("--max-steps", type=int)
     p.add_argument("--custom", action="append", default=[])
+    p.add_argument("--vocabulary")
+    p.add_argument("--tokenizer-out")
     p.add_argument("--weights", choices=list(WEIGHT_TYPES), default="f32")
     p.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -1970,8 +2176,10 @@ def main(argv):
         if a.max_steps is not None and not 1 <= a.max_steps <= MAX_STEPS:
             raise Refused("--max-steps must be 1..%d" % MAX_STEPS)
         meta, tensors = convert_file(a.model, a.config, labels, a.padding, a.attention, a.max_steps, warn,
-                                     a.custom)
+                                     a.custom, a.vocabulary)
         data = safetensors_bytes(meta, tensors, a.weights)
+        if a.tokenizer_out and "tokenizer" not in meta:
+            raise Refused("--tokenizer-out: the model has no TextVectorization layer")
     except Refused as e:
         sys.stderr.write("arnn-convert: %s: %s\n" % (a.model, e))
         return 2
@@ -1982,6 +2190,16 @@ def main(argv):
     with open(tmp, "wb") as fh:
         fh.write(data)
     os.replace(tmp, a.output)
+    if a.tokenizer_out:
+        tmp = a.tokenizer_out + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(meta["tokenizer"])
+        os.replace(tmp, a.tokenizer_out)
+    if "tokenizer" in meta:
+        tc = json.loads(meta["tokenizer"])["config"]
+        warn("the model carries its TextVectorization as a tokenizer: %d tokens, standardize=%s, split=%s, "
+             "output_sequence_length=%s (arnn predict --text uses it)"
+             % (len(tc["vocabulary"]), tc["standardize"], tc["split"], tc["output_sequence_length"]))
     g = json.loads(meta["graph"])
     warn("wrote %s (%s; %d layers, inputs %s, outputs %s, %d bytes)"
          % (a.output, meta["source"], len(g["layers"]),

@@ -123,7 +123,9 @@ def predict(collection, model_path, column=None, tokenizer=None, threads=None, b
     (a dask Series works too). tokenizer: a Keras Tokenizer JSON path (texts,
     via arnn.tokenizer; the path must be readable on the workers). threads:
     arnn threads per task (default: see the module doc). batch_size and
-    truncating as Model.predict ("pre" by default for texts).
+    truncating as Model.predict (for texts, None follows the tokenizer as
+    Model.predict_text does: "pre" for a Keras Tokenizer, "post" for a
+    TextVectorization JSON).
     load_options: arnn.load() options (for a Keras file converted on load).
 
     Returns a dask.bag of per-element results (output 0's row as a float32
@@ -136,7 +138,7 @@ def predict(collection, model_path, column=None, tokenizer=None, threads=None, b
     texts = tokenizer is not None
     options = {"batch_size": batch_size}
     if texts:
-        options["truncating"] = truncating or "pre"
+        options["truncating"] = truncating  # None: the tokenizer's own rule (predict_text)
         tokenizer = os.path.abspath(os.fspath(tokenizer)) if isinstance(tokenizer, (str, os.PathLike)) \
             else tokenizer
     elif truncating is not None:

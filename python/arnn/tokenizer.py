@@ -4,10 +4,14 @@ implementation.
 
     tok = arnn.tokenizer.load("tokenizer.json")     # Keras Tokenizer.to_json()
     tok.encode(["Great film!", "Ein Straßenfilm"])  # -> [[12, 7], [3, 901]]
+    tok = arnn.tokenizer.load_model("m.safetensors")  # the model's own (TextVectorization), or None
 
 encode() gives what Keras' Tokenizer.texts_to_sequences gives (filters,
 lower() as Python does it, split, num_words, oov_token; char_level=False);
-the differences are listed in arnn.h. Errors raise arnn.Error (TokenizerError
+the differences are listed in arnn.h. A TextVectorization tokenizer (the JSON
+arnn-convert writes, or the one a converted model carries) gives the layer's
+ids before its padding: .sequence_length is its output_sequence_length and
+pad() applies it as the layer does (zeros and truncation at the end). Errors raise arnn.Error (TokenizerError
 when the arnn package is not importable) carrying arnn's message and status.
 The C calls release the GIL; one Tokenizer may be used from many threads.
 
@@ -19,7 +23,7 @@ import ctypes
 import os
 import threading
 
-__all__ = ["Tokenizer", "TokenizerError", "load", "from_json"]
+__all__ = ["Tokenizer", "TokenizerError", "load", "from_json", "load_model", "from_model_bytes"]
 
 try:  # the package's exception, so callers catch one type
     from . import Error as _Base
@@ -65,6 +69,13 @@ def _library(lib=None):
                 "arnn_tokenizer_load_memory": ([c_char_p, c_size_t, P(c_void_p), c_char_p, c_size_t], ctypes.c_int),
                 "arnn_tokenizer_free": ([c_void_p], None),
                 "arnn_tokenizer_num_words": ([c_void_p], c_size_t),
+                "arnn_tokenizer_is_text_vectorization": ([c_void_p], ctypes.c_int),
+                "arnn_tokenizer_sequence_length": ([c_void_p], c_size_t),
+                "arnn_tokenizer_max_ids": ([c_void_p, c_size_t], c_size_t),
+                "arnn_tokenizer_describe": ([c_void_p, c_char_p, c_size_t], c_size_t),
+                "arnn_tokenizer_load_model": ([c_char_p, P(c_void_p), c_char_p, c_size_t], ctypes.c_int),
+                "arnn_tokenizer_load_model_memory": ([c_char_p, c_size_t, P(c_void_p), c_char_p, c_size_t],
+                                                     ctypes.c_int),
                 "arnn_tokenizer_encode": ([c_void_p, c_char_p, c_size_t, P(ctypes.c_int), c_size_t, P(c_size_t),
                                            c_char_p, c_size_t], ctypes.c_int),
             }
@@ -91,8 +102,46 @@ class Tokenizer:
             self._lib.arnn_tokenizer_free(h)
 
     def __len__(self):
-        """Entries of word_index."""
+        """Entries of word_index (Tokenizer); the vocabulary's size with "" and
+        "[UNK]" (TextVectorization)."""
         return int(self._lib.arnn_tokenizer_num_words(self._h))
+
+    @property
+    def is_text_vectorization(self):
+        return bool(self._lib.arnn_tokenizer_is_text_vectorization(self._h))
+
+    @property
+    def sequence_length(self):
+        """TextVectorization's output_sequence_length, None without one."""
+        n = int(self._lib.arnn_tokenizer_sequence_length(self._h))
+        return n or None
+
+    @property
+    def truncating(self):
+        """Where a sequence longer than the model's steps is cut: "post" for a
+        TextVectorization (the layer keeps the first ids), "pre" for a Keras
+        Tokenizer (pad_sequences' default)."""
+        return "post" if self.is_text_vectorization else "pre"
+
+    def describe(self):
+        buf = ctypes.create_string_buffer(256)
+        self._lib.arnn_tokenizer_describe(self._h, buf, 256)
+        return buf.value.decode("ascii", "replace")
+
+    def __repr__(self):
+        return "<arnn.tokenizer.Tokenizer %s>" % self.describe()
+
+    def pad(self, seqs, truncating="post"):
+        """A TextVectorization's padding: each id list cut to sequence_length
+        (at the end as the layer does; truncating="pre" keeps the last ids
+        instead) and zero-padded at the end; unchanged without a length."""
+        n = self.sequence_length
+        if n is None:
+            return [list(s) for s in seqs]
+        if truncating not in ("pre", "post"):
+            raise TokenizerError("truncating must be 'pre' or 'post'", 1)
+        cut = [list(s[-n:] if truncating == "pre" else s[:n]) for s in seqs]
+        return [s + [0] * (n - len(s)) for s in cut]
 
     def encode(self, texts):
         """list[str] -> list[list[int]], as Keras' texts_to_sequences."""
@@ -110,8 +159,11 @@ class Tokenizer:
                 data = text.encode("utf-8")
             except UnicodeEncodeError as e:  # lone surrogates: no UTF-8 for them
                 raise TokenizerError("text %d cannot be encoded as UTF-8: %s" % (k, e.reason), 1) from None
-            if len(data) + 1 > cap:
-                cap = max(len(data) + 1, 2 * cap, 256)
+            need = int(self._lib.arnn_tokenizer_max_ids(self._h, len(data)))
+            if not need:
+                raise TokenizerError("text %d is too long" % k, 7)
+            if need > cap:
+                cap = max(need, 2 * cap, 256)
                 ids = (ctypes.c_int * cap)()
             st = self._lib.arnn_tokenizer_encode(self._h, data, len(data), ids, cap, ctypes.byref(n), err, _ERRBUF)
             if st != 0:
@@ -146,3 +198,29 @@ def from_json(text, lib=None):
     err = ctypes.create_string_buffer(_ERRBUF)
     st = lib.arnn_tokenizer_load_memory(data, len(data), ctypes.byref(handle), err, _ERRBUF)
     return _loaded(st, handle, err, lib, "tokenizer JSON")
+
+
+def _model_loaded(st, handle, err, lib, what):
+    if st != 0:
+        raise TokenizerError("%s: %s" % (what, err.value.decode("ascii", "replace")), st)
+    return Tokenizer(handle, lib) if handle.value else None
+
+
+def load_model(path, lib=None):
+    """The tokenizer an arnn model file carries (a converted TextVectorization
+    layer) -> Tokenizer, or None when the model has none. Reads the header only."""
+    lib = _library(lib)
+    handle = ctypes.c_void_p()
+    err = ctypes.create_string_buffer(_ERRBUF)
+    st = lib.arnn_tokenizer_load_model(os.fsencode(path), ctypes.byref(handle), err, _ERRBUF)
+    return _model_loaded(st, handle, err, lib, os.fsdecode(path))
+
+
+def from_model_bytes(data, lib=None):
+    """load_model() on the bytes of an arnn model file (its header is enough)."""
+    lib = _library(lib)
+    data = bytes(data)
+    handle = ctypes.c_void_p()
+    err = ctypes.create_string_buffer(_ERRBUF)
+    st = lib.arnn_tokenizer_load_model_memory(data, len(data), ctypes.byref(handle), err, _ERRBUF)
+    return _model_loaded(st, handle, err, lib, "model file")

@@ -2,7 +2,8 @@
  * document, then (after a NUL byte, which JSON text never holds raw) texts
  * one per line. Loading must give a tokenizer or a printable-ASCII message,
  * never a crash, a read outside the buffer or a leak; every text must encode
- * to ids within [0, 2^31) and at most len + 1 of them (the documented bound),
+ * to ids within [0, 2^31) and at most arnn_tokenizer_max_ids of them (the
+ * documented bound; TextVectorization descriptions too),
  * or be refused as invalid UTF-8; a short buffer must give
  * ARNN_ERR_OUT_OF_RANGE with the same count and the same first ids.
  *   clang-14 build: -DARNN_BUILD_FUZZ=ON, then build-fuzz/fuzz-tokenizer DIR
@@ -29,14 +30,16 @@ static void check_message(const char *err, size_t cap) {
 static void check_text(const arnn_tokenizer *tok, const char *text, size_t len) {
   char err[256];
   size_t n = 0, n2 = 0;
-  int *ids = malloc((len + 1) * sizeof *ids);
+  const size_t most = arnn_tokenizer_max_ids(tok, len);
+  if (!most) abort();
+  int *ids = malloc(most * sizeof *ids);
   if (!ids) return;
-  arnn_status st = arnn_tokenizer_encode(tok, text, len, ids, len + 1, &n, err, sizeof err);
+  arnn_status st = arnn_tokenizer_encode(tok, text, len, ids, most, &n, err, sizeof err);
   check_message(err, sizeof err);
   if (st == ARNN_ERR_INVALID_ARGUMENT) {
     if (!err[0] || n != 0) abort();
   } else if (st == ARNN_OK) {
-    if (n > len + 1) abort();
+    if (n > most) abort();
     for (size_t i = 0; i < n; i++)
       if (ids[i] < 0) abort();
     if (n > 0) {

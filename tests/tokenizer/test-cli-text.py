@@ -121,7 +121,8 @@ def main():
 
         bad_files = {
             "not-json.json": (b"\xff\xfe garbage \x1b[31m", "not a Keras tokenizer JSON"),
-            "class.json": (json.dumps({"class_name": "TextVectorization", "config": {}}).encode(), "class_name"),
+            "class.json": (json.dumps({"class_name": "TextVectorizer", "config": {}}).encode(), "class_name"),
+            "textvec.json": (json.dumps({"class_name": "TextVectorization", "config": {}}).encode(), "vocabulary"),
             "charlevel.json": (tokenizer_json({"a": 1}, char_level=True).encode(), "char_level"),
             "split.json": (tokenizer_json({"a": 1}, split="").encode(), "split"),
             "oov.json": (tokenizer_json({"a": 1}, oov_token="<OOV>").encode(), "oov_token"),
@@ -150,7 +151,7 @@ def main():
         r = run([arnn, "predict", model, "--text", "-", "--tokenizer", tok, "--empty-lines", "predict"],
                 stdin=b"w5\n\n?!\n")
         check(r.returncode == 0 and len(r.stdout.splitlines()) == 3, "blank and all-filtered texts predicted")
-        expect_error([arnn, "predict", model, "--text", texts], 2, "--text needs --tokenizer")
+        expect_error([arnn, "predict", model, "--text", texts], 1, "carries no tokenizer: --text needs --tokenizer")
         expect_error([arnn, "predict", model, "--ids", ids, "--tokenizer", tok], 2, "--tokenizer goes with --text")
         expect_error([arnn, "predict", model, "--ids", ids, "--text", texts, "--tokenizer", tok], 2, "give one of")
         expect_error([arnn, "predict", model, "--text", texts, "--tokenizer", tok, "--truncating", "middle"], 2,

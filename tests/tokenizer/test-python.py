@@ -79,6 +79,26 @@ with tempfile.TemporaryDirectory() as tmp:
     raises(lambda: tok.encode("one string"), "list of strings", 1)
     raises(lambda: tok.encode(["ok", b"bytes"]), "text 1", 1)
     raises(lambda: tok.encode(["lone \ud800 surrogate"]), "UTF-8", 1)
+    # TextVectorization: the same C code; ngrams give more ids than characters
+    import reference_textvec as tvref
+    for cfg in ({"output_sequence_length": 6}, {"split": "character", "ngrams": [1, 2, 3]}, {"split": None}):
+        vocab = tvref.adapt(fit, 80, **{k: v for k, v in cfg.items() if k != "output_sequence_length"})
+        tv = at.from_json(tvref.description(vocab, **cfg))
+        kw = {k: v for k, v in cfg.items() if k != "output_sequence_length"}
+        want = [tvref.vectorize(t, vocab, **kw) for t in probe]
+        check(tv.is_text_vectorization and len(tv) == len(vocab) and tv.truncating == "post", "%r: kind" % cfg)
+        check(tv.encode(probe) == want, "%r: encode differs from the reference" % cfg)
+        osl = cfg.get("output_sequence_length")
+        check(tv.sequence_length == osl, "%r: sequence_length" % cfg)
+        check(tv.pad(want) == [tvref.vectorize(t, vocab, osl, **kw) for t in probe], "%r: pad" % cfg)
+        check("TextVectorization" in repr(tv), "%r: repr" % cfg)
+        if osl:
+            check(tv.pad([[5] * 9 + [7]], "pre") == [[5] * (osl - 1) + [7]] and tv.pad([[3]]) == [[3] + [0] * (osl - 1)],
+                  "%r: pad pre" % cfg)
+    check(tok.truncating == "pre" and not tok.is_text_vectorization and tok.sequence_length is None,
+          "Keras Tokenizer: kind")
+    raises(lambda: at.from_json('{"class_name": "TextVectorization", "config": {"vocabulary": ["", "[UNK]"], '
+                                '"output_mode": "count"}}'), "output_mode", 5)
     if at._Base is not Exception:
         import arnn
         check(issubclass(at.TokenizerError, arnn.Error), "TokenizerError is an arnn.Error")
