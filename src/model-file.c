@@ -789,16 +789,16 @@ static int check_tensors_v2(const header_doc *h, err_ctx *e, uint64_t data_size,
     }
     uint64_t elems = 1;
     for (size_t k = 0; k < t->rank; k++) {
-      if (t->shape[k] == 0 || t->shape[k] > data_size / 4 + 1) {
+      if (t->shape[k] == 0 || t->shape[k] > data_size / esize + 1) {
         fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: dimension %zu is %llu", nm, k,
              (unsigned long long)t->shape[k]);
         return -1;
       }
-      elems *= t->shape[k]; /* each factor <= data_size: bounded before it can overflow */
-      if (elems > data_size / 4 + 1) {
+      if (t->shape[k] > (data_size / esize + 1) / elems) { /* checked before multiplying: no overflow */
         fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: shape holds more than the data section", nm);
         return -1;
       }
+      elems *= t->shape[k];
     }
     if (t->begin > t->end || t->end > data_size) {
       fail(e, ARNN_ERR_MALFORMED_MODEL,

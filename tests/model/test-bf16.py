@@ -16,7 +16,8 @@
     within 1e-2 of the float32 model (the accuracy cost, printed).
  3. The strict loader refuses BF16 where docs/model-graph.md does not allow it
     (a Dense kernel, an LSTM bias), a layer mixing BF16 and F32 kernels, and a
-    BF16 tensor whose byte range is sized for F32.
+    BF16 tensor whose byte range is sized for F32; it takes a BF16 kernel that
+    holds most of the data section (its bounds count 2-byte elements).
 
 usage: test-bf16.py --bf16-test BIN --convert tools/arnn-convert --arnn build/arnn --examples DIR --workdir DIR
                     [--emulator "qemu-aarch64 -L ROOT"]
@@ -192,6 +193,29 @@ def main(argv):
         r = run(emulator + [arnn, "info", path])
         check(r.returncode == 1 and msg in r.stderr, "%s: arnn info exit %d, stderr %r (want %r)"
               % (name, r.returncode, r.stderr.strip(), msg))
+    # a BF16 kernel holding most of the data section (a dense-input
+    # unidirectional LSTM, E = 512): bounds in elements of its own dtype
+    E, H, T = 512, 4, 3
+    r = np.random.default_rng(5)
+    graph = {"inputs": [{"name": "x", "dtype": "float32", "shape": [T, E]}],
+             "layers": [{"name": "lstm", "op": "rnn", "inputs": ["x"], "cell": "lstm", "units": H,
+                         "bidirectional": False, "merge_mode": None, "return_sequences": False,
+                         "go_backwards": False, "activation": {"name": "tanh"},
+                         "recurrent_activation": {"name": "sigmoid"}, "reset_after": False, "use_bias": True,
+                         "zero_output_for_mask": False},
+                        {"name": "dense", "op": "dense", "inputs": ["lstm"], "units": 1,
+                         "activation": {"name": "sigmoid"}, "use_bias": True}],
+             "outputs": ["dense"], "max_steps": T}
+    big_meta = {"format": "arnn", "format_version": "2", "graph": json.dumps(graph)}
+    big = {"lstm/forward/kernel": r.uniform(-0.1, 0.1, (E, 4 * H)), "lstm/forward/recurrent_kernel":
+           r.uniform(-0.5, 0.5, (H, 4 * H)), "lstm/forward/bias": r.uniform(-0.1, 0.1, (4 * H,)),
+           "dense/kernel": r.uniform(-1, 1, (H, 1)), "dense/bias": np.zeros(1)}
+    path = os.path.join(workdir, "dense-input-bf16.safetensors")
+    write_file(path, big_meta, big, converter.bf16_tensor_names(big_meta))
+    r = run(emulator + [arnn, "info", path, "--json"])
+    if check(r.returncode == 0, "a BF16 kernel holding most of the data section is refused: %s" % r.stderr.strip()):
+        check([l["weights"] for l in json.loads(r.stdout)["layers"] if l["op"] == "rnn"] == ["bf16"],
+              "dense-input bf16 model: weights")
     if failures:
         print("test-bf16: %d failures" % failures)
         return 1
