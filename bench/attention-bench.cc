@@ -54,11 +54,11 @@ struct PoolKernel {
   const char *isa;
   arnn_f32_attention_pool_fn fn;
 };
-#define ARNN_ATTENTION_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
+#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
 const PoolKernel kPoolKernels[] = {
 #include "kernels/attention/f32-attention-pool.inc"
 };
-#undef ARNN_ATTENTION_KERNEL
+#undef ARNN_KERNEL
 
 bool isa_runnable(const char *isa) {
   const int level = arnn_isa_level_from_name(isa);

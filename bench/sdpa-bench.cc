@@ -23,11 +23,11 @@ struct SdpaKernel {
   const char *isa;
   arnn_f32_sdpa_fn fn;
 };
-#define ARNN_SDPA_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
+#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
 const SdpaKernel kKernels[] = {
 #include "kernels/sdpa/f32-sdpa.inc"
 };
-#undef ARNN_SDPA_KERNEL
+#undef ARNN_KERNEL
 
 bool isa_runnable(const char *isa) {
   const int level = arnn_isa_level_from_name(isa);

@@ -47,11 +47,11 @@ struct ArnnKernel {
   VunaryFn fn;
 };
 
-#define ARNN_VUNARY_KERNEL(op, isa, arch) {#op, #isa, arnn_f32_##op##__##isa},
+#define ARNN_KERNEL(op, isa, arch) {#op, #isa, arnn_f32_##op##__##isa},
 const ArnnKernel kArnnKernels[] = {
 #include "kernels/vmath/f32-vunary.inc"
 };
-#undef ARNN_VUNARY_KERNEL
+#undef ARNN_KERNEL
 
 // True when arnn kernels of `isa` may run here: the architecture has the level,
 // the CPU and OS support it and the ARNN_ISA cap allows it.

@@ -1,7 +1,17 @@
-/* Fills the one kernel table, once (pthread_once), from the kernel list in
- * kernels/vmath/f32-vunary.inc: for each op, the first (best) kernel whose ISA
- * is at or below the active level. The list always ends with scalar, so every
- * op resolves. Nothing outside dispatch/ and kernels/ names an ISA. */
+/* The dispatcher: one rule for every kernel.
+ *
+ * Each kernel family has one list, kernels/<family>/f32-<op>.inc, with one line
+ * per kernel, ARNN_KERNEL(op, isa, arch), best ISA first within an op and
+ * ending in scalar. Below, every list is expanded into one array of
+ * candidates (op, ISA level, function, name), in list order. Once per process
+ * (pthread_once) the active level is fixed: the best the CPU and OS support
+ * (cpu-features.c), lowered by an ARNN_ISA=scalar|neon|avx2|avx512 cap, which
+ * never raises it. Then one loop picks, for each op of ARNN_DISPATCH_OPS
+ * (dispatch.h), the first candidate of that op whose ISA belongs to this
+ * architecture and is at or below the active level. Scalar is always last and
+ * always eligible, so every op resolves. So adding a kernel is one line in
+ * its family's list plus its source file; nothing here changes. Nothing
+ * outside dispatch/ and kernels/ names an ISA. */
 #include "dispatch.h"
 
 #include <pthread.h>
@@ -11,106 +21,35 @@
 
 #include "arnn/arnn.h"
 
+/* Kernels of different ops have different types: a candidate holds its
+ * function as the generic function pointer type and the table converts it
+ * back to the op's own type (C11 6.3.2.3: a round trip through another
+ * function pointer type is exact). */
+typedef void (*arnn_any_kernel_fn)(void);
+
 typedef struct {
   const char *op;
   arnn_isa_level isa;
-  arnn_f32_vunary_fn fn;
+  arnn_any_kernel_fn fn;
   const char *name;
-} vunary_candidate;
+} kernel_candidate;
 
-#define ARNN_VUNARY_KERNEL(op, isa_name, arch) \
-  {#op, ARNN_ISA_##isa_name##_LEVEL, arnn_f32_##op##__##isa_name, "arnn_f32_" #op "__" #isa_name},
-#define ARNN_ISA_scalar_LEVEL ARNN_ISA_SCALAR
-#define ARNN_ISA_neon_LEVEL ARNN_ISA_NEON
-#define ARNN_ISA_avx2_LEVEL ARNN_ISA_AVX2
-#define ARNN_ISA_avx512_LEVEL ARNN_ISA_AVX512
-static const vunary_candidate vunary_candidates[] = {
+#define ARNN_ISA_LEVEL_scalar ARNN_ISA_SCALAR
+#define ARNN_ISA_LEVEL_neon ARNN_ISA_NEON
+#define ARNN_ISA_LEVEL_avx2 ARNN_ISA_AVX2
+#define ARNN_ISA_LEVEL_avx512 ARNN_ISA_AVX512
+#define ARNN_KERNEL(op, isa, arch) \
+  {#op, ARNN_ISA_LEVEL_##isa, (arnn_any_kernel_fn)arnn_f32_##op##__##isa, "arnn_f32_" #op "__" #isa},
+static const kernel_candidate candidates[] = {
 #include "../kernels/vmath/f32-vunary.inc"
-};
-#undef ARNN_VUNARY_KERNEL
-
-/* ---- attention pooling and dense head ---- */
-/* Same rule as the elementwise list: first (best) kernel at or below the
- * active level, from kernels/attention/f32-attention-pool.inc and
- * kernels/dense/f32-dense-head.inc (both end in scalar). */
-#define ARNN_ATTENTION_KERNEL(op, isa_name, arch) \
-  {ARNN_ISA_##isa_name##_LEVEL, {arnn_f32_##op##__##isa_name, "arnn_f32_" #op "__" #isa_name}},
-static const struct {
-  arnn_isa_level isa;
-  arnn_attention_pool_entry entry;
-} attention_pool_candidates[] = {
 #include "../kernels/attention/f32-attention-pool.inc"
-};
-#undef ARNN_ATTENTION_KERNEL
-#define ARNN_DENSE_KERNEL(op, isa_name, arch) \
-  {ARNN_ISA_##isa_name##_LEVEL, {arnn_f32_##op##__##isa_name, "arnn_f32_" #op "__" #isa_name}},
-static const struct {
-  arnn_isa_level isa;
-  arnn_dense_head_entry entry;
-} dense_head_candidates[] = {
 #include "../kernels/dense/f32-dense-head.inc"
-};
-#undef ARNN_DENSE_KERNEL
-/* kernels/sdpa/f32-sdpa.inc, same rule */
-#define ARNN_SDPA_KERNEL(op, isa_name, arch) \
-  {ARNN_ISA_##isa_name##_LEVEL, {arnn_f32_##op##__##isa_name, "arnn_f32_" #op "__" #isa_name}},
-static const struct {
-  arnn_isa_level isa;
-  arnn_sdpa_entry entry;
-} sdpa_candidates[] = {
+#include "../kernels/gemm/f32-gemm.inc"
+#include "../kernels/lstm/f32-lstm-step.inc"
+#include "../kernels/gru/f32-gru-step.inc"
 #include "../kernels/sdpa/f32-sdpa.inc"
 };
-#undef ARNN_SDPA_KERNEL
-
-#define ARNN_PICK_FIRST(candidates, level, out)                                         \
-  do {                                                                                  \
-    for (size_t i_ = 0; i_ < sizeof candidates / sizeof candidates[0]; i_++)           \
-      if (candidates[i_].isa <= (level) && arnn_isa_level_on_this_arch(candidates[i_].isa)) { \
-        (out) = candidates[i_].entry;                                                   \
-        break;                                                                          \
-      }                                                                                 \
-  } while (0)
-/* ---- end attention pooling and dense head ---- */
-/* ---- recurrent layers: GEMM and fused step lists (best first, scalar last) ---- */
-#define ARNN_RNN_CANDIDATES(family, fntype)                                                               \
-  typedef struct {                                                                                       \
-    arnn_isa_level isa;                                                                                  \
-    fntype fn;                                                                                           \
-    const char *name;                                                                                    \
-  } family##_candidate;
-ARNN_RNN_CANDIDATES(gemm, arnn_f32_gemm_fn)
-ARNN_RNN_CANDIDATES(lstm_step, arnn_f32_lstm_step_fn)
-ARNN_RNN_CANDIDATES(gru_step, arnn_f32_gru_step_fn)
-#undef ARNN_RNN_CANDIDATES
-#define ARNN_GEMM_KERNEL(isa_name, arch) {ARNN_ISA_##isa_name##_LEVEL, arnn_f32_gemm__##isa_name, "arnn_f32_gemm__" #isa_name},
-static const gemm_candidate gemm_candidates[] = {
-#include "../kernels/gemm/f32-gemm.inc"
-};
-#undef ARNN_GEMM_KERNEL
-#define ARNN_LSTM_STEP_KERNEL(isa_name, arch) \
-  {ARNN_ISA_##isa_name##_LEVEL, arnn_f32_lstm_step__##isa_name, "arnn_f32_lstm_step__" #isa_name},
-static const lstm_step_candidate lstm_step_candidates[] = {
-#include "../kernels/lstm/f32-lstm-step.inc"
-};
-#undef ARNN_LSTM_STEP_KERNEL
-#define ARNN_GRU_STEP_KERNEL(isa_name, arch) \
-  {ARNN_ISA_##isa_name##_LEVEL, arnn_f32_gru_step__##isa_name, "arnn_f32_gru_step__" #isa_name},
-static const gru_step_candidate gru_step_candidates[] = {
-#include "../kernels/gru/f32-gru-step.inc"
-};
-#undef ARNN_GRU_STEP_KERNEL
-#define ARNN_PICK_RNN(family, level)                                                               \
-  do {                                                                                             \
-    for (size_t i = 0; i < sizeof family##_candidates / sizeof family##_candidates[0]; i++) {      \
-      const family##_candidate *c = &family##_candidates[i];                                       \
-      if (c->isa <= (level) && arnn_isa_level_on_this_arch(c->isa)) {                              \
-        table.family.fn = c->fn;                                                                   \
-        table.family.name = c->name;                                                               \
-        break;                                                                                     \
-      }                                                                                            \
-    }                                                                                              \
-  } while (0)
-/* ---- end recurrent layers ---- */
+#undef ARNN_KERNEL
 
 static arnn_dispatch_table table;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -136,31 +75,27 @@ arnn_isa_level arnn_dispatch_resolve_cap(arnn_isa_level cpu_best, const char *re
   return (arnn_isa_level)level;
 }
 
-static arnn_vunary_entry pick(const char *op, arnn_isa_level level) {
-  for (size_t i = 0; i < sizeof vunary_candidates / sizeof vunary_candidates[0]; i++) {
-    const vunary_candidate *c = &vunary_candidates[i];
-    if (strcmp(c->op, op) == 0 && c->isa <= level && arnn_isa_level_on_this_arch(c->isa))
-      return (arnn_vunary_entry){c->fn, c->name};
+/* The one pick loop: the first candidate of `op` that this architecture has
+ * and the active level allows (list order is best first). */
+static const kernel_candidate *pick(const char *op, arnn_isa_level level) {
+  for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+    const kernel_candidate *c = &candidates[i];
+    if (strcmp(c->op, op) == 0 && c->isa <= level && arnn_isa_level_on_this_arch(c->isa)) return c;
   }
-  return (arnn_vunary_entry){NULL, NULL}; /* unreachable: every op has a scalar kernel */
+  return NULL; /* not reached: every op's list ends in scalar */
 }
 
 static void fill_table(void) {
   table.cpu_best = arnn_cpu_best_isa();
   table.isa = arnn_dispatch_resolve_cap(table.cpu_best, getenv("ARNN_ISA"), table.note, sizeof table.note);
-  table.vtanh = pick("vtanh", table.isa);
-  table.vexp = pick("vexp", table.isa);
-  table.vsigmoid = pick("vsigmoid", table.isa);
-  /* ---- attention pooling and dense head ---- */
-  ARNN_PICK_FIRST(attention_pool_candidates, table.isa, table.attention_pool);
-  ARNN_PICK_FIRST(dense_head_candidates, table.isa, table.dense_head);
-  /* ---- end attention pooling and dense head ---- */
-  /* ---- recurrent layers ---- */
-  ARNN_PICK_RNN(gemm, table.isa);
-  ARNN_PICK_RNN(lstm_step, table.isa);
-  ARNN_PICK_RNN(gru_step, table.isa);
-  /* ---- end recurrent layers ---- */
-  ARNN_PICK_FIRST(sdpa_candidates, table.isa, table.sdpa);
+#define ARNN_DISPATCH_FILL(op, type)                    \
+  {                                                     \
+    const kernel_candidate *c = pick(#op, table.isa);   \
+    table.op.fn = c ? (type)c->fn : NULL;               \
+    table.op.name = c ? c->name : NULL;                 \
+  }
+  ARNN_DISPATCH_OPS(ARNN_DISPATCH_FILL)
+#undef ARNN_DISPATCH_FILL
 }
 
 const arnn_dispatch_table *arnn_dispatch(void) {
@@ -175,18 +110,9 @@ const char *arnn_isa_note(void) { return arnn_dispatch()->note; }
 const char *arnn_kernel_name(const char *op) {
   if (op == NULL) return NULL;
   const arnn_dispatch_table *t = arnn_dispatch();
-  if (strcmp(op, "vtanh") == 0) return t->vtanh.name;
-  if (strcmp(op, "vexp") == 0) return t->vexp.name;
-  if (strcmp(op, "vsigmoid") == 0) return t->vsigmoid.name;
-  /* ---- attention pooling and dense head ---- */
-  if (strcmp(op, "attention_pool") == 0) return t->attention_pool.name;
-  if (strcmp(op, "dense_head") == 0) return t->dense_head.name;
-  /* ---- end attention pooling and dense head ---- */
-  /* ---- recurrent layers ---- */
-  if (strcmp(op, "gemm") == 0) return t->gemm.name;
-  if (strcmp(op, "lstm_step") == 0) return t->lstm_step.name;
-  if (strcmp(op, "gru_step") == 0) return t->gru_step.name;
-  /* ---- end recurrent layers ---- */
-  if (strcmp(op, "sdpa") == 0) return t->sdpa.name;
+#define ARNN_DISPATCH_NAME(op_name, type) \
+  if (strcmp(op, #op_name) == 0) return t->op_name.name;
+  ARNN_DISPATCH_OPS(ARNN_DISPATCH_NAME)
+#undef ARNN_DISPATCH_NAME
   return NULL;
 }

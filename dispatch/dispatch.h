@@ -3,54 +3,40 @@
 #define ARNN_DISPATCH_DISPATCH_H
 
 #include "cpu-features.h"
-#include "../kernels/vmath/vmath.h"
-/* ---- attention pooling and dense head ---- */
 #include "../kernels/attention/attention.h"
 #include "../kernels/dense/dense.h"
-/* ---- end attention pooling and dense head ---- */
-/* ---- recurrent layers ---- */
 #include "../kernels/gemm/gemm.h"
-#include "../kernels/lstm/rnn-step.h"
-/* ---- end recurrent layers ---- */
+#include "../kernels/gru/gru.h"
+#include "../kernels/lstm/lstm.h"
 #include "../kernels/sdpa/sdpa.h"
+#include "../kernels/vmath/vmath.h"
 
-typedef struct {
-  arnn_f32_vunary_fn fn;
-  const char *name; /* e.g. "arnn_f32_vtanh__avx512" */
-} arnn_vunary_entry;
-
-/* ---- attention pooling and dense head ---- */
-typedef struct {
-  arnn_f32_attention_pool_fn fn;
-  const char *name; /* e.g. "arnn_f32_attention_pool__avx512" */
-} arnn_attention_pool_entry;
-
-typedef struct {
-  arnn_f32_dense_head_fn fn;
-  const char *name; /* e.g. "arnn_f32_dense_head__avx512" */
-} arnn_dense_head_entry;
-/* ---- end attention pooling and dense head ---- */
-
-typedef struct {
-  arnn_f32_sdpa_fn fn;
-  const char *name; /* e.g. "arnn_f32_sdpa__avx512" */
-} arnn_sdpa_entry;
+/* Every op the kernel lists name, with its function type: X(op, type). The
+ * table has one entry per op, named after it; dispatch.c fills all of them
+ * with one loop. */
+#define ARNN_DISPATCH_OPS(X)                     \
+  X(vtanh, arnn_f32_vunary_fn)                   \
+  X(vexp, arnn_f32_vunary_fn)                    \
+  X(vsigmoid, arnn_f32_vunary_fn)                \
+  X(attention_pool, arnn_f32_attention_pool_fn)  \
+  X(dense_head, arnn_f32_dense_head_fn)          \
+  X(gemm, arnn_f32_gemm_fn)                      \
+  X(lstm_step, arnn_f32_lstm_step_fn)            \
+  X(gru_step, arnn_f32_gru_step_fn)              \
+  X(sdpa, arnn_f32_sdpa_fn)
 
 typedef struct {
   arnn_isa_level isa;      /* active level: min(CPU best, ARNN_ISA cap) */
   arnn_isa_level cpu_best; /* what the CPU and OS support */
   char note[160];          /* why ARNN_ISA was ignored or what it capped; "" if unset */
-  arnn_vunary_entry vtanh, vexp, vsigmoid;
-  /* ---- attention pooling and dense head ---- */
-  arnn_attention_pool_entry attention_pool;
-  arnn_dense_head_entry dense_head;
-  /* ---- end attention pooling and dense head ---- */
-  /* ---- recurrent layers ---- */
-  struct { arnn_f32_gemm_fn fn; const char *name; } gemm;
-  struct { arnn_f32_lstm_step_fn fn; const char *name; } lstm_step;
-  struct { arnn_f32_gru_step_fn fn; const char *name; } gru_step;
-  /* ---- end recurrent layers ---- */
-  arnn_sdpa_entry sdpa; /* fused Keras attention (kernels/sdpa) */
+  /* per op: the kernel and its name, e.g. vtanh.name = "arnn_f32_vtanh__avx512" */
+#define ARNN_DISPATCH_ENTRY(op, type) \
+  struct {                            \
+    type fn;                          \
+    const char *name;                 \
+  } op;
+  ARNN_DISPATCH_OPS(ARNN_DISPATCH_ENTRY)
+#undef ARNN_DISPATCH_ENTRY
 } arnn_dispatch_table;
 
 /* The table, resolved on first use (thread-safe, never fails). */

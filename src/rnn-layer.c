@@ -3,7 +3,7 @@
  * fused recurrent step per timestep), spread over a thread pool.
  *
  * Column order. The input projection of direction d has G*Hp columns in the
- * step kernels' gate-interleaved order (kernels/lstm/rnn-step.h): column
+ * step kernels' gate-interleaved order (kernels/rnn/rnn-step.h): column
  * (j*G + g)*16 + l holds gate g of hidden unit 16j + l. Both directions sit
  * side by side in one packed B (N = D*G*Hp columns), so one GEMM kernel call
  * can serve either or both, and folding (table x kernel + bias, computed with
@@ -166,17 +166,6 @@ static void column_of(const arnn_rnn_layer *l, size_t c, size_t *d, size_t *g, s
   *u = (blk / l->G) * 16 + lane;
 }
 
-/* Recurrent kernel R [H, Gtot*H] gates [g0, g0+ng) -> [Hp/16][H][ng][16]. */
-static void pack_recurrent(const float *R, size_t H, size_t Hp, size_t Gtot, size_t g0, size_t ng, float *w) {
-  for (size_t j = 0; j < Hp / 16; j++)
-    for (size_t k = 0; k < H; k++)
-      for (size_t g = 0; g < ng; g++)
-        for (size_t lane = 0; lane < 16; lane++) {
-          const size_t u = j * 16 + lane;
-          w[((j * H + k) * ng + g) * 16 + lane] = u < H ? R[k * Gtot * H + (g0 + g) * H + u] : 0.0f;
-        }
-}
-
 arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_rnn_layer **out) {
   if (out == NULL) return ARNN_ERR_INVALID_ARGUMENT;
   *out = NULL;
@@ -290,7 +279,7 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_r
         st = ARNN_ERR_OUT_OF_MEMORY;
         break;
       }
-      pack_recurrent(rk, H, Hp, G, 0, G, l->w[d]);
+      arnn_rnn_pack_recurrent(rk, H, G, 0, G, l->w[d]);
       if (reset_after) {
         l->b_rec_h[d] = alloc_floats(Hp);
         if (!l->b_rec_h[d]) {
@@ -306,8 +295,8 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_r
         st = ARNN_ERR_OUT_OF_MEMORY;
         break;
       }
-      pack_recurrent(rk, H, Hp, G, 0, 2, l->w[d]);
-      pack_recurrent(rk, H, Hp, G, 2, 1, l->w_h[d]);
+      arnn_rnn_pack_recurrent(rk, H, G, 0, 2, l->w[d]);
+      arnn_rnn_pack_recurrent(rk, H, G, 2, 1, l->w_h[d]);
     }
     a->w = l->w[d];
     a->w_h = l->w_h[d];

@@ -57,21 +57,21 @@ typedef struct {
   const char *name, *isa;
   arnn_f32_attention_pool_fn fn;
 } pool_kernel;
-#define ARNN_ATTENTION_KERNEL(op, isa, arch) {"arnn_f32_" #op "__" #isa, #isa, arnn_f32_##op##__##isa},
+#define ARNN_KERNEL(op, isa, arch) {"arnn_f32_" #op "__" #isa, #isa, arnn_f32_##op##__##isa},
 static const pool_kernel pool_kernels[] = {
 #include "kernels/attention/f32-attention-pool.inc"
 };
-#undef ARNN_ATTENTION_KERNEL
+#undef ARNN_KERNEL
 
 typedef struct {
   const char *name, *isa;
   arnn_f32_dense_head_fn fn;
 } dense_kernel;
-#define ARNN_DENSE_KERNEL(op, isa, arch) {"arnn_f32_" #op "__" #isa, #isa, arnn_f32_##op##__##isa},
+#define ARNN_KERNEL(op, isa, arch) {"arnn_f32_" #op "__" #isa, #isa, arnn_f32_##op##__##isa},
 static const dense_kernel dense_kernels[] = {
 #include "kernels/dense/f32-dense-head.inc"
 };
-#undef ARNN_DENSE_KERNEL
+#undef ARNN_KERNEL
 
 #define NPOOL (sizeof pool_kernels / sizeof pool_kernels[0])
 #define NDENSE (sizeof dense_kernels / sizeof dense_kernels[0])

@@ -15,7 +15,8 @@
 #include <string.h>
 
 #include "kernels/gemm/gemm.h"
-#include "kernels/lstm/rnn-step.h"
+#include "kernels/gru/gru.h"
+#include "kernels/lstm/lstm.h"
 #include "test-util.h"
 
 static int failures;
@@ -25,31 +26,31 @@ typedef struct {
   const char *isa;
   arnn_f32_gemm_fn fn;
 } gemm_kernel;
-#define ARNN_GEMM_KERNEL(isa, arch) {#isa, arnn_f32_gemm__##isa},
+#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
 static const gemm_kernel gemms[] = {
 #include "kernels/gemm/f32-gemm.inc"
 };
-#undef ARNN_GEMM_KERNEL
+#undef ARNN_KERNEL
 
 typedef struct {
   const char *isa;
   arnn_f32_lstm_step_fn fn;
 } lstm_kernel;
-#define ARNN_LSTM_STEP_KERNEL(isa, arch) {#isa, arnn_f32_lstm_step__##isa},
+#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
 static const lstm_kernel lstms[] = {
 #include "kernels/lstm/f32-lstm-step.inc"
 };
-#undef ARNN_LSTM_STEP_KERNEL
+#undef ARNN_KERNEL
 
 typedef struct {
   const char *isa;
   arnn_f32_gru_step_fn fn;
 } gru_kernel;
-#define ARNN_GRU_STEP_KERNEL(isa, arch) {#isa, arnn_f32_gru_step__##isa},
+#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
 static const gru_kernel grus[] = {
 #include "kernels/gru/f32-gru-step.inc"
 };
-#undef ARNN_GRU_STEP_KERNEL
+#undef ARNN_KERNEL
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

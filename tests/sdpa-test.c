@@ -45,11 +45,11 @@ typedef struct {
   const char *name, *isa;
   arnn_f32_sdpa_fn fn;
 } sdpa_kernel;
-#define ARNN_SDPA_KERNEL(op, isa, arch) {"arnn_f32_" #op "__" #isa, #isa, arnn_f32_##op##__##isa},
+#define ARNN_KERNEL(op, isa, arch) {"arnn_f32_" #op "__" #isa, #isa, arnn_f32_##op##__##isa},
 static const sdpa_kernel kernels[] = {
 #include "kernels/sdpa/f32-sdpa.inc"
 };
-#undef ARNN_SDPA_KERNEL
+#undef ARNN_KERNEL
 #define NK (sizeof kernels / sizeof kernels[0])
 
 static const float guard_value = -12345.0f;

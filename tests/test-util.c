@@ -8,11 +8,11 @@
 #include <xmmintrin.h>
 #endif
 
-#define ARNN_VUNARY_KERNEL(op, isa, arch) {"arnn_f32_" #op "__" #isa, #op, #isa, arnn_f32_##op##__##isa},
+#define ARNN_KERNEL(op, isa, arch) {"arnn_f32_" #op "__" #isa, #op, #isa, arnn_f32_##op##__##isa},
 const test_vunary_kernel test_vunary_kernels[] = {
 #include "kernels/vmath/f32-vunary.inc"
 };
-#undef ARNN_VUNARY_KERNEL
+#undef ARNN_KERNEL
 const size_t test_vunary_kernel_count = sizeof test_vunary_kernels / sizeof test_vunary_kernels[0];
 
 int test_isa_available(const char *isa) {

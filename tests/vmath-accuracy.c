@@ -6,6 +6,7 @@
  *                                  function), as the default ctest case
  *   vmath-accuracy --exhaustive    all 2^32 inputs (minutes on 2 cores)
  *   vmath-accuracy --stride K      every K-th bit pattern
+ *   add --op vtanh|vexp|vsigmoid to check one function only;
  *   add --ftz to run with the x86 FTZ/DAZ bits set (the contract must hold).
  *
  * ULP error is |y - ref| / ulp(ref), with ulp taken at the correctly rounded
@@ -135,17 +136,28 @@ static void *run_job(void *arg) {
 int main(int argc, char **argv) {
   uint64_t stride = 16;
   int ftz = 0, nthreads = 2;
+  const char *only_op = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--exhaustive")) stride = 1;
     else if (!strcmp(argv[i], "--stride") && i + 1 < argc) stride = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--ftz")) ftz = 1;
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc) nthreads = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--op") && i + 1 < argc) only_op = argv[++i];
     else {
-      fprintf(stderr, "usage: %s [--exhaustive | --stride K] [--ftz] [--threads N]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--exhaustive | --stride K] [--ftz] [--threads N] [--op vtanh|vexp|vsigmoid]\n",
+              argv[0]);
       return 2;
     }
   }
   if (stride == 0 || nthreads < 1 || nthreads > 64) return 2;
+  if (only_op) {
+    int known = 0;
+    for (size_t o = 0; o < sizeof refs / sizeof refs[0]; o++) known |= !strcmp(only_op, refs[o].op);
+    if (!known) {
+      fprintf(stderr, "unknown --op %s (vtanh, vexp or vsigmoid)\n", only_op);
+      return 2;
+    }
+  }
   if (ftz && !test_ftz_supported()) {
     printf("SKIP: FTZ/DAZ not available on this architecture\n");
     return 0;
@@ -157,6 +169,7 @@ int main(int argc, char **argv) {
   int failed = 0;
   printf("inputs per function: %" PRIu64 " (stride %" PRIu64 ")%s\n", count, stride, ftz ? ", FTZ+DAZ" : "");
   for (size_t o = 0; o < sizeof refs / sizeof refs[0]; o++) {
+    if (only_op && strcmp(only_op, refs[o].op)) continue;
     job proto;
     memset(&proto, 0, sizeof proto);
     for (size_t k = 0; k < test_vunary_kernel_count; k++) {

@@ -29,8 +29,22 @@ def report(name, c, f32_eval, ref, x):
 
 LN2 = np.log(2.0)
 
-# exp: e^r = 1 + s, s = r + r^2 Q(r) on [-ln2/2, ln2/2] (+ slack for the
-# rounding of n); Q of degree D (coefficients c2..c(D+2)), error relative to e^r.
+# exp (table form): e^r = 1 + s, s = r + r^2 (C2 + C3 r) on |r| <= ln2/32
+# (+ slack), the reduced argument left after 2^(k/16) is taken from the table;
+# error relative to e^r.
+x = np.linspace(-LN2 / 32 * 1.002, LN2 / 32 * 1.002, 40001)
+x = x[np.abs(x) > 1e-9]
+basis = lambda x: np.stack([x ** i for i in range(2)], axis=1)
+c = lawson(basis, (np.expm1(x) - x) / x ** 2, x ** 2 / np.exp(x), x, iters=300)
+report("exp table form (C2, C3)", c, lambda c, x: 1 + x + x ** 2 * (basis(x) @ c), np.exp(x), x)
+print("exp table: 2^(k/16) rounded to binary32")
+for k in range(16):
+    v = np.float32(2.0 ** (k / 16))
+    print(f"  T{k} = {float(v).hex()}f  /* relative error {abs(float(v) / 2.0 ** (k / 16) - 1):.2e} */")
+
+# sigmoid's expm1 (no table): e^r = 1 + s, s = r + r^2 Q(r) on [-ln2/2, ln2/2]
+# (+ slack for the rounding of n); Q of degree D (coefficients c2..c(D+2)),
+# error relative to e^r.
 for D in (4, 5):
     x = np.linspace(-LN2 / 2 * 1.01, LN2 / 2 * 1.01, 20001)
     x = x[np.abs(x) > 1e-6]

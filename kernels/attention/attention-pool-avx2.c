@@ -17,8 +17,8 @@
  * All-masked blocks are skipped; rows past T reuse row T-1 (scores discarded).
  * Finally c and a are divided by d = S + eps (true division). */
 #include "attention.h"
-#include "dot16-avx2-inl.h"
-#include "dot16-scalar-inl.h"
+#include "../common/dot16-avx2-inl.h"
+#include "../common/dot16-scalar-inl.h"
 #include "../vmath/vmath-avx2-inl.h"
 
 /* Row r dotted with w in the order of arnn_scalar_dot64: 64 partial sums in
@@ -99,6 +99,7 @@ static inline void context_block(float *c, size_t F8, int has_tail, __m256i cmas
 
 void arnn_f32_attention_pool__avx2(size_t T, size_t F, const float *x, const float *w, const float *bias,
                                    const uint8_t *mask, float eps, float *c, float *a) {
+  ARNN_KERNEL_ASSERT(arnn_attention_pool_args_ok(T, F, x, w, bias, mask, eps, c, a));
   const size_t F64 = F & ~(size_t)63, F8 = F & ~(size_t)7;
   const int tail = (int)(F - F64);
   __m256i tm[8]; /* lanes of the F % 64 tail in each 8-lane eighth */

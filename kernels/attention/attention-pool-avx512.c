@@ -30,8 +30,8 @@
  * T in the last block reuse row T-1 for the dot products; their scores are
  * discarded. Finally c and a are divided by d = S + eps (true division). */
 #include "attention.h"
-#include "dot16-avx512-inl.h"
-#include "dot16-scalar-inl.h"
+#include "../common/dot16-avx512-inl.h"
+#include "../common/dot16-scalar-inl.h"
 #include "../vmath/vmath-avx512-inl.h"
 
 /* The kept rows of one block whose context update is pending, with a_t. */
@@ -495,6 +495,7 @@ static inline __attribute__((always_inline)) void pool_one_behind(size_t T, cons
 
 void arnn_f32_attention_pool__avx512(size_t T, size_t F, const float *x, const float *w, const float *bias,
                                      const uint8_t *mask, float eps, float *c, float *a) {
+  ARNN_KERNEL_ASSERT(arnn_attention_pool_args_ok(T, F, x, w, bias, mask, eps, c, a));
   /* two blocks (the pending one and the current one) must stay in L1 (32 KiB
    * or more): 2 x 16 rows of F <= 256 floats are 32 KiB */
   switch (F) {

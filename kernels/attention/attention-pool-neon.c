@@ -19,8 +19,8 @@
 #include <math.h>
 
 #include "attention.h"
-#include "dot16-neon-inl.h"
-#include "dot16-scalar-inl.h"
+#include "../common/dot16-neon-inl.h"
+#include "../common/dot16-scalar-inl.h"
 #include "../vmath/vmath-neon-inl.h"
 
 /* Row r dotted with w in the order of arnn_scalar_dot64: acc[q] holds lanes
@@ -95,6 +95,7 @@ static void context_block(float *c, size_t F, const float *const *rows, const fl
 
 void arnn_f32_attention_pool__neon(size_t T, size_t F, const float *x, const float *w, const float *bias,
                                    const uint8_t *mask, float eps, float *c, float *a) {
+  ARNN_KERNEL_ASSERT(arnn_attention_pool_args_ok(T, F, x, w, bias, mask, eps, c, a));
   const size_t F64 = F & ~(size_t)63, tail = F - F64;
   float wt[64] = {0};
   memcpy(wt, w + F64, tail * sizeof(float));

@@ -21,11 +21,12 @@
 #include <math.h>
 
 #include "attention.h"
-#include "dot16-scalar-inl.h"
+#include "../common/dot16-scalar-inl.h"
 #include "../vmath/vmath-scalar-inl.h"
 
 void arnn_f32_attention_pool__scalar(size_t T, size_t F, const float *x, const float *w, const float *bias,
                                      const uint8_t *mask, float eps, float *c, float *a) {
+  ARNN_KERNEL_ASSERT(arnn_attention_pool_args_ok(T, F, x, w, bias, mask, eps, c, a));
   for (size_t f = 0; f < F; f++) c[f] = 0.0f;
   float S[16] = {0};
   for (size_t t = 0; t < T; t++) {

@@ -12,11 +12,12 @@
  * shared vmath functions; the softmax max and sum are the shared scalar loops
  * of dense.h. */
 #include "dense.h"
-#include "../attention/dot16-avx2-inl.h"
+#include "../common/dot16-avx2-inl.h"
 #include "../vmath/vmath-avx2-inl.h"
 
 void arnn_f32_dense_head__avx2(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw,
                                const float *bias, int activation, float *y) {
+  ARNN_KERNEL_ASSERT(arnn_dense_head_args_ok(B, F, C, x, wt, ldw, activation, y));
   const size_t F16 = F & ~(size_t)15, ftail = F & 15;
   const __m256i ml = arnn_avx2_lane_mask((ptrdiff_t)ftail);
   const __m256i mh = arnn_avx2_lane_mask((ptrdiff_t)ftail - 8);
@@ -25,11 +26,7 @@ void arnn_f32_dense_head__avx2(size_t B, size_t F, size_t C, const float *x, con
   for (size_t r0 = 0; r0 < B; r0 += rb)
     for (size_t c0 = 0; c0 < C; c0 += cb) {
       const float *xr[4], *wr[4];
-      for (size_t i = 0; i < 4; i++) {
-        const size_t r = r0 + i / cb, c = c0 + i % cb;
-        xr[i] = x + (r < B ? r : B - 1) * F;
-        wr[i] = wt + (c < C ? c : C - 1) * ldw;
-      }
+      arnn_dense_tile_rows(4, r0, c0, cb, B, F, C, x, wt, ldw, xr, wr);
       __m256 lo[4], hi[4];
       for (int i = 0; i < 4; i++) lo[i] = hi[i] = _mm256_setzero_ps();
       for (size_t k = 0; k < F16; k += 16)
@@ -47,10 +44,7 @@ void arnn_f32_dense_head__avx2(size_t B, size_t F, size_t C, const float *x, con
       }
       float z[4];
       _mm_storeu_ps(z, arnn_avx2_tree16_x4(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2], lo[3], hi[3]));
-      for (size_t i = 0; i < 4; i++) {
-        const size_t r = r0 + i / cb, c = c0 + i % cb;
-        if (r < B && c < C) y[r * C + c] = bias != NULL ? z[i] + bias[c] : z[i];
-      }
+      arnn_dense_store_tile(z, 4, r0, c0, cb, B, C, bias, y);
     }
   if (activation == ARNN_DENSE_ACT_LINEAR) return;
   for (size_t b = 0; b < B; b++) {

@@ -12,11 +12,12 @@
  * vector with the shared vmath functions; the softmax max and sum are the
  * shared scalar loops of dense.h. */
 #include "dense.h"
-#include "../attention/dot16-avx512-inl.h"
+#include "../common/dot16-avx512-inl.h"
 #include "../vmath/vmath-avx512-inl.h"
 
 void arnn_f32_dense_head__avx512(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw,
                                  const float *bias, int activation, float *y) {
+  ARNN_KERNEL_ASSERT(arnn_dense_head_args_ok(B, F, C, x, wt, ldw, activation, y));
   const size_t F16 = F & ~(size_t)15;
   const __mmask16 ftail = arnn_avx512_tail_mask(F & 15);
   const size_t cb = C >= 8 ? 8 : C >= 4 ? 4 : C >= 2 ? 2 : 1; /* tile: (8 / cb) rows x cb classes */
@@ -24,11 +25,7 @@ void arnn_f32_dense_head__avx512(size_t B, size_t F, size_t C, const float *x, c
   for (size_t r0 = 0; r0 < B; r0 += rb)
     for (size_t c0 = 0; c0 < C; c0 += cb) {
       const float *xr[8], *wr[8];
-      for (size_t i = 0; i < 8; i++) {
-        const size_t r = r0 + i / cb, c = c0 + i % cb;
-        xr[i] = x + (r < B ? r : B - 1) * F;
-        wr[i] = wt + (c < C ? c : C - 1) * ldw;
-      }
+      arnn_dense_tile_rows(8, r0, c0, cb, B, F, C, x, wt, ldw, xr, wr);
       __m512 d[8];
       for (int i = 0; i < 8; i++) d[i] = _mm512_setzero_ps();
       for (size_t k = 0; k < F16; k += 16)
@@ -39,10 +36,7 @@ void arnn_f32_dense_head__avx512(size_t B, size_t F, size_t C, const float *x, c
                                        ftail);
       float z[16];
       _mm512_storeu_ps(z, arnn_avx512_tree16_x8(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]));
-      for (size_t i = 0; i < 8; i++) {
-        const size_t r = r0 + i / cb, c = c0 + i % cb;
-        if (r < B && c < C) y[r * C + c] = bias != NULL ? z[i] + bias[c] : z[i];
-      }
+      arnn_dense_store_tile(z, 8, r0, c0, cb, B, C, bias, y);
     }
   if (activation == ARNN_DENSE_ACT_LINEAR) return;
   for (size_t b = 0; b < B; b++) {

@@ -15,13 +15,14 @@
  * (the last < 4 through a stack copy); the softmax max and sum are the shared
  * scalar loops of dense.h. */
 #include "dense.h"
-#include "../attention/dot16-neon-inl.h"
+#include "../common/dot16-neon-inl.h"
 #include "../vmath/vmath-neon-inl.h"
 
 #define NDOT 4
 
 void arnn_f32_dense_head__neon(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw,
                                const float *bias, int activation, float *y) {
+  ARNN_KERNEL_ASSERT(arnn_dense_head_args_ok(B, F, C, x, wt, ldw, activation, y));
   const size_t F16 = F & ~(size_t)15, ftail = F & 15;
   uint32x4_t tm[4];
   for (int q = 0; q < 4; q++) tm[q] = arnn_neon_lane_mask((ptrdiff_t)ftail - 4 * q);
@@ -30,11 +31,7 @@ void arnn_f32_dense_head__neon(size_t B, size_t F, size_t C, const float *x, con
   for (size_t r0 = 0; r0 < B; r0 += rb)
     for (size_t c0 = 0; c0 < C; c0 += cb) {
       const float *xr[NDOT], *wr[NDOT];
-      for (size_t i = 0; i < NDOT; i++) {
-        const size_t r = r0 + i / cb, c = c0 + i % cb;
-        xr[i] = x + (r < B ? r : B - 1) * F;
-        wr[i] = wt + (c < C ? c : C - 1) * ldw;
-      }
+      arnn_dense_tile_rows(NDOT, r0, c0, cb, B, F, C, x, wt, ldw, xr, wr);
       float32x4_t acc[NDOT][4];
       for (int i = 0; i < NDOT; i++)
         for (int q = 0; q < 4; q++) acc[i][q] = vdupq_n_f32(0.0f);
@@ -54,10 +51,7 @@ void arnn_f32_dense_head__neon(size_t B, size_t F, size_t C, const float *x, con
       }
       float z[NDOT];
       vst1q_f32(z, arnn_neon_tree16_x4(acc[0], acc[1], acc[2], acc[3]));
-      for (size_t i = 0; i < NDOT; i++) {
-        const size_t r = r0 + i / cb, c = c0 + i % cb;
-        if (r < B && c < C) y[r * C + c] = bias != NULL ? z[i] + bias[c] : z[i];
-      }
+      arnn_dense_store_tile(z, NDOT, r0, c0, cb, B, C, bias, y);
     }
   if (activation == ARNN_DENSE_ACT_LINEAR) return;
   for (size_t b = 0; b < B; b++) {

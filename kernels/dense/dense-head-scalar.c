@@ -2,7 +2,7 @@
  * dense-head-avx512.c (same operations, same order, same bits).
  *
  * Per row b and class c:  z = x_b . W[:, c]  in the canonical 16-lane order
- * (kernels/attention/dot16-scalar-inl.h), then z + bias[c] if a bias is given.
+ * (kernels/common/dot16-scalar-inl.h), then z + bias[c] if a bias is given.
  * Activation (shared per-element vmath functions):
  *   sigmoid: y = sigmoid(z), computed from exp(-|z|) with a true division;
  *   softmax: m = max_c z, y_c = exp(z_c - m) (so every exponent is <= 0 and
@@ -10,11 +10,12 @@
  *            increasing c (S >= 1 because the maximum contributes exp(0) = 1),
  *            y_c = y_c / S (true division). */
 #include "dense.h"
-#include "../attention/dot16-scalar-inl.h"
+#include "../common/dot16-scalar-inl.h"
 #include "../vmath/vmath-scalar-inl.h"
 
 void arnn_f32_dense_head__scalar(size_t B, size_t F, size_t C, const float *x, const float *wt, size_t ldw,
                                  const float *bias, int activation, float *y) {
+  ARNN_KERNEL_ASSERT(arnn_dense_head_args_ok(B, F, C, x, wt, ldw, activation, y));
   for (size_t b = 0; b < B; b++) {
     const float *xb = x + b * F;
     float *yb = y + b * C;

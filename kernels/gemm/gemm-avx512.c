@@ -8,7 +8,7 @@
 #include <immintrin.h>
 
 #include "gemm.h"
-#include "../prefetch-inl.h"
+#include "../common/prefetch-inl.h"
 
 #define ARNN_GEMM_MR 8
 #define ARNN_GEMM_NP 3
@@ -90,7 +90,7 @@ static const tile_fn tiles[ARNN_GEMM_MR + 1][ARNN_GEMM_NP + 1] = {
  * Later K blocks (K > 1024 only, in no workload) read their partial sums
  * back at the tile's start, so those are requested into L1. Not measured: the
  * "+1-2%" recorded for this earlier was measured on code that GCC had
- * deleted (kernels/prefetch-inl.h). */
+ * deleted (kernels/common/prefetch-inl.h). */
 static inline void prefetch_next_tile_c(float *C, size_t ldc, size_t m, size_t m0, size_t m1, size_t p, size_t g1,
                                         int reads_c) {
   if (m + ARNN_GEMM_MR < m1) {
@@ -113,6 +113,7 @@ static inline void prefetch_next_tile_c(float *C, size_t ldc, size_t m, size_t m
 
 void arnn_f32_gemm__avx512(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *Bp,
                            const float *bias, float *C, size_t ldc) {
+  ARNN_KERNEL_ASSERT(arnn_gemm_args_ok(M, N, K, A, lda, Bp, bias, C, ldc));
   const size_t panels = N / 16;
   if (K == 0) {
     for (size_t m = 0; m < M; m++)

@@ -85,5 +85,6 @@ static ARNN_GEMM_TILE_ATTR void tile(size_t mr, size_t K, const float *A, size_t
 
 void arnn_f32_gemm__neon(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *Bp,
                          const float *bias, float *C, size_t ldc) {
+  ARNN_KERNEL_ASSERT(arnn_gemm_args_ok(M, N, K, A, lda, Bp, bias, C, ldc));
   arnn_gemm_blocked(M, N, K, A, lda, Bp, bias, C, ldc, ARNN_GEMM_MR, ARNN_GEMM_KC, ARNN_GEMM_MC, tile);
 }

@@ -7,6 +7,7 @@
 
 void arnn_f32_gemm__scalar(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *Bp,
                            const float *bias, float *C, size_t ldc) {
+  ARNN_KERNEL_ASSERT(arnn_gemm_args_ok(M, N, K, A, lda, Bp, bias, C, ldc));
   for (size_t p = 0; p < N / 16; p++) {
     const float *panel = Bp + p * K * 16;
     for (size_t m = 0; m < M; m++) {

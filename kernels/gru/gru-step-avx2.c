@@ -2,8 +2,8 @@
  * per-output order, bit-identical). Tiles as in lstm-step-avx2.c: a whole
  * 16-unit block (2 ymm x G gates) for one sequence, half a block x G gates x
  * up to 3 sequences otherwise. Passes as in gru-step-avx512.c. */
-#include "../lstm/rnn-act-avx2-inl.h"
-#include "../lstm/rnn-step.h"
+#include "../rnn/rnn-act-avx2-inl.h"
+#include "gru.h"
 
 #define MAXS 3
 
@@ -92,6 +92,7 @@ static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *
 
 void arnn_f32_gru_step__avx2(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                              const float *const *h, float *const *h_out, float *const *scratch) {
+  ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, NULL, (const float *const *)h_out, (const float *const *)scratch, 0));
   if (a->reset_after) {
     pass(FULL, a, nb, xp, h, h_out, scratch);
   } else {

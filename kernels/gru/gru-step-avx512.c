@@ -5,9 +5,9 @@
  * reset_after = 1: one pass, G = 3, the candidate's accumulator starts from
  * the recurrent bias. reset_after = 0: pass 1 (G = 2, z and r; z parked in
  * h_out, r*h in scratch), pass 2 (G = 1, R_h applied to r*h). */
-#include "../lstm/rnn-act-avx512-inl.h"
-#include "../lstm/rnn-step.h"
-#include "../lstm/rnn-step-prefetch-inl.h"
+#include "../rnn/rnn-act-avx512-inl.h"
+#include "gru.h"
+#include "../rnn/rnn-step-prefetch-inl.h"
 
 #define MAXB 2
 #define MAXS 4
@@ -118,6 +118,7 @@ static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *
 
 void arnn_f32_gru_step__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                const float *const *h, float *const *h_out, float *const *scratch) {
+  ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, NULL, (const float *const *)h_out, (const float *const *)scratch, 0));
   if (a->reset_after) {
     pass(FULL, a, nb, xp, h, h_out, scratch);
   } else {

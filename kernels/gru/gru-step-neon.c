@@ -9,8 +9,8 @@
  * (4 q x G gates, at most 12 accumulators) for one sequence, half a block
  * (2 q) x G gates x up to 3 sequences (2 when G = 3: at most 12
  * accumulators) otherwise. */
-#include "../lstm/rnn-act-neon-inl.h"
-#include "../lstm/rnn-step.h"
+#include "../rnn/rnn-act-neon-inl.h"
+#include "gru.h"
 
 #define MAXS 3
 /* At most 16 accumulators per tile: GCC 12 keeps a larger accumulator array
@@ -112,6 +112,7 @@ static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *
 
 void arnn_f32_gru_step__neon(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                              const float *const *h, float *const *h_out, float *const *scratch) {
+  ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, NULL, (const float *const *)h_out, (const float *const *)scratch, 0));
   if (a->reset_after) {
     pass(FULL, a, nb, xp, h, h_out, scratch);
   } else {

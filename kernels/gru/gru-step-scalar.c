@@ -9,9 +9,9 @@
  *   pass 1: z, r as above; rh = r*h (scratch), z parked in h_out;
  *   pass 2: hh = tanh(xp_h + sum_k rh[k] R_h),  h' = fma(z, h - hh, hh).
  * xp always has G = 3 gate-interleaved columns; the input biases (and for
- * z, r the recurrent ones) are folded in. Contract: ../lstm/rnn-step.h. */
-#include "../lstm/rnn-act-scalar-inl.h"
-#include "../lstm/rnn-step.h"
+ * z, r the recurrent ones) are folded in. Contract: ../rnn/rnn-step.h. */
+#include "../rnn/rnn-act-scalar-inl.h"
+#include "gru.h"
 
 static void reset_after_step(const arnn_rnn_step_args *a, const float *xp, const float *h, float *h_out) {
   const size_t H = a->H, blocks = a->Hp / 16;
@@ -71,6 +71,7 @@ static void reset_before_step(const arnn_rnn_step_args *a, const float *xp, cons
 
 void arnn_f32_gru_step__scalar(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                const float *const *h, float *const *h_out, float *const *scratch) {
+  ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, NULL, (const float *const *)h_out, (const float *const *)scratch, 0));
   for (size_t s = 0; s < nb; s++) {
     if (a->reset_after)
       reset_after_step(a, xp[s], h[s], h_out[s]);

@@ -4,8 +4,8 @@
  *  - several sequences: half a block (8 units) x 4 gates x up to 3 sequences
  *    = 12 accumulators, each weight vector loaded once per k for the tile.
  * Epilogue in registers as in the scalar twin; c and h stored once. */
-#include "rnn-act-avx2-inl.h"
-#include "rnn-step.h"
+#include "../rnn/rnn-act-avx2-inl.h"
+#include "lstm.h"
 
 #define MAXS 3
 
@@ -54,6 +54,7 @@ static const tile_fn seq_tiles[MAXS + 1] = {0, tile_1_1, tile_1_2, tile_1_3};
 
 void arnn_f32_lstm_step__avx2(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                               const float *const *h, float *const *c, float *const *h_out) {
+  ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
   const size_t Hp = a->Hp;
   if (nb == 1) {
     for (size_t u = 0; u < Hp; u += 16) tile_2_1(a, u, xp, h, c, h_out);

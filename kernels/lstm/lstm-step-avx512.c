@@ -8,9 +8,9 @@
  *    sequence of the tile.
  * Epilogue per tile, in registers: gates, c' = fma(f, c, i*g),
  * h' = o*tanh(c'), then c and h are stored once. */
-#include "rnn-act-avx512-inl.h"
-#include "rnn-step.h"
-#include "rnn-step-prefetch-inl.h"
+#include "../rnn/rnn-act-avx512-inl.h"
+#include "lstm.h"
+#include "../rnn/rnn-step-prefetch-inl.h"
 
 #define MAXB 2
 #define MAXS 4
@@ -71,6 +71,7 @@ static const tile_fn seq_tiles[MAXS + 1] = {0, tile_1_1, tile_1_2, tile_1_3, til
 
 void arnn_f32_lstm_step__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                 const float *const *h, float *const *c, float *const *h_out) {
+  ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
   const size_t blocks = a->Hp / 16;
   if (nb == 1) {
     size_t j = 0;

@@ -12,8 +12,8 @@
  *    the whole tile.
  * Epilogue with the shared activations on a stack copy of the sums (see
  * below); c and h stored once. */
-#include "rnn-act-neon-inl.h"
-#include "rnn-step.h"
+#include "../rnn/rnn-act-neon-inl.h"
+#include "lstm.h"
 
 /* 2, not 3 as in lstm-step-avx2.c: GCC 12 keeps an accumulator array of
  * more than 16 vectors in memory and stores it back every k, and 24
@@ -76,6 +76,7 @@ static const tile_fn seq_tiles[MAXS + 1] = {0, tile_2_1, tile_2_2};
 
 void arnn_f32_lstm_step__neon(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                               const float *const *h, float *const *c, float *const *h_out) {
+  ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
   const size_t Hp = a->Hp;
   if (nb == 1) {
     for (size_t u = 0; u < Hp; u += 16) tile_4_1(a, u, xp, h, c, h_out);

@@ -6,11 +6,12 @@
  *   c' = fma(f, c, i*g),  h' = o * tanh(c')
  *
  * Layout and contract: rnn-step.h. */
-#include "rnn-act-scalar-inl.h"
-#include "rnn-step.h"
+#include "../rnn/rnn-act-scalar-inl.h"
+#include "lstm.h"
 
 void arnn_f32_lstm_step__scalar(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                 const float *const *h, float *const *c, float *const *h_out) {
+  ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
   const size_t H = a->H, blocks = a->Hp / 16;
   for (size_t s = 0; s < nb; s++) {
     for (size_t j = 0; j < blocks; j++) {

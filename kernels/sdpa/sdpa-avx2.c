@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "sdpa.h"
-#include "../attention/dot16-avx2-inl.h"
+#include "../common/dot16-avx2-inl.h"
 #include "../vmath/vmath-avx2-inl.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -254,6 +254,7 @@ INLINE void tile(const arnn_sdpa_args *a, size_t i0, const int NR) {
 }
 
 void arnn_f32_sdpa__avx2(const arnn_sdpa_args *a) {
+  ARNN_KERNEL_ASSERT(arnn_sdpa_args_ok(a));
   const size_t first = arnn_sdpa_first_key(a);
   size_t i_begin = first >= a->Tv ? a->Tq : a->causal ? (first < a->Tq ? first : a->Tq) : 0;
   for (size_t i = 0; i < i_begin; i++)

@@ -40,7 +40,7 @@
 #include <string.h>
 
 #include "sdpa.h"
-#include "../attention/dot16-avx512-inl.h"
+#include "../common/dot16-avx512-inl.h"
 #include "../vmath/vmath-avx512-inl.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -322,6 +322,7 @@ INLINE void tile(const arnn_sdpa_args *a, size_t i0, const int NR) {
 }
 
 void arnn_f32_sdpa__avx512(const arnn_sdpa_args *a) {
+  ARNN_KERNEL_ASSERT(arnn_sdpa_args_ok(a));
   const size_t first = arnn_sdpa_first_key(a);
   /* rows without a visible key: all of them if every key is masked, else
    * (causal) the rows before the first unmasked key */

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "sdpa.h"
-#include "../attention/dot16-neon-inl.h"
+#include "../common/dot16-neon-inl.h"
 #include "../vmath/vmath-neon-inl.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -252,6 +252,7 @@ static void tile(const arnn_sdpa_args *a, size_t i0, int NR) {
 }
 
 void arnn_f32_sdpa__neon(const arnn_sdpa_args *a) {
+  ARNN_KERNEL_ASSERT(arnn_sdpa_args_ok(a));
   const size_t first = arnn_sdpa_first_key(a);
   size_t i_begin = first >= a->Tv ? a->Tq : a->causal ? (first < a->Tq ? first : a->Tq) : 0;
   for (size_t i = 0; i < i_begin; i++)

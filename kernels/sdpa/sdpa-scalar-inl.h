@@ -6,7 +6,7 @@
 #include <math.h>
 
 #include "sdpa.h"
-#include "../attention/dot16-scalar-inl.h"
+#include "../common/dot16-scalar-inl.h"
 #include "../vmath/vmath-scalar-inl.h"
 
 /* dot : scale * (q . k) with the canonical 16-lane dot (arnn_scalar_dot16);

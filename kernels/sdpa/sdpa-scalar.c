@@ -27,6 +27,7 @@ static void uniform_row(const arnn_sdpa_args *a, float *o, float *pr) {
 }
 
 void arnn_f32_sdpa__scalar(const arnn_sdpa_args *a) {
+  ARNN_KERNEL_ASSERT(arnn_sdpa_args_ok(a));
   const size_t first = arnn_sdpa_first_key(a);
   for (size_t i = 0; i < a->Tq; i++) {
     float *o = a->out + i * a->ldo;

@@ -54,6 +54,8 @@
 
 #include <stddef.h>
 
+#include "../common/kernel-assert.h"
+
 enum { ARNN_SDPA_DOT = 0, ARNN_SDPA_ADDITIVE = 1 };
 
 typedef struct {
@@ -72,9 +74,31 @@ typedef struct {
 
 typedef void (*arnn_f32_sdpa_fn)(const arnn_sdpa_args *a);
 
-#define ARNN_SDPA_KERNEL(op, isa, arch) void arnn_f32_##op##__##isa(const arnn_sdpa_args *a);
+#define ARNN_KERNEL(op, isa, arch) void arnn_f32_##op##__##isa(const arnn_sdpa_args *a);
 #include "f32-sdpa.inc"
-#undef ARNN_SDPA_KERNEL
+#undef ARNN_KERNEL
+
+/* The contract's preconditions (asserted in debug builds): sizes, strides
+ * that hold a row, the additive weights when used, and out/probs overlapping
+ * no input nor each other. */
+static inline int arnn_sdpa_args_ok(const arnn_sdpa_args *a) {
+  if (a == NULL || a->Tq == 0 || a->Tv == 0 || a->D == 0 || a->Dv == 0) return 0;
+  if (a->q == NULL || a->k == NULL || a->v == NULL || a->out == NULL) return 0;
+  if (a->ldq < a->D || a->ldk < a->D || a->ldv < a->Dv || a->ldo < a->Dv || (a->probs != NULL && a->ldp < a->Tv))
+    return 0;
+  if (a->score_mode != ARNN_SDPA_DOT && (a->score_mode != ARNN_SDPA_ADDITIVE || a->w == NULL)) return 0;
+  const size_t ob = arnn_kernel_rows_bytes(a->Tq, a->Dv, a->ldo);
+  const size_t pb = a->probs ? arnn_kernel_rows_bytes(a->Tq, a->Tv, a->ldp) : 0;
+  const size_t qb = arnn_kernel_rows_bytes(a->Tq, a->D, a->ldq), kb = arnn_kernel_rows_bytes(a->Tv, a->D, a->ldk);
+  const size_t vb = arnn_kernel_rows_bytes(a->Tv, a->Dv, a->ldv), mb = a->kmask ? a->Tv : 0;
+  const size_t wb = a->score_mode == ARNN_SDPA_ADDITIVE ? a->D * sizeof(float) : 0;
+  return arnn_kernel_disjoint(a->out, ob, a->q, qb) && arnn_kernel_disjoint(a->out, ob, a->k, kb) &&
+         arnn_kernel_disjoint(a->out, ob, a->v, vb) && arnn_kernel_disjoint(a->out, ob, a->kmask, mb) &&
+         arnn_kernel_disjoint(a->out, ob, a->w, wb) && arnn_kernel_disjoint(a->probs, pb, a->q, qb) &&
+         arnn_kernel_disjoint(a->probs, pb, a->k, kb) && arnn_kernel_disjoint(a->probs, pb, a->v, vb) &&
+         arnn_kernel_disjoint(a->probs, pb, a->kmask, mb) && arnn_kernel_disjoint(a->probs, pb, a->w, wb) &&
+         arnn_kernel_disjoint(a->probs, pb, a->out, ob);
+}
 
 /* The keys of the row: index of the first key with kmask != 0 (Tv if none).
  * Row i has a visible key iff first < Tv && (!causal || first <= i). Shared

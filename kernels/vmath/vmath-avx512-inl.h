@@ -7,35 +7,28 @@
 
 #include "vmath-constants.h"
 
-/* Twin of arnn_scalar_expm1_reduced(): r + r^2 Q(r). */
-static inline __m512 arnn_avx512_expm1_reduced(__m512 r) {
-  __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(ARNN_VEXP_Q4), r, _mm512_set1_ps(ARNN_VEXP_Q3));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ARNN_VEXP_Q2));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ARNN_VEXP_Q1));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ARNN_VEXP_Q0));
-  return _mm512_fmadd_ps(_mm512_mul_ps(r, r), q, r);
-}
-
-/* Twin of arnn_scalar_exp_clamped(). VSCALEFPS computes p * 2^n with one
- * rounding, exactly like arnn_scale_by_pow2(). */
-static inline __m512 arnn_avx512_exp_clamped(__m512 x) {
-  const __m512 magic = _mm512_set1_ps(ARNN_VMATH_ROUND_MAGIC);
-  const __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(ARNN_VMATH_LOG2E), magic);
-  const __m512 n = _mm512_sub_ps(t, magic);
-  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-ARNN_VMATH_LN2_HI), x);
-  r = _mm512_fmadd_ps(n, _mm512_set1_ps(-ARNN_VMATH_LN2_LO), r);
-  const __m512 p = _mm512_add_ps(_mm512_set1_ps(1.0f), arnn_avx512_expm1_reduced(r));
-  return _mm512_scalef_ps(p, n);
-}
-
 /* Mask of the first `n` lanes (n < 16). */
 static inline __mmask16 arnn_avx512_tail_mask(size_t n) { return _cvtu32_mask16((1u << n) - 1u); }
 
-/* exp(x) per lane; the kernel file vexp-avx512.c describes the algorithm. */
-static inline __m512 arnn_avx512_exp(__m512 v) {
-  v = _mm512_min_ps(_mm512_set1_ps(ARNN_VEXP_HI), v); /* NaN passes (second operand) */
-  v = _mm512_max_ps(_mm512_set1_ps(ARNN_VEXP_LO), v);
-  return arnn_avx512_exp_clamped(v);
+/* exp(x) per lane; twin of arnn_scalar_exp(), the kernel file vexp-scalar.c
+ * describes the algorithm. */
+static inline __m512 arnn_avx512_exp(__m512 x) {
+  const __m512 magic = _mm512_set1_ps(ARNN_VEXP_ROUND_MAGIC16);
+  /* clamp to [-104, 104]; NaN passes (second operand). (VRANGEPS would clamp
+   * in one instruction but turns a NaN into the other operand.) */
+  __m512 v = _mm512_min_ps(_mm512_set1_ps(ARNN_VEXP_CLAMP), x);
+  v = _mm512_max_ps(_mm512_set1_ps(-ARNN_VEXP_CLAMP), v);
+  const __m512 t = _mm512_fmadd_ps(v, _mm512_set1_ps(ARNN_VMATH_LOG2E), magic);
+  const __m512 nq = _mm512_sub_ps(t, magic);
+  __m512 r = _mm512_fmadd_ps(nq, _mm512_set1_ps(-ARNN_VMATH_LN2_HI), v);
+  r = _mm512_fmadd_ps(nq, _mm512_set1_ps(-ARNN_VMATH_LN2_LO), r);
+  /* T_k: the permute reads the low 4 bits of t's lanes, which hold k */
+  const __m512 table = _mm512_permutexvar_ps(_mm512_castps_si512(t), _mm512_loadu_ps(arnn_vexp_table16));
+  const __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(ARNN_VEXP_C3), r, _mm512_set1_ps(ARNN_VEXP_C2));
+  const __m512 s = _mm512_fmadd_ps(q, _mm512_mul_ps(r, r), r);
+  const __m512 y = _mm512_fmadd_ps(table, s, table);
+  /* VSCALEFPS: y * 2^floor(nq), rounded once, like arnn_scale_by_pow2() */
+  return _mm512_scalef_ps(y, nq);
 }
 
 /* tanh(x) per lane; the kernel file vtanh-avx512.c describes the algorithm. */

@@ -22,21 +22,38 @@
 #define ARNN_VMATH_LN2_HI 0x1.62e4p-1f
 #define ARNN_VMATH_LN2_LO 0x1.7f7d1cp-20f
 
-/* ---- exp(x) = 2^n (1 + s), r = x - n ln2, |r| <= ln2/2 ----
- * s = expm1(r) = r + r^2 Q(r), Q of degree 4 (coefficients of r^2 .. r^6):
- * e^r is approximated with max relative error 2^-27.6 on |r| <= 1.01 ln2/2.
- * Keeping 1 + s unevaluated lets exp round once and lets sigmoid form both
- * e and 1 + e with one rounding each from the same unrounded value. */
+/* ---- exp(x) = 2^n T_k (1 + s) ----
+ * x log2 e is rounded to a multiple of 1/16: nq = n + k/16 (n = floor(nq),
+ * 0 <= k < 16), r = x - nq ln2 in [-ln2/32, ln2/32] (two-constant Cody-Waite),
+ * T_k = 2^(k/16) from a 16-entry table (read with an in-register permute on
+ * every SIMD ISA), s = expm1(r) = r + r^2 (C2 + C3 r): e^r with max relative
+ * error 2^-29.2 on |r| <= 1.002 ln2/32 (tools/fit-vmath-coeffs.py), so the
+ * result is T_k + T_k s rounded once (one FMA), then scaled by 2^n exactly. */
+#define ARNN_VEXP_C3 0x1.55559ap-3f
+#define ARNN_VEXP_C2 0x1.00022p-1f
+/* 1.5 * 2^19: adding it to |v| < 2^18 rounds v to a multiple of 1/16, whose
+ * sixteenths (16 nq) then sit in the low mantissa bits: the table index k in
+ * the low 4 bits, n = floor(nq) above them. */
+#define ARNN_VEXP_ROUND_MAGIC16 0x1.8p19f
+/* 2^(k/16), k = 0..15, rounded to binary32 (relative error <= 2^-24.3). */
+static const float arnn_vexp_table16[16] = {
+    0x1.000000p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f, 0x1.306fe0p+0f, 0x1.3dea64p+0f,
+    0x1.4bfdaep+0f, 0x1.5ab07ep+0f, 0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f,
+    0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f};
+/* |x| is clamped to 104 (sign kept): below -104 every result rounds to +0
+ * (e^-104 < 2^-150), above ln FLT_MAX = 88.7228 every result overflows; the
+ * clamp keeps n within [-151, 150], where 2^n splits into two normal factors,
+ * and maps +-inf to the saturated results. */
+#define ARNN_VEXP_CLAMP 104.0f
+
+/* The degree-6 expm1 polynomial of sigmoid's reduction (no table):
+ * e^r = 1 + s, s = r + r^2 Q(r), Q of degree 4 (coefficients of r^2 .. r^6),
+ * max relative error 2^-27.6 on |r| <= 1.01 ln2/2. */
 #define ARNN_VEXP_Q4 0x1.6a1a4ep-10f
 #define ARNN_VEXP_Q3 0x1.123fc2p-7f
 #define ARNN_VEXP_Q2 0x1.555916p-5f
 #define ARNN_VEXP_Q1 0x1.55548ap-3f
 #define ARNN_VEXP_Q0 0x1.fffffcp-2f
-/* Below EXP_LO every result rounds to +0 (e^-104 < 2^-150); above EXP_HI every
- * result overflows to +inf (ln FLT_MAX = 88.7228). Clamping to them keeps n
- * within [-150, 129], where 2^n splits into two normal factors. */
-#define ARNN_VEXP_LO -104.0f
-#define ARNN_VEXP_HI 88.8f
 
 /* ---- tanh(x) = sign(x) * expm1(2a) / (expm1(2a) + 2), a = |x| ----
  * expm1(2a) = 2^n (1 + expm1(2r)) - 1 with n = floor(2a log2 e) and

@@ -22,38 +22,37 @@ static inline float32x4_t arnn_neon_fmsub(float32x4_t a, float32x4_t b, float32x
 }
 static inline float32x4_t arnn_neon_fmadd(float32x4_t a, float32x4_t b, float32x4_t c) { return vfmaq_f32(c, a, b); }
 
-/* Twin of arnn_scalar_expm1_reduced(): r + r^2 Q(r). */
-static inline float32x4_t arnn_neon_expm1_reduced(float32x4_t r) {
-  float32x4_t q = arnn_neon_fmadd(vdupq_n_f32(ARNN_VEXP_Q4), r, vdupq_n_f32(ARNN_VEXP_Q3));
-  q = arnn_neon_fmadd(q, r, vdupq_n_f32(ARNN_VEXP_Q2));
-  q = arnn_neon_fmadd(q, r, vdupq_n_f32(ARNN_VEXP_Q1));
-  q = arnn_neon_fmadd(q, r, vdupq_n_f32(ARNN_VEXP_Q0));
-  return arnn_neon_fmadd(vmulq_f32(r, r), q, r);
-}
-
-/* Twin of arnn_scalar_exp_clamped(); 2^n applied as two exact power-of-two
- * factors, as in the AVX2 twin. */
-static inline float32x4_t arnn_neon_exp_clamped(float32x4_t x) {
-  const float32x4_t magic = vdupq_n_f32(ARNN_VMATH_ROUND_MAGIC);
-  const float32x4_t t = arnn_neon_fmadd(x, vdupq_n_f32(ARNN_VMATH_LOG2E), magic);
-  const float32x4_t n = vsubq_f32(t, magic);
-  float32x4_t r = arnn_neon_fmadd(n, vdupq_n_f32(-ARNN_VMATH_LN2_HI), x);
-  r = arnn_neon_fmadd(n, vdupq_n_f32(-ARNN_VMATH_LN2_LO), r);
-  const float32x4_t p = vaddq_f32(vdupq_n_f32(1.0f), arnn_neon_expm1_reduced(r));
-  const int32x4_t ni = vsubq_s32(vreinterpretq_s32_f32(t), vreinterpretq_s32_f32(magic));
+/* exp(x) per lane; twin of arnn_scalar_exp(), the kernel file vexp-scalar.c
+ * describes the algorithm. */
+static inline float32x4_t arnn_neon_exp(float32x4_t x) {
+  const float32x4_t magic = vdupq_n_f32(ARNN_VEXP_ROUND_MAGIC16);
+  float32x4_t v = vminq_f32(vdupq_n_f32(ARNN_VEXP_CLAMP), x);
+  v = vmaxq_f32(vdupq_n_f32(-ARNN_VEXP_CLAMP), v);
+  const float32x4_t t = arnn_neon_fmadd(v, vdupq_n_f32(ARNN_VMATH_LOG2E), magic);
+  const float32x4_t nq = vsubq_f32(t, magic);
+  float32x4_t r = arnn_neon_fmadd(nq, vdupq_n_f32(-ARNN_VMATH_LN2_HI), v);
+  r = arnn_neon_fmadd(nq, vdupq_n_f32(-ARNN_VMATH_LN2_LO), r);
+  /* T_k by a byte table lookup: lane k reads bytes 4k .. 4k+3 of the table */
+  const uint32x4_t tb = vreinterpretq_u32_f32(t);
+  const uint32x4_t k = vandq_u32(tb, vdupq_n_u32(15));
+  const uint8x16_t byte_index =
+      vreinterpretq_u8_u32(vmlaq_u32(vdupq_n_u32(UINT32_C(0x03020100)), k, vdupq_n_u32(UINT32_C(0x04040404))));
+  const uint8x16x4_t table_bytes = {{vld1q_u8((const uint8_t *)arnn_vexp_table16),
+                                     vld1q_u8((const uint8_t *)arnn_vexp_table16 + 16),
+                                     vld1q_u8((const uint8_t *)arnn_vexp_table16 + 32),
+                                     vld1q_u8((const uint8_t *)arnn_vexp_table16 + 48)}};
+  const float32x4_t table = vreinterpretq_f32_u8(vqtbl4q_u8(table_bytes, byte_index));
+  const float32x4_t q = arnn_neon_fmadd(vdupq_n_f32(ARNN_VEXP_C3), r, vdupq_n_f32(ARNN_VEXP_C2));
+  const float32x4_t s = arnn_neon_fmadd(q, vmulq_f32(r, r), r);
+  const float32x4_t y = arnn_neon_fmadd(table, s, table);
+  /* y * 2^floor(nq) as two exact power-of-two factors, as in the AVX2 twin */
+  const int32x4_t ni = vshrq_n_s32(vsubq_s32(vreinterpretq_s32_u32(tb), vreinterpretq_s32_f32(magic)), 4);
   const int32x4_t n1 = vshrq_n_s32(ni, 1);
   const int32x4_t n2 = vsubq_s32(ni, n1);
   const int32x4_t bias = vdupq_n_s32(127);
   const float32x4_t s1 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n1, bias), 23));
   const float32x4_t s2 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n2, bias), 23));
-  return vmulq_f32(vmulq_f32(p, s1), s2);
-}
-
-/* exp(x) per lane; the kernel file vexp-scalar.c describes the algorithm. */
-static inline float32x4_t arnn_neon_exp(float32x4_t v) {
-  v = vminq_f32(vdupq_n_f32(ARNN_VEXP_HI), v);
-  v = vmaxq_f32(vdupq_n_f32(ARNN_VEXP_LO), v);
-  return arnn_neon_exp_clamped(v);
+  return vmulq_f32(vmulq_f32(y, s1), s2);
 }
 
 /* tanh(x) per lane; the kernel file vtanh-scalar.c describes the algorithm. */

@@ -28,7 +28,7 @@ static inline float arnn_f32_from_bits(uint32_t u) {
 static inline float arnn_min_nan_passing(float c, float v) { return c < v ? c : v; }
 static inline float arnn_max_nan_passing(float c, float v) { return c > v ? c : v; }
 
-/* 2^n * p for integer n in [-150, 129] and p in [0.5, 2), rounded once
+/* 2^n * p for integer n in [-151, 150] and p in [0.5, 2.5), rounded once
  * (overflow to inf, gradual underflow), as AVX-512 VSCALEFPS does: p * 2^n1 is
  * exact because both factors 2^n1, 2^n2 (n1 = n/2, n2 = n - n1) are normal and
  * the intermediate stays normal; only the second product rounds. */
@@ -40,37 +40,24 @@ static inline float arnn_scale_by_pow2(float p, int32_t n) {
   return (p * s1) * s2;
 }
 
-/* expm1(r) for |r| <= ln2/2 (reduced argument): r + r^2 Q(r). */
-static inline float arnn_scalar_expm1_reduced(float r) {
-  float q = ARNN_VEXP_Q4;
-  q = fmaf(q, r, ARNN_VEXP_Q3);
-  q = fmaf(q, r, ARNN_VEXP_Q2);
-  q = fmaf(q, r, ARNN_VEXP_Q1);
-  q = fmaf(q, r, ARNN_VEXP_Q0);
-  return fmaf(r * r, q, r);
-}
-
-/* e^x for x already clamped to [ARNN_VEXP_LO, ARNN_VEXP_HI] (or NaN).
- * n = round(x log2 e) by the magic-number addition; r = x - n ln2 with a
- * two-constant Cody-Waite reduction (exact first product); 2^n (1 + s). */
-static inline float arnn_scalar_exp_clamped(float x) {
-  const float t = fmaf(x, ARNN_VMATH_LOG2E, ARNN_VMATH_ROUND_MAGIC);
-  const float n = t - ARNN_VMATH_ROUND_MAGIC;
-  float r = fmaf(n, -ARNN_VMATH_LN2_HI, x);
-  r = fmaf(n, -ARNN_VMATH_LN2_LO, r);
-  const float p = 1.0f + arnn_scalar_expm1_reduced(r);
-  /* n as an integer straight from t's low mantissa bits (valid for |n| < 2^22;
-   * for NaN x the bits are garbage but p is NaN, so the result is NaN). */
-  const int32_t ni = (int32_t)(arnn_f32_bits(t) - arnn_f32_bits(ARNN_VMATH_ROUND_MAGIC));
-  if (ni < -150 || ni > 129) return p; /* only reachable when x is NaN */
-  return arnn_scale_by_pow2(p, ni);
-}
-
 /* exp(x); the kernel file vexp-scalar.c describes the algorithm. */
 static inline float arnn_scalar_exp(float x) {
-  float v = arnn_min_nan_passing(ARNN_VEXP_HI, x);
-  v = arnn_max_nan_passing(ARNN_VEXP_LO, v);
-  return arnn_scalar_exp_clamped(v);
+  float v = arnn_min_nan_passing(ARNN_VEXP_CLAMP, x);
+  v = arnn_max_nan_passing(-ARNN_VEXP_CLAMP, v);
+  const float t = fmaf(v, ARNN_VMATH_LOG2E, ARNN_VEXP_ROUND_MAGIC16);
+  const float nq = t - ARNN_VEXP_ROUND_MAGIC16; /* n + k/16 */
+  float r = fmaf(nq, -ARNN_VMATH_LN2_HI, v);
+  r = fmaf(nq, -ARNN_VMATH_LN2_LO, r);
+  const uint32_t tb = arnn_f32_bits(t);
+  const float table = arnn_vexp_table16[tb & 15u];
+  const float q = fmaf(ARNN_VEXP_C3, r, ARNN_VEXP_C2);
+  const float s = fmaf(q, r * r, r);
+  const float y = fmaf(table, s, table);
+  /* n = floor(nq) from t's bits (the sixteenths, arithmetic shift = floor);
+   * for NaN x the bits are garbage but y is NaN, so the result is NaN. */
+  const int32_t ni = (int32_t)(tb - arnn_f32_bits(ARNN_VEXP_ROUND_MAGIC16)) >> 4;
+  if (ni < -151 || ni > 150) return y; /* only reachable when x is NaN */
+  return arnn_scale_by_pow2(y, ni);
 }
 
 /* tanh(x); the kernel file vtanh-scalar.c describes the algorithm. */

@@ -6,12 +6,17 @@
 
 #include <stddef.h>
 
+#include "../common/kernel-assert.h"
+
 typedef void (*arnn_f32_vunary_fn)(const float *x, float *y, size_t n);
 
-#define ARNN_DECLARE_VUNARY(op, isa) void arnn_f32_##op##__##isa(const float *x, float *y, size_t n);
-#define ARNN_VUNARY_KERNEL(op, isa, arch) ARNN_DECLARE_VUNARY(op, isa)
+#define ARNN_KERNEL(op, isa, arch) void arnn_f32_##op##__##isa(const float *x, float *y, size_t n);
 #include "f32-vunary.inc"
-#undef ARNN_VUNARY_KERNEL
-#undef ARNN_DECLARE_VUNARY
+#undef ARNN_KERNEL
+
+/* The contract's preconditions (asserted in debug builds). */
+static inline int arnn_vunary_args_ok(const float *x, const float *y, size_t n) {
+  return n == 0 || (x != NULL && y != NULL && (x == y || arnn_kernel_disjoint(x, n * sizeof(float), y, n * sizeof(float))));
+}
 
 #endif

@@ -6,6 +6,7 @@
 #include "vmath-avx2-inl.h"
 
 void arnn_f32_vsigmoid__avx2(const float *x, float *y, size_t n) {
+  ARNN_KERNEL_ASSERT(arnn_vunary_args_ok(x, y, n));
   for (; n >= 16; n -= 16, x += 16, y += 16) {
     const __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
     _mm256_storeu_ps(y, arnn_avx2_sigmoid(v0));

@@ -6,6 +6,7 @@
 #include "vmath-neon-inl.h"
 
 void arnn_f32_vsigmoid__neon(const float *x, float *y, size_t n) {
+  ARNN_KERNEL_ASSERT(arnn_vunary_args_ok(x, y, n));
   for (; n >= 8; n -= 8, x += 8, y += 8) {
     const float32x4_t v0 = vld1q_f32(x), v1 = vld1q_f32(x + 4);
     vst1q_f32(y, arnn_neon_sigmoid(v0));

@@ -5,6 +5,7 @@
 #include "vmath-avx512-inl.h"
 
 void arnn_f32_vtanh__avx512(const float *x, float *y, size_t n) {
+  ARNN_KERNEL_ASSERT(arnn_vunary_args_ok(x, y, n));
   for (; n >= 32; n -= 32, x += 32, y += 32) {
     const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
     _mm512_storeu_ps(y, arnn_avx512_tanh(v0));

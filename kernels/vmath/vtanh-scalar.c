@@ -17,5 +17,6 @@
 #include "vmath-scalar-inl.h"
 
 void arnn_f32_vtanh__scalar(const float *x, float *y, size_t n) {
+  ARNN_KERNEL_ASSERT(arnn_vunary_args_ok(x, y, n));
   for (size_t i = 0; i < n; i++) y[i] = arnn_scalar_tanh(x[i]);
 }

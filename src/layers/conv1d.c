@@ -76,7 +76,7 @@ arnn_status arnn_conv1d_layer_create(size_t in, size_t out, size_t kernel_size, 
     arnn_conv1d_layer_destroy(l);
     return ARNN_ERR_OUT_OF_MEMORY;
   }
-  layer_pack_panels(K, out, n_pad, kernel, l->bpack);
+  arnn_f32_gemm_pack(K, out, n_pad, kernel, out, l->bpack);
   for (size_t c = 0; c < n_pad; c++) l->bias[c] = bias != NULL && c < out ? bias[c] : 0.0f;
   *layer = l;
   return ARNN_OK;

@@ -47,7 +47,7 @@ arnn_status arnn_dense_layer_create(size_t in, size_t out, const float *kernel, 
     arnn_dense_layer_destroy(l);
     return ARNN_ERR_OUT_OF_MEMORY;
   }
-  layer_pack_panels(in, out, n_pad, kernel, l->bpack);
+  arnn_f32_gemm_pack(in, out, n_pad, kernel, out, l->bpack);
   for (size_t c = 0; c < n_pad; c++) l->bias[c] = bias != NULL && c < out ? bias[c] : 0.0f;
   *layer = l;
   return ARNN_OK;

@@ -1,6 +1,6 @@
-/* Shared by dense.c and conv1d.c: allocation and packing of a [K][N] Keras
- * kernel into the GEMM's 16-column K-major panels (kernels/gemm/gemm.h), and
- * the fused activation those layers apply to their output rows. */
+/* Shared by dense.c and conv1d.c: allocation of the GEMM's packed panels
+ * (packed by arnn_f32_gemm_pack, kernels/gemm/gemm.h) and the fused
+ * activation those layers apply to their output rows. */
 #ifndef ARNN_SRC_LAYERS_GEMM_PACK_INL_H
 #define ARNN_SRC_LAYERS_GEMM_PACK_INL_H
 
@@ -29,17 +29,6 @@ static inline float *layer_alloc_floats(size_t n) {
   if (n == 0 || !layer_mul_ok(n, sizeof(float), &bytes) || bytes > (size_t)PTRDIFF_MAX - 63) return NULL;
   bytes = (bytes + 63) & ~(size_t)63;
   return aligned_alloc(64, bytes);
-}
-
-/* Panels of `kernel` [K][N] (row-major), padded with zero columns to Np (a
- * multiple of 16): element (k, 16p + l) at Bp[(p*K + k)*16 + l]. */
-static inline void layer_pack_panels(size_t K, size_t N, size_t Np, const float *kernel, float *Bp) {
-  for (size_t p = 0; p < Np / 16; p++)
-    for (size_t k = 0; k < K; k++)
-      for (size_t l = 0; l < 16; l++) {
-        const size_t col = p * 16 + l;
-        Bp[(p * K + k) * 16 + l] = col < N ? kernel[k * N + col] : 0.0f;
-      }
 }
 
 /* The activation of a Dense or Conv1D layer: Keras applies it on the last

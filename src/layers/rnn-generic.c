@@ -28,7 +28,7 @@
  * is masked, the last kept step's h otherwise).
  *
  * Arithmetic, chosen to give the fused LSTM/GRU layer's bits (src/rnn-layer.c,
- * kernels/lstm/rnn-step.h) when act = tanh and ract is sigmoid or
+ * kernels/rnn/rnn-step.h) when act = tanh and ract is sigmoid or
  * hard_sigmoid:
  *  - The input projection of all B*T rows is one packed-GEMM call; its bias
  *    is the full bias (LSTM, SimpleRNN, GRU reset_after = 0) or, for GRU
@@ -44,7 +44,7 @@
  *    (reset_after = 1) and h = fmaf(z, h - hh, hh) (= z h + (1 - z) hh).
  *  - tanh, sigmoid and exp are the dispatched vmath kernels (same bits on
  *    every ISA); hard_sigmoid is clip(fmaf(x, slope, 0.5), 0, 1) with
- *    NaN-passing clamps, as kernels/lstm/rnn-act-scalar-inl.h. */
+ *    NaN-passing clamps, as kernels/rnn/rnn-act-scalar-inl.h. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -276,24 +276,13 @@ arnn_status arnn_generic_rnn_create(const arnn_generic_rnn_desc *desc, arnn_gene
     arnn_generic_rnn_destroy(r);
     return ARNN_ERR_OUT_OF_MEMORY;
   }
-  /* kernel column n at panel n/16, lane n%16; padding columns stay 0 */
-  const float *K = desc->kernel;
-  for (size_t n = 0; n < GH; n++) {
-    float *panel = r->kpack + (n / 16) * E * 16 + n % 16;
-    for (size_t k = 0; k < E; k++) panel[k * 16] = K[k * GH + n];
-  }
-  /* the recurrent kernel in the same panels (K = H): a step's recurrent
-   * product is one GEMM row whose bias is the projection row */
+  /* the kernel in GEMM panels; the recurrent kernel in the same panels
+   * (K = H): a step's recurrent product is one GEMM row whose bias is the
+   * projection row */
   const float *R = desc->recurrent_kernel;
-  for (size_t n = 0; n < GH; n++) {
-    float *panel = r->rpack + (n / 16) * H * 16 + n % 16;
-    for (size_t k = 0; k < H; k++) panel[k * 16] = R[k * GH + n];
-  }
-  if (split_h)
-    for (size_t n = 0; n < H; n++) {
-      float *panel = r->rpack_h + (n / 16) * H * 16 + n % 16;
-      for (size_t k = 0; k < H; k++) panel[k * 16] = R[k * GH + 2 * H + n];
-    }
+  arnn_f32_gemm_pack(E, GH, Np, desc->kernel, GH, r->kpack);
+  arnn_f32_gemm_pack(H, GH, Np, R, GH, r->rpack);
+  if (split_h) arnn_f32_gemm_pack(H, H, round16(H), R + 2 * H, GH, r->rpack_h);
   const float *b = desc->bias;
   if (b != NULL) {
     for (size_t n = 0; n < GH; n++) {

@@ -12,12 +12,12 @@
  * made cache-resident. Two or three tiles ahead, or h_out as well: no
  * better; the whole next step's rows into L2 (1024 requests at once): slower
  * (0.65 -> 0.60). A prefetch changes no result. */
-#ifndef ARNN_KERNELS_LSTM_RNN_STEP_PREFETCH_INL_H
-#define ARNN_KERNELS_LSTM_RNN_STEP_PREFETCH_INL_H
+#ifndef ARNN_KERNELS_RNN_RNN_STEP_PREFETCH_INL_H
+#define ARNN_KERNELS_RNN_RNN_STEP_PREFETCH_INL_H
 
 #include <stddef.h>
 
-#include "../prefetch-inl.h"
+#include "../common/prefetch-inl.h"
 
 /* The tile after (block j, sequences from s): the lines of its sequences'
  * xp that the tile reads, [xp + j*stride + first, + lines*16 floats).

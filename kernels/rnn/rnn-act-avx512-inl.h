@@ -1,6 +1,6 @@
 /* Recurrent activations, AVX-512; scalar twin rnn-act-scalar-inl.h. */
-#ifndef ARNN_KERNELS_LSTM_RNN_ACT_AVX512_INL_H
-#define ARNN_KERNELS_LSTM_RNN_ACT_AVX512_INL_H
+#ifndef ARNN_KERNELS_RNN_RNN_ACT_AVX512_INL_H
+#define ARNN_KERNELS_RNN_RNN_ACT_AVX512_INL_H
 
 #include "../vmath/vmath-avx512-inl.h"
 #include "rnn-act-scalar-inl.h"

@@ -1,8 +1,8 @@
 /* The canonical 16-lane dot-product tree, AVX-512 form; scalar twin
  * dot16-scalar-inl.h (which defines the order). One zmm holds the 16 partial
  * sums of one dot product. */
-#ifndef ARNN_KERNELS_ATTENTION_DOT16_AVX512_INL_H
-#define ARNN_KERNELS_ATTENTION_DOT16_AVX512_INL_H
+#ifndef ARNN_KERNELS_COMMON_DOT16_AVX512_INL_H
+#define ARNN_KERNELS_COMMON_DOT16_AVX512_INL_H
 
 #include <immintrin.h>
 

@@ -1,8 +1,8 @@
 /* The canonical 16-lane dot-product tree, AArch64 NEON form; scalar twin
  * dot16-scalar-inl.h (which defines the order). The 16 partial sums of one
  * dot product live in four q-registers: v[q] = lanes 4q .. 4q+3. */
-#ifndef ARNN_KERNELS_ATTENTION_DOT16_NEON_INL_H
-#define ARNN_KERNELS_ATTENTION_DOT16_NEON_INL_H
+#ifndef ARNN_KERNELS_COMMON_DOT16_NEON_INL_H
+#define ARNN_KERNELS_COMMON_DOT16_NEON_INL_H
 
 #include <arm_neon.h>
 #include <stddef.h>

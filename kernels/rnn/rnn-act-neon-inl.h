@@ -3,8 +3,8 @@
  * return the NaN when x is NaN, as the scalar clamps do (vminnmq/vmaxnmq would
  * return the constant). fma(x, slope, 0.5) is never -0 (0.5 is exact and
  * nonzero), so FMAX's +0/-0 ordering cannot differ from the scalar clamp. */
-#ifndef ARNN_KERNELS_LSTM_RNN_ACT_NEON_INL_H
-#define ARNN_KERNELS_LSTM_RNN_ACT_NEON_INL_H
+#ifndef ARNN_KERNELS_RNN_RNN_ACT_NEON_INL_H
+#define ARNN_KERNELS_RNN_RNN_ACT_NEON_INL_H
 
 #include "../vmath/vmath-neon-inl.h"
 #include "rnn-act-scalar-inl.h"

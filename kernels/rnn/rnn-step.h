@@ -1,5 +1,6 @@
 /* Fused recurrent step kernels (LSTM in kernels/lstm/, GRU in kernels/gru/):
- * contract shared by both families (see kernels/README.md).
+ * the contract, the packed weight layout (written by rnn-pack.c) and the
+ * argument block shared by both families (see kernels/README.md).
  *
  * Layout. Hidden units are padded to Hp = round_up(H, 16) and grouped in
  * blocks of 16. The recurrent kernel R [H, G*H] (Keras layout, gate-major
@@ -23,10 +24,12 @@
  * updated in place), h_out[s] (next hidden state, Hp floats, written once;
  * must not alias h[s]), scratch[s] (GRU reset_after == 0 only: Hp floats).
  * With zero-padded weights and inputs the padded lanes stay exactly zero. */
-#ifndef ARNN_KERNELS_LSTM_RNN_STEP_H
-#define ARNN_KERNELS_LSTM_RNN_STEP_H
+#ifndef ARNN_KERNELS_RNN_RNN_STEP_H
+#define ARNN_KERNELS_RNN_RNN_STEP_H
 
 #include <stddef.h>
+
+#include "../common/kernel-assert.h"
 
 /* Recurrent activation (the gates' "sigmoid"). */
 enum {
@@ -53,16 +56,30 @@ typedef void (*arnn_f32_lstm_step_fn)(const arnn_rnn_step_args *a, size_t nb, co
 typedef void (*arnn_f32_gru_step_fn)(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                      const float *const *h, float *const *h_out, float *const *scratch);
 
-#define ARNN_LSTM_STEP_KERNEL(isa, arch)                                                                   \
-  void arnn_f32_lstm_step__##isa(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,          \
-                                 const float *const *h, float *const *c, float *const *h_out);
-#include "f32-lstm-step.inc"
-#undef ARNN_LSTM_STEP_KERNEL
+/* Packs gates [g0, g0 + ng) of the recurrent kernel R [H][G*H] (Keras layout)
+ * into w, the layout above with ng gates: w holds Hp*H*ng floats (Hp =
+ * round_up(H, 16)). rnn-pack.c. */
+void arnn_rnn_pack_recurrent(const float *R, size_t H, size_t G, size_t g0, size_t ng, float *w);
 
-#define ARNN_GRU_STEP_KERNEL(isa, arch)                                                                    \
-  void arnn_f32_gru_step__##isa(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,           \
-                                const float *const *h, float *const *h_out, float *const *scratch);
-#include "../gru/f32-gru-step.inc"
-#undef ARNN_GRU_STEP_KERNEL
+/* The contract's preconditions (asserted in debug builds). gates: G of the
+ * call (LSTM 4; GRU 3, or 2 with the candidate in w_h when reset_after is 0).
+ * For every sequence s: its pointers are given and h_out[s] (Hp floats)
+ * overlaps neither h[s] nor xp[s] (nor c[s], LSTM; nor scratch[s], GRU). */
+static inline int arnn_rnn_step_args_ok(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
+                                        const float *const *h, const float *const *c, const float *const *h_out,
+                                        const float *const *scratch, int is_lstm) {
+  if (a == NULL || nb == 0 || xp == NULL || h == NULL || h_out == NULL || a->w == NULL) return 0;
+  if (a->H == 0 || a->Hp != (a->H + 15) / 16 * 16 || (unsigned)a->ract > ARNN_RACT_HARD_KERAS3) return 0;
+  const int split_h = !is_lstm && !a->reset_after;
+  if (is_lstm ? c == NULL : (a->reset_after ? a->b_rec_h == NULL : (a->w_h == NULL || scratch == NULL))) return 0;
+  const size_t G = is_lstm ? 4 : 3, hb = a->Hp * sizeof(float); /* gates in xp */
+  for (size_t s = 0; s < nb; s++) {
+    if (xp[s] == NULL || h[s] == NULL || h_out[s] == NULL) return 0;
+    if (!arnn_kernel_disjoint(h_out[s], hb, h[s], hb) || !arnn_kernel_disjoint(h_out[s], hb, xp[s], G * hb)) return 0;
+    if (is_lstm && (c[s] == NULL || !arnn_kernel_disjoint(h_out[s], hb, c[s], hb))) return 0;
+    if (split_h && (scratch[s] == NULL || !arnn_kernel_disjoint(h_out[s], hb, scratch[s], hb))) return 0;
+  }
+  return 1;
+}
 
 #endif

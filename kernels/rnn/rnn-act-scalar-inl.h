@@ -1,8 +1,8 @@
 /* Recurrent activations, scalar; twins: rnn-act-avx2-inl.h, rnn-act-avx512-inl.h.
  * hard_sigmoid = clip(fma(x, slope, 0.5), 0, 1) with the clamps written so a
  * NaN propagates (x86 MINPS/MAXPS semantics, constant first). */
-#ifndef ARNN_KERNELS_LSTM_RNN_ACT_SCALAR_INL_H
-#define ARNN_KERNELS_LSTM_RNN_ACT_SCALAR_INL_H
+#ifndef ARNN_KERNELS_RNN_RNN_ACT_SCALAR_INL_H
+#define ARNN_KERNELS_RNN_RNN_ACT_SCALAR_INL_H
 
 #include "../vmath/vmath-scalar-inl.h"
 #include "rnn-step.h"

@@ -6,8 +6,8 @@
  * requests them compiles to nothing (checked with objdump: 0 prefetch
  * instructions). An asm statement is kept. Elsewhere the builtin is used
  * as is. */
-#ifndef ARNN_KERNELS_PREFETCH_INL_H
-#define ARNN_KERNELS_PREFETCH_INL_H
+#ifndef ARNN_KERNELS_COMMON_PREFETCH_INL_H
+#define ARNN_KERNELS_COMMON_PREFETCH_INL_H
 
 /* Request the line holding p into L1 (for reading). */
 static inline void arnn_prefetch_l1(const void *p) {

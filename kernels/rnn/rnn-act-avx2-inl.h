@@ -1,6 +1,6 @@
 /* Recurrent activations, AVX2; scalar twin rnn-act-scalar-inl.h. */
-#ifndef ARNN_KERNELS_LSTM_RNN_ACT_AVX2_INL_H
-#define ARNN_KERNELS_LSTM_RNN_ACT_AVX2_INL_H
+#ifndef ARNN_KERNELS_RNN_RNN_ACT_AVX2_INL_H
+#define ARNN_KERNELS_RNN_RNN_ACT_AVX2_INL_H
 
 #include "../vmath/vmath-avx2-inl.h"
 #include "rnn-act-scalar-inl.h"

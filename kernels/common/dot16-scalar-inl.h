@@ -10,8 +10,8 @@
  *      (j < 4), p[j] += p[j+2] (j < 2), result = p[0] + p[1].
  * AVX-512 holds the 16 lanes in one zmm, AVX2 in two ymm (lanes 0-7, 8-15),
  * so every ISA performs exactly these roundings and returns the same bits. */
-#ifndef ARNN_KERNELS_ATTENTION_DOT16_SCALAR_INL_H
-#define ARNN_KERNELS_ATTENTION_DOT16_SCALAR_INL_H
+#ifndef ARNN_KERNELS_COMMON_DOT16_SCALAR_INL_H
+#define ARNN_KERNELS_COMMON_DOT16_SCALAR_INL_H
 
 #include <math.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /* The canonical 16-lane dot-product tree, AVX2 form; scalar twin
  * dot16-scalar-inl.h (which defines the order). The 16 partial sums of one
  * dot product live in two ymm: lo = lanes 0-7, hi = lanes 8-15. */
-#ifndef ARNN_KERNELS_ATTENTION_DOT16_AVX2_INL_H
-#define ARNN_KERNELS_ATTENTION_DOT16_AVX2_INL_H
+#ifndef ARNN_KERNELS_COMMON_DOT16_AVX2_INL_H
+#define ARNN_KERNELS_COMMON_DOT16_AVX2_INL_H
 
 #include <immintrin.h>
 

@@ -1,0 +1,14 @@
+/* Fused GRU step kernels, every ISA (list f32-gru-step.inc). Contract,
+ * packed weight layout and arguments: ../rnn/rnn-step.h. */
+#ifndef ARNN_KERNELS_GRU_GRU_H
+#define ARNN_KERNELS_GRU_GRU_H
+
+#include "../rnn/rnn-step.h"
+
+#define ARNN_KERNEL(op, isa, arch)                                                                       \
+  void arnn_f32_##op##__##isa(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,          \
+                              const float *const *h, float *const *h_out, float *const *scratch);
+#include "f32-gru-step.inc"
+#undef ARNN_KERNEL
+
+#endif
