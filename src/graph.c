@@ -1531,7 +1531,8 @@ static const char *node_kernel(const graph_node *n) {
     case OP_INPUT: return "-";
     case OP_RNN:
       if (!n->fast_rnn) return "generic recurrent step + gemm";
-      k = arnn_kernel_name(n->cell == ARNN_CELL_LSTM ? "lstm_step" : "gru_step");
+      k = arnn_kernel_name(n->cell == ARNN_CELL_LSTM ? (n->bf16 ? "lstm_step_bf16" : "lstm_step")
+                                                     : (n->bf16 ? "gru_step_bf16" : "gru_step"));
       break;
     case OP_DENSE: k = arnn_kernel_name(n->head ? "dense_head" : "gemm"); break;
     case OP_CONV1D: k = arnn_kernel_name("gemm"); break;

@@ -9,6 +9,7 @@
   void arnn_f32_##op##__##isa(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,          \
                               const float *const *h, float *const *h_out, float *const *scratch);
 #include "f32-gru-step.inc"
+#include "f32-gru-step-bf16.inc"
 #undef ARNN_KERNEL
 
 #endif
