@@ -2,8 +2,11 @@
  * gru-step-bf16-scalar.c (same equations and per-output order,
  * bit-identical). Weights widened as in ../lstm/lstm-step-bf16-avx512.c (one
  * 64-byte line = a gate's 16 lanes for k and k+1; one shift or one AND per 16
- * weights, exact); tiles and passes as in gru-step-avx512.c: two 16-unit
- * blocks x G gates for one sequence, one block x G gates x up to 4 sequences
+ * weights, exact); passes as in gru-step-avx512.c. Tiles: for one sequence
+ * four 16-unit blocks x G gates (12 accumulators with G = 3; with two blocks'
+ * 6, each taking two dependent FMAs per pair of rows, the step waited on the
+ * FMA latency: H = 128, reset_after, thread CPU time 0.97-1.04 -> 0.71 us per
+ * step), then 2 and 1 for the rest; one block x G gates x up to 4 sequences
  * otherwise. reset_after = 1: one pass, G = 3, the candidate's accumulator
  * starts from the recurrent bias. reset_after = 0: pass 1 (G = 2, z and r; z
  * parked in h_out, r*h in scratch), pass 2 (G = 1, R_h applied to r*h). */
@@ -11,7 +14,7 @@
 #include "gru.h"
 #include "../rnn/rnn-step-prefetch-inl.h"
 
-#define MAXB 2
+#define MAXB 4
 #define MAXS 4
 
 /* One 64-byte line of bf16 pairs, held in a register: both widenings read it
@@ -109,15 +112,15 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
                                             float *const *scratch) {                                       \
     tile(mode, nblk, nseq, a, j0, xp, h, h_out, scratch);                                                  \
   }
-#define TILE_FNS(mode) TILE_FN(mode, 2, 1) TILE_FN(mode, 1, 1) TILE_FN(mode, 1, 2) TILE_FN(mode, 1, 3) TILE_FN(mode, 1, 4)
+#define TILE_FNS(mode) TILE_FN(mode, 4, 1) TILE_FN(mode, 2, 1) TILE_FN(mode, 1, 1) TILE_FN(mode, 1, 2) TILE_FN(mode, 1, 3) TILE_FN(mode, 1, 4)
 TILE_FNS(FULL) TILE_FNS(PASS1) TILE_FNS(PASS2)
 
 typedef void (*tile_fn)(const arnn_rnn_step_args *, size_t, const float *const *, const float *const *,
                         float *const *, float *const *);
-static const tile_fn tiles[3][MAXS + 2] = {
-    {0, tile_FULL_1_1, tile_FULL_1_2, tile_FULL_1_3, tile_FULL_1_4, tile_FULL_2_1},
-    {0, tile_PASS1_1_1, tile_PASS1_1_2, tile_PASS1_1_3, tile_PASS1_1_4, tile_PASS1_2_1},
-    {0, tile_PASS2_1_1, tile_PASS2_1_2, tile_PASS2_1_3, tile_PASS2_1_4, tile_PASS2_2_1},
+static const tile_fn tiles[3][MAXS + 3] = {
+    {0, tile_FULL_1_1, tile_FULL_1_2, tile_FULL_1_3, tile_FULL_1_4, tile_FULL_2_1, tile_FULL_4_1},
+    {0, tile_PASS1_1_1, tile_PASS1_1_2, tile_PASS1_1_3, tile_PASS1_1_4, tile_PASS1_2_1, tile_PASS1_4_1},
+    {0, tile_PASS2_1_1, tile_PASS2_1_2, tile_PASS2_1_3, tile_PASS2_1_4, tile_PASS2_2_1, tile_PASS2_4_1},
 };
 
 /* One pass over all blocks for the sequences [0, nb). */
@@ -126,6 +129,7 @@ static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *
   const size_t blocks = a->Hp / 16;
   if (nb == 1) {
     size_t j = 0;
+    for (; j + 4 <= blocks; j += 4) tiles[mode][MAXS + 2](a, j, xp, h, h_out, scratch);
     for (; j + 2 <= blocks; j += 2) tiles[mode][MAXS + 1](a, j, xp, h, h_out, scratch);
     if (j < blocks) tiles[mode][1](a, j, xp, h, h_out, scratch);
     return;
