@@ -1,5 +1,6 @@
-/* Fused GRU step kernels, every ISA (list f32-gru-step.inc). Contract,
- * packed weight layout and arguments: ../rnn/rnn-step.h. */
+/* Fused GRU step kernels, every ISA (list f32-gru-step.inc; with bf16
+ * recurrent weights, f32-gru-step-bf16.inc). Contract, packed weight layouts
+ * and arguments: ../rnn/rnn-step.h. */
 #ifndef ARNN_KERNELS_GRU_GRU_H
 #define ARNN_KERNELS_GRU_GRU_H
 
