@@ -1,5 +1,5 @@
-// oneDNN (libdnnl) bidirectional-concat LSTM / GRU, forward inference, f32
-// (see peers-rnn.h). Everything but execute + stream wait happens at creation:
+// oneDNN (libdnnl) bidirectional-concat LSTM / GRU, forward inference, f32,
+// or bf16 data (PEER_ONEDNN_BF16: src, weights, dst; see peers-rnn.h). Everything but execute + stream wait happens at creation:
 // primitive descriptor with weights either in format_tag::any (oneDNN's own
 // choice: on AVX-512 cores 2.6 then picks its brgemm implementation with
 // blocked weights for LSTM) or in plain ldigo (its gemm-based implementation),
@@ -36,6 +36,7 @@ struct peer_onednn_rnn {
   dnnl::stream strm;
   dnnl::primitive prim;
   memory src, wl, wi, bias, dst, scratch;
+  memory src_user, dst_user;  // f32 [T,B,*] tnc: the same memories as src/dst unless bf16
   std::string impl;
 };
 
@@ -127,11 +128,12 @@ peer_onednn_rnn *peer_onednn_rnn_create(const peer_rnn_workload *w, int batch, i
     p->eng = dnnl::engine(dnnl::engine::kind::cpu, 0);
     p->strm = dnnl::stream(p->eng);
 
-    const memory::desc src_md({T, B, E}, dt::f32, tag::tnc);
-    const memory::desc dst_md({T, B, 2 * H}, dt::f32, tag::tnc);
+    const dt data = layout == PEER_ONEDNN_BF16 ? dt::bf16 : dt::f32;
+    const memory::desc src_md({T, B, E}, data, tag::tnc);
+    const memory::desc dst_md({T, B, 2 * H}, data, tag::tnc);
     const tag wtag = layout == PEER_ONEDNN_WEIGHTS_PLAIN ? tag::ldigo : tag::any;
-    const memory::desc wl_any({1, 2, E, G, H}, dt::f32, wtag);
-    const memory::desc wi_any({1, 2, H, G, H}, dt::f32, wtag);
+    const memory::desc wl_any({1, 2, E, G, H}, data, wtag);
+    const memory::desc wi_any({1, 2, H, G, H}, data, wtag);
     const memory::desc wl_user({1, 2, E, G, H}, dt::f32, tag::ldigo);
     const memory::desc wi_user({1, 2, H, G, H}, dt::f32, tag::ldigo);
     const memory::desc bias_md({1, 2, Gb, H}, dt::f32, tag::ldgo);
@@ -190,10 +192,18 @@ peer_onednn_rnn *peer_onednn_rnn_create(const peer_rnn_workload *w, int batch, i
     p->src = memory(src_md, p->eng);
     p->dst = memory(dst_md, p->eng);
     p->scratch = memory(scratch_md, p->eng);
+    if (data == dt::f32) {
+      p->src_user = p->src, p->dst_user = p->dst;
+    } else {
+      p->src_user = memory({{T, B, E}, dt::f32, tag::tnc}, p->eng);
+      p->dst_user = memory({{T, B, 2 * H}, dt::f32, tag::tnc}, p->eng);
+    }
     std::vector<float> x((size_t)T * B * E);
     fill_uniform(x, -1.0f, 1.0f, 41);
-    std::memcpy(p->src.get_data_handle(), x.data(), sizeof(float) * x.size());
-    std::memset(p->dst.get_data_handle(), 0, sizeof(float) * (size_t)T * B * 2 * H);
+    std::memcpy(p->src_user.get_data_handle(), x.data(), sizeof(float) * x.size());
+    if (data != dt::f32) dnnl::reorder(p->src_user, p->src).execute(p->strm, p->src_user, p->src);
+    std::memset(p->dst.get_data_handle(), 0, dst_md.get_size());
+    p->strm.wait();
     return p;
   } catch (const dnnl::error &e) {
     g_error = std::string("oneDNN: ") + e.what() + " (status " + std::to_string((int)e.status) + ")";
@@ -222,14 +232,23 @@ int peer_onednn_rnn_run(peer_onednn_rnn *p) {
 }
 
 void peer_onednn_rnn_set_input(peer_onednn_rnn *p, const float *x) {
-  float *s = static_cast<float *>(p->src.get_data_handle());
+  float *s = static_cast<float *>(p->src_user.get_data_handle());
   for (int b = 0; b < p->B; b++)
     for (int t = 0; t < p->T; t++)
       std::memcpy(s + ((size_t)t * p->B + b) * p->E, x + ((size_t)b * p->T + t) * p->E, sizeof(float) * p->E);
+  if (p->src_user != p->src) {
+    dnnl::reorder(p->src_user, p->src).execute(p->strm, p->src_user, p->src);
+    p->strm.wait();
+  }
 }
 
 void peer_onednn_rnn_get_output(const peer_onednn_rnn *p, float *y) {
-  const float *d = static_cast<const float *>(p->dst.get_data_handle());
+  if (p->dst_user != p->dst) {
+    dnnl::stream strm(p->eng);
+    dnnl::reorder(p->dst, p->dst_user).execute(strm, const_cast<memory &>(p->dst), const_cast<memory &>(p->dst_user));
+    strm.wait();
+  }
+  const float *d = static_cast<const float *>(p->dst_user.get_data_handle());
   const size_t C = 2 * (size_t)p->H;
   for (int b = 0; b < p->B; b++)
     for (int t = 0; t < p->T; t++)

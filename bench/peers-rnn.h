@@ -64,7 +64,11 @@ typedef struct peer_onednn_rnn peer_onednn_rnn;
  * bench runs both. */
 typedef enum peer_onednn_weights {
   PEER_ONEDNN_WEIGHTS_ANY = 0,
-  PEER_ONEDNN_WEIGHTS_PLAIN = 1
+  PEER_ONEDNN_WEIGHTS_PLAIN = 1,
+  /* oneDNN's bf16 RNN: src, weights and dst in bf16 (bias f32), weights in
+   * format any. Its own accuracy contract (bf16 activations too), so the
+   * check against the float64 reference is only a sanity bound. */
+  PEER_ONEDNN_BF16 = 2
 } peer_onednn_weights;
 
 /* "oneDNN 2.6.3 (cpu runtime OpenMP, isa ...)". */

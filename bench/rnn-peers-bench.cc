@@ -186,8 +186,11 @@ const arnn_machine_peaks *g_peaks;
 // each repetition); the L2 bound
 // is the one-core bound whatever the thread count (two cores can each stream
 // half of W_hh from their own L2: half the bound).
+// whh_bytes: bytes per recurrent weight (4 float32, 2 bf16): the bounds scale
+// with it.
 void set_rnn_counters(benchmark::State &st, const peer_rnn_workload &w, int batch, int threads, peer_rnn_cell cell,
-                      double seconds) {
+                      double seconds, double whh_bytes = 4.0) {
+  const double whh_step = peer_rnn_whh_bytes_per_step(&w, cell) * (whh_bytes / 4.0);
   const double per_call = seconds / (double)std::max<benchmark::IterationCount>(1, st.iterations());
   const double gflops = peer_rnn_flop(&w, batch, cell) * 1e-9 / per_call;
   st.counters["GFLOP/s"] = gflops;
@@ -202,7 +205,7 @@ void set_rnn_counters(benchmark::State &st, const peer_rnn_workload &w, int batc
   }
   if (batch == 1 && g_peaks->bw_l2_gbs > 0) {
     // All of W_hh (both directions) streamed from L2 once per timestep, one core.
-    const double bound = arnn_peaks_bound_seconds(peer_rnn_whh_bytes_per_step(&w, cell) * w.T, g_peaks->bw_l2_gbs);
+    const double bound = arnn_peaks_bound_seconds(whh_step * w.T, g_peaks->bw_l2_gbs);
     st.counters["L2bound_ms"] = bound * 1e3;
     st.counters["L2_frac"] = bound / per_call;
   }
@@ -210,7 +213,7 @@ void set_rnn_counters(benchmark::State &st, const peer_rnn_workload &w, int batc
     // The same from L3: the bound that applies when W_hh does not fit in L2
     // (large: 2 x 4 MiB for LSTM).
     st.counters["L3bound_ms"] =
-        1e3 * arnn_peaks_bound_seconds(peer_rnn_whh_bytes_per_step(&w, cell) * w.T, g_peaks->bw_l3_gbs);
+        1e3 * arnn_peaks_bound_seconds(whh_step * w.T, g_peaks->bw_l3_gbs);
   }
 }
 
@@ -231,15 +234,18 @@ void bm_onednn(benchmark::State &st, const peer_rnn_workload *w, int batch, int 
   st.SetLabel(peer_onednn_rnn_impl(p));
   const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : st) peer_onednn_rnn_run(p);
-  set_rnn_counters(st, *w, batch, threads, cell, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  set_rnn_counters(st, *w, batch, threads, cell, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                   layout == PEER_ONEDNN_BF16 ? 2.0 : 4.0);
   peer_onednn_rnn_destroy(p);
 }
 #endif
 
 // arnn's own bidirectional layer on the same dense input and shapes, so the
 // summary table puts it next to the peers (one binary, one run, one set of
-// machine peaks). Weights uniform in [-0.1, 0.1] in Keras layout.
-void bm_arnn(benchmark::State &st, const peer_rnn_workload *w, int batch, int threads, peer_rnn_cell cell) {
+// machine peaks). Weights uniform in [-0.1, 0.1] in Keras layout; bf16: the
+// layer keeps its kernels as bf16 (ARNN_RNN_WEIGHTS_BF16), so W_hh streams
+// half the bytes and the bounds halve.
+void bm_arnn(benchmark::State &st, const peer_rnn_workload *w, int batch, int threads, peer_rnn_cell cell, bool bf16) {
   const size_t E = (size_t)w->E, H = (size_t)w->H, T = (size_t)w->T, G = (size_t)peer_rnn_gates(cell);
   const size_t bias_n = cell == PEER_RNN_GRU ? 2 * G * H : G * H;
   std::vector<float> kernel(2 * E * G * H), recurrent(2 * H * G * H), bias(2 * bias_n);
@@ -260,6 +266,7 @@ void bm_arnn(benchmark::State &st, const peer_rnn_workload *w, int batch, int th
   d.input_size = E;
   d.units = H;
   d.bidirectional = 1;
+  d.weights = bf16 ? ARNN_RNN_WEIGHTS_BF16 : ARNN_RNN_WEIGHTS_F32;
   for (int dir = 0; dir < 2; dir++) {
     d.kernel[dir] = kernel.data() + dir * E * G * H;
     d.recurrent_kernel[dir] = recurrent.data() + dir * H * G * H;
@@ -273,10 +280,13 @@ void bm_arnn(benchmark::State &st, const peer_rnn_workload *w, int batch, int th
     return;
   }
   arnn_rnn_layer_forward(layer, pool, batch, T, x.data(), nullptr, y.data());  // warm-up
-  st.SetLabel(arnn_kernel_name(cell == PEER_RNN_LSTM ? "lstm_step" : "gru_step"));
+  const char *op = cell == PEER_RNN_LSTM ? (bf16 ? "lstm_step_bf16" : "lstm_step") : (bf16 ? "gru_step_bf16" : "gru_step");
+  const char *kernel_name = arnn_kernel_name(op);
+  st.SetLabel(kernel_name ? kernel_name : op);
   const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : st) arnn_rnn_layer_forward(layer, pool, batch, T, x.data(), nullptr, y.data());
-  set_rnn_counters(st, *w, batch, threads, cell, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  set_rnn_counters(st, *w, batch, threads, cell, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                   bf16 ? 2.0 : 4.0);
   arnn_threadpool_destroy(pool);
   arnn_rnn_layer_destroy(layer);
 }
@@ -348,16 +358,22 @@ int main(int argc, char **argv) {
   for (const peer_rnn_workload &w : peer_rnn_workloads)
     for (int batch : kBatches)
       for (int threads : kThreads)
-        for (peer_rnn_cell cell : kCells) {
-          const std::string name = std::string("rnn/") + w.name + "/b" + std::to_string(batch) + "/t" +
-                                   std::to_string(threads) + "/" + peer_rnn_cell_name(cell) + "/arnn";
-          const peer_rnn_workload *wp = &w;
-          benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &st) { bm_arnn(st, wp, batch, threads, cell); })
-              ->Unit(benchmark::kMillisecond)
-              ->UseRealTime();
-        }
+        for (peer_rnn_cell cell : kCells)
+          for (bool bf16 : {false, true}) {
+            const std::string name = std::string("rnn/") + w.name + "/b" + std::to_string(batch) + "/t" +
+                                     std::to_string(threads) + "/" + peer_rnn_cell_name(cell) +
+                                     (bf16 ? "/arnn_bf16" : "/arnn");
+            const peer_rnn_workload *wp = &w;
+            benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &st) {
+              bm_arnn(st, wp, batch, threads, cell, bf16);
+            })->Unit(benchmark::kMillisecond)->UseRealTime();
+          }
 #if defined(ARNN_BENCH_HAVE_ONEDNN)
   benchmark::AddCustomContext("oneDNN", peer_onednn_version());
+  // oneDNN's bf16 RNN only where the CPU has the bf16 instructions it is
+  // built for (AVX512-BF16); elsewhere it would emulate them.
+  const bool onednn_bf16 = __builtin_cpu_supports("avx512bf16");
+  benchmark::AddCustomContext("oneDNN bf16", onednn_bf16 ? "run (CPU has AVX512-BF16)" : "not run (no AVX512-BF16)");
   for (peer_rnn_cell cell : {PEER_RNN_LSTM, PEER_RNN_GRU, PEER_RNN_GRU_BEFORE}) {
     double err = 0.0;
     for (peer_onednn_weights layout : {PEER_ONEDNN_WEIGHTS_ANY, PEER_ONEDNN_WEIGHTS_PLAIN}) {
@@ -370,15 +386,28 @@ int main(int argc, char **argv) {
     std::snprintf(buf, sizeof buf, "max |err| %.2g vs float64 Keras reference (T=7 E=5 H=6 B=3, both layouts)%s",
                   err, err < 1e-5 ? "" : "  ** MISMATCH **");
     benchmark::AddCustomContext(std::string("oneDNN check ") + peer_rnn_cell_name(cell), buf);
+    if (onednn_bf16) {
+      auto create = [](const peer_rnn_workload *w, int b, int t, peer_rnn_cell c, const peer_rnn_weights *pw) {
+        return peer_onednn_rnn_create(w, b, t, c, PEER_ONEDNN_BF16, pw, nullptr);
+      };
+      err = check_peer(cell, create, peer_onednn_rnn_set_input, peer_onednn_rnn_run, peer_onednn_rnn_get_output,
+                       peer_onednn_rnn_destroy);
+      std::snprintf(buf, sizeof buf, "max |err| %.2g vs float64 Keras reference (bf16 data: a sanity bound of 0.05)%s",
+                    err, err < 0.05 ? "" : "  ** MISMATCH **");
+      benchmark::AddCustomContext(std::string("oneDNN bf16 check ") + peer_rnn_cell_name(cell), buf);
+    }
   }
   for (const peer_rnn_workload &w : peer_rnn_workloads)
     for (int batch : kBatches)
       for (int threads : kThreads)
         for (peer_rnn_cell cell : kCells)
-          for (peer_onednn_weights layout : {PEER_ONEDNN_WEIGHTS_ANY, PEER_ONEDNN_WEIGHTS_PLAIN}) {
+          for (peer_onednn_weights layout : {PEER_ONEDNN_WEIGHTS_ANY, PEER_ONEDNN_WEIGHTS_PLAIN, PEER_ONEDNN_BF16}) {
+            if (layout == PEER_ONEDNN_BF16 && !onednn_bf16) continue;
             const std::string name = std::string("rnn/") + w.name + "/b" + std::to_string(batch) + "/t" +
                                      std::to_string(threads) + "/" + peer_rnn_cell_name(cell) +
-                                     (layout == PEER_ONEDNN_WEIGHTS_ANY ? "/onednn" : "/onednn_plain");
+                                     (layout == PEER_ONEDNN_WEIGHTS_ANY     ? "/onednn"
+                                      : layout == PEER_ONEDNN_WEIGHTS_PLAIN ? "/onednn_plain"
+                                                                            : "/onednn_bf16");
             const peer_rnn_workload *wp = &w;
             benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &st) {
               bm_onednn(st, wp, batch, threads, cell, layout);

@@ -47,6 +47,8 @@ static const kernel_candidate candidates[] = {
 #include "../kernels/gemm/f32-gemm.inc"
 #include "../kernels/lstm/f32-lstm-step.inc"
 #include "../kernels/gru/f32-gru-step.inc"
+#include "../kernels/lstm/f32-lstm-step-bf16.inc"
+#include "../kernels/gru/f32-gru-step-bf16.inc"
 #include "../kernels/sdpa/f32-sdpa.inc"
 };
 #undef ARNN_KERNEL

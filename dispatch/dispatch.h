@@ -23,6 +23,8 @@
   X(gemm, arnn_f32_gemm_fn)                      \
   X(lstm_step, arnn_f32_lstm_step_fn)            \
   X(gru_step, arnn_f32_gru_step_fn)              \
+  X(lstm_step_bf16, arnn_f32_lstm_step_fn)       \
+  X(gru_step_bf16, arnn_f32_gru_step_fn)         \
   X(sdpa, arnn_f32_sdpa_fn)
 
 typedef struct {

@@ -92,6 +92,8 @@ typedef struct graph_node {
   /* weights: rnn [dir][kernel, recurrent, bias]; mha [0][q, k, v, output
    * kernels] and [1][their biases]; others use w[0][..] */
   wref w[2][4];
+  int bf16;              /* rnn (LSTM/GRU): kernel and recurrent_kernel kept as bf16 */
+  int bf16_tensors;      /* how many of its tensors the file stored as BF16 */
 
   /* ---- runtime, built once ---- */
   int folded;            /* embedding folded into its only consumer, an rnn */

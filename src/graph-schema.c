@@ -170,6 +170,15 @@ static int cmp_tensor_name(const void *key, const void *elem) {
   return strcmp((const char *)key, ((const arnn_weight_tensor *)elem)->name);
 }
 
+/* BF16 in the file: the kernel and recurrent_kernel of an LSTM/GRU only
+ * (docs/model-graph.md); the parameter is "<direction>/<name>". */
+static int bf16_allowed(const graph_node *n, const char *param) {
+  const char *slash = strrchr(param, '/');
+  const char *leaf = slash ? slash + 1 : param;
+  return n->op == OP_RNN && n->cell != ARNN_CELL_SIMPLE &&
+         (strcmp(leaf, "kernel") == 0 || strcmp(leaf, "recurrent_kernel") == 0);
+}
+
 /* Weight `<layer>/<param>`: required (or optional when `optional`), of rank
  * within [1, 3]; its shape is checked against the layer's shapes later. */
 static int take_weight(arnn_weight_set *ws, graph_node *n, const char *param, int optional, wref *out,
@@ -188,7 +197,15 @@ static int take_weight(arnn_weight_set *ws, graph_node *n, const char *param, in
     arnn_load_fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %s: rank %zu (1 to 3 expected)", full, t->rank);
     return -1;
   }
+  if (t->bf16 && !bf16_allowed(n, param)) {
+    arnn_load_fail(e, ARNN_ERR_MALFORMED_MODEL,
+                   "tensor %s: dtype BF16 is only allowed for the kernel and recurrent_kernel of an LSTM or GRU layer "
+                   "(docs/model-graph.md)",
+                   full);
+    return -1;
+  }
   t->used = 1;
+  n->bf16_tensors += t->bf16;
   out->data = t->data;
   out->rank = t->rank;
   for (size_t i = 0; i < t->rank; i++) out->shape[i] = (size_t)t->shape[i];
@@ -307,6 +324,14 @@ static int parse_layer_params(keyset *k, graph_node *n, arnn_weight_set *ws, arn
         snprintf(p, sizeof p, "%s/bias", dir);
         if (n->use_bias && take_weight(ws, n, p, 0, &n->w[d][2], e) != 0) return -1;
       }
+      /* bf16 kernels: all of the layer's or none (a layer runs one step kernel) */
+      if (n->bf16_tensors != 0 && n->bf16_tensors != 2 * (1 + n->bidirectional)) {
+        arnn_load_fail(e, ARNN_ERR_MALFORMED_MODEL,
+                       "graph: layer '%s': its kernels mix BF16 and F32 tensors (all of them or none may be BF16)",
+                       n->name);
+        return -1;
+      }
+      n->bf16 = n->bf16_tensors != 0 || (ws->rnn_bf16 && n->cell != ARNN_CELL_SIMPLE);
       return 0;
     }
     case OP_CONV1D:

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../dispatch/dispatch.h"
+#include "../kernels/common/bf16-inl.h"
 #include "fpenv.h"
 #include "graph-internal.h"
 #include "threadpool.h"
@@ -375,6 +376,7 @@ static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape
           d.recurrent_kernel[dir] = n->w[src][1].data;
           d.bias[dir] = n->use_bias ? n->w[src][2].data : NULL;
         }
+        d.weights = n->bf16 ? ARNN_RNN_WEIGHTS_BF16 : ARNN_RNN_WEIGHTS_F32;
         float *zero_bias[2] = {NULL, NULL};
         if (!n->use_bias && n->cell == ARNN_CELL_GRU && n->reset_after) {
           /* the fused GRU with reset_after takes a [2, 3H] bias: zeros */
@@ -395,6 +397,18 @@ static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape
         free(zero_bias[0]);
         free(zero_bias[1]);
       } else {
+        /* bf16 kernels here: the generic path runs the rounded values in float32 */
+        float *rounded[2][2] = {{NULL, NULL}, {NULL, NULL}};
+        for (int dir = 0; n->bf16 && dir < 1 + n->bidirectional && st == ARNN_OK; dir++)
+          for (int k = 0; k < 2 && st == ARNN_OK; k++) {
+            const size_t cnt = n->w[dir][k].shape[0] * n->w[dir][k].shape[1];
+            rounded[dir][k] = malloc(cnt * sizeof(float));
+            if (!rounded[dir][k]) {
+              st = ARNN_ERR_OUT_OF_MEMORY;
+              break;
+            }
+            for (size_t i = 0; i < cnt; i++) rounded[dir][k][i] = arnn_f32_round_bf16(n->w[dir][k].data[i]);
+          }
         for (int dir = 0; dir < 1 + n->bidirectional && st == ARNN_OK; dir++) {
           const int src = n->bidirectional && n->go_backwards ? 1 - dir : dir; /* see run_rnn */
           arnn_generic_rnn_desc d = {0};
@@ -406,10 +420,14 @@ static arnn_status create_runtime(arnn_graph *g, graph_node *n, const arnn_shape
           d.reset_after = n->reset_after;
           d.go_backwards = n->bidirectional ? dir == 1 : n->go_backwards;
           d.zero_output_for_mask = n->zero_output_for_mask;
-          d.kernel = n->w[src][0].data;
-          d.recurrent_kernel = n->w[src][1].data;
+          d.kernel = n->bf16 ? rounded[src][0] : n->w[src][0].data;
+          d.recurrent_kernel = n->bf16 ? rounded[src][1] : n->w[src][1].data;
           d.bias = n->use_bias ? n->w[src][2].data : NULL;
           st = arnn_generic_rnn_create(&d, &n->generic[dir]);
+        }
+        for (int dir = 0; dir < 2; dir++) {
+          free(rounded[dir][0]);
+          free(rounded[dir][1]);
         }
       }
       break;
@@ -696,8 +714,8 @@ done:
 
 arnn_status arnn_graph_from_v1(const arnn_model_info *in, const float *embedding, const float *const kernel[2],
                                const float *const recurrent[2], const float *const bias[2], const float *att_w,
-                               const float *att_b, const float *dense_k, const float *dense_b, arnn_graph **out,
-                               arnn_load_error *e) {
+                               const float *att_b, const float *dense_k, const float *dense_b, int rnn_bf16,
+                               arnn_graph **out, arnn_load_error *e) {
   *out = NULL;
   arnn_graph *g = calloc(1, sizeof *g);
   const int ids = in->input == ARNN_INPUT_IDS;
@@ -733,6 +751,7 @@ arnn_status arnn_graph_from_v1(const arnn_model_info *in, const float *embedding
   n->ract.kind = in->recurrent_activation == ARNN_RNN_SIGMOID ? ARNN_ACT_SIGMOID
                  : in->recurrent_activation == ARNN_RNN_HARD_SIGMOID_KERAS2 ? ARNN_ACT_HARD_SIGMOID_KERAS2
                                                                             : ARNN_ACT_HARD_SIGMOID_KERAS3;
+  n->bf16 = rnn_bf16;
   for (int d = 0; d < 2; d++) {
     n->w[d][0] = (wref){kernel[d], 2, {in->E, G * H, 0}};
     n->w[d][1] = (wref){recurrent[d], 2, {H, G * H, 0}};
@@ -1512,7 +1531,8 @@ static const char *node_kernel(const graph_node *n) {
     case OP_INPUT: return "-";
     case OP_RNN:
       if (!n->fast_rnn) return "generic recurrent step + gemm";
-      k = arnn_kernel_name(n->cell == ARNN_CELL_LSTM ? "lstm_step" : "gru_step");
+      k = arnn_kernel_name(n->cell == ARNN_CELL_LSTM ? (n->bf16 ? "lstm_step_bf16" : "lstm_step")
+                                                     : (n->bf16 ? "gru_step_bf16" : "gru_step"));
       break;
     case OP_DENSE: k = arnn_kernel_name(n->head ? "dense_head" : "gemm"); break;
     case OP_CONV1D: k = arnn_kernel_name("gemm"); break;
@@ -1528,6 +1548,15 @@ static const char *node_kernel(const graph_node *n) {
 }
 
 size_t arnn_graph_num_nodes(const arnn_graph *g) { return (size_t)g->n_nodes; }
+
+const char *arnn_graph_node_weights(const arnn_graph *g, size_t i) {
+  const graph_node *n = &g->nodes[i];
+  if (n->op == OP_RNN && n->bf16) return "bf16";
+  for (int d = 0; d < 2; d++)
+    for (int k = 0; k < 4; k++)
+      if (n->w[d][k].rank) return "f32";
+  return "";
+}
 
 void arnn_graph_node_desc(const arnn_graph *g, size_t i, const char **name, const char **op, const char **inputs,
                           const char **kernel, arnn_shape *shape, int *has_mask) {

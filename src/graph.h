@@ -32,11 +32,13 @@ typedef struct {
   uint64_t shape[8];
   const float *data; /* validated: finite float32 */
   int used;          /* set by the graph when a layer takes it */
+  int bf16;          /* stored as BF16 in the file (data holds the exact widened values) */
 } arnn_weight_tensor;
 
 typedef struct {
   arnn_weight_tensor *t; /* sorted by name (strcmp) */
   size_t n;
+  int rnn_bf16; /* ARNN_LOAD_BF16_WEIGHTS: every LSTM/GRU keeps its kernels as bf16 */
 } arnn_weight_set;
 
 typedef struct arnn_graph arnn_graph;
@@ -55,9 +57,11 @@ arnn_status arnn_graph_from_json(const char *json, size_t len, arnn_weight_set *
  * arnn_graph_run's attention argument). */
 arnn_status arnn_graph_from_v1(const arnn_model_info *info, const float *embedding, const float *const kernel[2],
                                const float *const recurrent[2], const float *const bias[2], const float *att_w,
-                               const float *att_b, const float *dense_k, const float *dense_b, arnn_graph **graph,
-                               arnn_load_error *e);
+                               const float *att_b, const float *dense_k, const float *dense_b, int rnn_bf16,
+                               arnn_graph **graph, arnn_load_error *e);
 void arnn_graph_free(arnn_graph *g);
+/* "f32", "bf16" or "" (no weights): the type node i keeps its weights in. */
+const char *arnn_graph_node_weights(const arnn_graph *g, size_t i);
 
 size_t arnn_graph_num_inputs(const arnn_graph *g);
 /* 1 when an input has a steps axis (ids, or [T, E] floats). */

@@ -19,6 +19,7 @@
  * The library never prints: every failure is a status plus a message. */
 #include "model-file.h"
 
+#include "../kernels/common/bf16-inl.h"
 #include "graph-internal.h"
 #include "struct-size.h"
 #include "utf8.h"
@@ -727,6 +728,9 @@ static int check_tensors(const header_doc *h, err_ctx *e, const arnn_model_info 
 
 static float load_f32le(const unsigned char *p);
 
+/* A little-endian bfloat16: the float with these 16 high bits (exact). */
+static float load_bf16le(const unsigned char *p) { return arnn_f32_from_bf16((uint16_t)(p[0] | p[1] << 8)); }
+
 /* ---- version 2: tensors named by the graph ---- */
 
 typedef struct {
@@ -744,9 +748,16 @@ static int cmp_tensor_begin(const void *a, const void *b) {
   return x->end < y->end ? -1 : x->end > y->end;
 }
 
-/* Every tensor of a version-2 file (sorted by name into refs): F32, rank 1 to
- * 3, nonzero dimensions, a byte range of the right length inside the data
- * section, the ranges tiling it exactly. The graph checks the shapes. */
+/* Bytes per element of a version-2 tensor's dtype: F32, or BF16 (which the
+ * graph accepts only for LSTM/GRU kernels); 0 for anything else. */
+static unsigned dtype_bytes_v2(const char *dtype) {
+  return strcmp(dtype, "F32") == 0 ? 4 : strcmp(dtype, "BF16") == 0 ? 2 : 0;
+}
+
+/* Every tensor of a version-2 file (sorted by name into refs): F32 or BF16,
+ * rank 1 to 3, nonzero dimensions, a byte range of the right length inside
+ * the data section, the ranges tiling it exactly. The graph checks the shapes
+ * and where BF16 may be. */
 static int check_tensors_v2(const header_doc *h, err_ctx *e, uint64_t data_size, tensor_ref *refs, size_t *count) {
   size_t n = 0;
   for (int i = 0; i < TS_COUNT; i++)
@@ -762,8 +773,10 @@ static int check_tensors_v2(const header_doc *h, err_ctx *e, uint64_t data_size,
   for (size_t i = 0; i < n; i++) {
     const tensor_rec *t = refs[i].rec;
     const char *nm = refs[i].name;
-    if (strcmp(t->dtype, "F32") != 0) {
-      fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: dtype %s is not supported (only F32)", nm, t->dtype);
+    const unsigned esize = dtype_bytes_v2(t->dtype);
+    if (esize == 0) {
+      fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: dtype %s is not supported (F32, or BF16 for LSTM/GRU kernels)",
+           nm, t->dtype);
       return -1;
     }
     if (t->rank < 1 || t->rank > 3) {
@@ -772,16 +785,16 @@ static int check_tensors_v2(const header_doc *h, err_ctx *e, uint64_t data_size,
     }
     uint64_t elems = 1;
     for (size_t k = 0; k < t->rank; k++) {
-      if (t->shape[k] == 0 || t->shape[k] > data_size / 4 + 1) {
+      if (t->shape[k] == 0 || t->shape[k] > data_size / esize + 1) {
         fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: dimension %zu is %llu", nm, k,
              (unsigned long long)t->shape[k]);
         return -1;
       }
-      elems *= t->shape[k]; /* each factor <= data_size: bounded before it can overflow */
-      if (elems > data_size / 4 + 1) {
+      if (t->shape[k] > (data_size / esize + 1) / elems) { /* checked before multiplying: no overflow */
         fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: shape holds more than the data section", nm);
         return -1;
       }
+      elems *= t->shape[k];
     }
     if (t->begin > t->end || t->end > data_size) {
       fail(e, ARNN_ERR_MALFORMED_MODEL,
@@ -789,10 +802,10 @@ static int check_tensors_v2(const header_doc *h, err_ctx *e, uint64_t data_size,
            (unsigned long long)t->begin, (unsigned long long)t->end, (unsigned long long)data_size);
       return -1;
     }
-    if (t->end - t->begin != 4 * elems) {
+    if (t->end - t->begin != esize * elems) {
       fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: data_offsets [%llu, %llu] hold %llu bytes, shape needs %llu",
            nm, (unsigned long long)t->begin, (unsigned long long)t->end, (unsigned long long)(t->end - t->begin),
-           (unsigned long long)(4 * elems));
+           (unsigned long long)(esize * elems));
       return -1;
     }
   }
@@ -826,13 +839,13 @@ static int check_tensors_v2(const header_doc *h, err_ctx *e, uint64_t data_size,
   return rc;
 }
 
-/* Copies the tensors into one 64-byte aligned block (refusing NaN/inf) and
- * describes them for the graph. */
+/* Copies the tensors into one 64-byte aligned block as float32 (BF16 widened,
+ * which is exact), refusing NaN/inf, and describes them for the graph. */
 static int copy_weights_v2(const tensor_ref *refs, size_t n, err_ctx *e, const unsigned char *data, float **block_out,
                            arnn_weight_tensor *ws) {
   size_t total = 0;
   for (size_t i = 0; i < n; i++) {
-    const size_t cnt = (size_t)((refs[i].rec->end - refs[i].rec->begin) / 4);
+    const size_t cnt = (size_t)((refs[i].rec->end - refs[i].rec->begin) / dtype_bytes_v2(refs[i].rec->dtype));
     total += (cnt + 15) / 16 * 16;
   }
   float *block = NULL;
@@ -844,10 +857,11 @@ static int copy_weights_v2(const tensor_ref *refs, size_t n, err_ctx *e, const u
   size_t off = 0;
   for (size_t i = 0; i < n; i++) {
     const tensor_rec *t = refs[i].rec;
-    const size_t cnt = (size_t)((t->end - t->begin) / 4);
+    const int bf16 = dtype_bytes_v2(t->dtype) == 2;
+    const size_t cnt = (size_t)((t->end - t->begin) / (bf16 ? 2 : 4));
     float *dst = block + off;
     for (size_t k = 0; k < cnt; k++) {
-      const float f = load_f32le(data + t->begin + 4 * k);
+      const float f = bf16 ? load_bf16le(data + t->begin + 2 * k) : load_f32le(data + t->begin + 4 * k);
       if (!isfinite(f)) {
         fail(e, ARNN_ERR_MALFORMED_MODEL, "tensor %.140s: element %zu is %s", refs[i].name, k,
              isnan(f) ? "NaN" : "infinite");
@@ -855,7 +869,7 @@ static int copy_weights_v2(const tensor_ref *refs, size_t n, err_ctx *e, const u
       }
       dst[k] = f;
     }
-    ws[i] = (arnn_weight_tensor){.name = refs[i].name, .rank = t->rank, .data = dst};
+    ws[i] = (arnn_weight_tensor){.name = refs[i].name, .rank = t->rank, .data = dst, .bf16 = bf16};
     for (size_t k = 0; k < t->rank; k++) ws[i].shape[k] = t->shape[k];
     off += (cnt + 15) / 16 * 16;
   }
@@ -1074,12 +1088,14 @@ static void clear_err(char *errbuf, size_t errbuf_size) {
   if (errbuf && errbuf_size > 0) errbuf[0] = '\0';
 }
 
-arnn_status arnn_model_load_memory(const void *data, size_t size, arnn_model **model, char *errbuf,
-                                   size_t errbuf_size) {
+arnn_status arnn_model_load_memory_ex(const void *data, size_t size, unsigned flags, arnn_model **model,
+                                      char *errbuf, size_t errbuf_size) {
   err_ctx e = {errbuf, errbuf_size, ARNN_OK};
   clear_err(errbuf, errbuf_size);
   if (!model) return fail(&e, ARNN_ERR_INVALID_ARGUMENT, "model output pointer is NULL");
   *model = NULL;
+  if (flags & ~ARNN_LOAD_BF16_WEIGHTS) return fail(&e, ARNN_ERR_INVALID_ARGUMENT, "unknown load flags 0x%x", flags);
+  const int rnn_bf16 = (flags & ARNN_LOAD_BF16_WEIGHTS) != 0;
   if (!data && size > 0) return fail(&e, ARNN_ERR_INVALID_ARGUMENT, "data is NULL");
   const unsigned char *bytes = data;
   if (size < 8) return fail(&e, ARNN_ERR_MALFORMED_MODEL, "file has %zu bytes, fewer than the 8-byte header length", size);
@@ -1119,7 +1135,7 @@ arnn_status arnn_model_load_memory(const void *data, size_t size, arnn_model **m
                                                                        m->rnn[1].recurrent_kernel},
                 *bs[2] = {m->rnn[0].bias, m->rnn[1].bias};
     if (arnn_graph_from_v1(&m->info, m->embedding, k, r, bs, m->attention_weight, m->attention_bias,
-                           m->dense_kernel, m->dense_bias, &m->graph, &e) != ARNN_OK)
+                           m->dense_kernel, m->dense_bias, rnn_bf16, &m->graph, &e) != ARNN_OK)
       goto fail;
   } else {
     const char *graph_json = meta_get(h, "graph");
@@ -1147,7 +1163,7 @@ arnn_status arnn_model_load_memory(const void *data, size_t size, arnn_model **m
     if (!refs || !wt) fail(&e, ARNN_ERR_OUT_OF_MEMORY, "out of memory");
     else if (check_tensors_v2(h, &e, data_size, refs, &count) == 0 &&
              copy_weights_v2(refs, count, &e, bytes + 8 + hlen, &block, wt) == 0) {
-      arnn_weight_set ws = {wt, count};
+      arnn_weight_set ws = {wt, count, rnn_bf16};
       rc = arnn_graph_from_json(graph_json, glen, &ws, &m->graph, &e) == ARNN_OK ? 0 : -1;
     }
     free(refs);
@@ -1177,12 +1193,23 @@ fail:
   return e.status;
 }
 
+arnn_status arnn_model_load_memory(const void *data, size_t size, arnn_model **model, char *errbuf,
+                                   size_t errbuf_size) {
+  return arnn_model_load_memory_ex(data, size, 0, model, errbuf, errbuf_size);
+}
+
 arnn_status arnn_model_load(const char *path, arnn_model **model, char *errbuf, size_t errbuf_size) {
+  return arnn_model_load_ex(path, 0, model, errbuf, errbuf_size);
+}
+
+arnn_status arnn_model_load_ex(const char *path, unsigned flags, arnn_model **model, char *errbuf,
+                               size_t errbuf_size) {
   err_ctx e = {errbuf, errbuf_size, ARNN_OK};
   clear_err(errbuf, errbuf_size);
   if (!model) return fail(&e, ARNN_ERR_INVALID_ARGUMENT, "model output pointer is NULL");
   *model = NULL;
   if (!path) return fail(&e, ARNN_ERR_INVALID_ARGUMENT, "path is NULL");
+  if (flags & ~ARNN_LOAD_BF16_WEIGHTS) return fail(&e, ARNN_ERR_INVALID_ARGUMENT, "unknown load flags 0x%x", flags);
   /* read() rather than mmap: a file truncated while we read it gives a short
    * read (an error) instead of SIGBUS, and the weights are copied anyway. */
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1217,7 +1244,7 @@ arnn_status arnn_model_load(const char *path, arnn_model **model, char *errbuf, 
     got += (size_t)r;
   }
   close(fd);
-  arnn_status s = arnn_model_load_memory(buf, size, model, errbuf, errbuf_size);
+  arnn_status s = arnn_model_load_memory_ex(buf, size, flags, model, errbuf, errbuf_size);
   free(buf);
   return s;
 }

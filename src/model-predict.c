@@ -132,5 +132,6 @@ arnn_status arnn_model_layer_info(const arnn_model *m, size_t index, arnn_layer_
   arnn_shape s;
   arnn_graph_node_desc(m->graph, index, &l.name, &l.op, &l.inputs, &l.kernel, &s, &l.has_mask);
   put_shape(&s, &l.rank, l.dims);
+  l.weights = arnn_graph_node_weights(m->graph, index);
   return arnn_struct_write(info, &l, sizeof l, LAYER_INFO_V1_SIZE);
 }

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "../dispatch/dispatch.h"
+#include "../kernels/common/bf16-inl.h"
 #include "arnn/arnn.h"
 #include "fpenv.h"
 #include "struct-size.h"
@@ -47,6 +48,7 @@ struct arnn_rnn_layer {
   float *bpack; /* [N/16][E][16] */
   float *bias;  /* [N] input biases (+ recurrent biases of LSTM and GRU z, r) */
   float *w[2], *w_h[2], *b_rec_h[2];
+  uint16_t *w16[2], *w_h16[2]; /* ARNN_RNN_WEIGHTS_BF16: W_hh in the bf16 layout instead of w, w_h */
   arnn_rnn_step_args args[2];
   size_t V;
   float *table;  /* [V][E] copy when not folded */
@@ -114,6 +116,8 @@ void arnn_rnn_layer_destroy(arnn_rnn_layer *l) {
     free(l->w[d]);
     free(l->w_h[d]);
     free(l->b_rec_h[d]);
+    free(l->w16[d]);
+    free(l->w_h16[d]);
   }
   free(l->table);
   free(l->folded);
@@ -167,6 +171,28 @@ static void column_of(const arnn_rnn_layer *l, size_t c, size_t *d, size_t *g, s
   *u = (blk / l->G) * 16 + lane;
 }
 
+/* The bf16 layer: W_hh of direction d packed once into the bf16 layout the
+ * bf16 step kernels stream (half the bytes per step); the float32 packing
+ * made before goes. one_pass: all G gates in w16 (LSTM, GRU reset_after);
+ * else z, r in w16 and the GRU candidate in w_h16. */
+static arnn_status pack_bf16(arnn_rnn_layer *l, size_t d, const float *rk, int one_pass) {
+  const size_t H = l->H, G = l->G, per_gate = l->Hp * ((H + 1) / 2) * 2;
+  const size_t ng = one_pass ? G : 2;
+  l->w16[d] = aligned_alloc(64, (per_gate * ng * sizeof(uint16_t) + 63) & ~(size_t)63);
+  if (!one_pass) l->w_h16[d] = aligned_alloc(64, (per_gate * sizeof(uint16_t) + 63) & ~(size_t)63);
+  if (!l->w16[d] || (!one_pass && !l->w_h16[d])) return ARNN_ERR_OUT_OF_MEMORY;
+  arnn_rnn_pack_recurrent_bf16(rk, H, G, 0, ng, l->w16[d]);
+  if (!one_pass) arnn_rnn_pack_recurrent_bf16(rk, H, G, 2, 1, l->w_h16[d]);
+  free(l->w[d]);
+  free(l->w_h[d]);
+  l->w[d] = l->w_h[d] = NULL;
+  arnn_rnn_step_args *a = &l->args[d];
+  a->w = a->w_h = NULL;
+  a->w16 = l->w16[d];
+  a->w_h16 = l->w_h16[d];
+  return ARNN_OK;
+}
+
 arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_rnn_layer **out) {
   if (out == NULL) return ARNN_ERR_INVALID_ARGUMENT;
   *out = NULL;
@@ -180,6 +206,7 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_r
   if ((unsigned)desc->recurrent_activation > ARNN_RNN_HARD_SIGMOID_KERAS3) return ARNN_ERR_INVALID_ARGUMENT;
   if ((unsigned)desc->layout > ARNN_RNN_WEIGHTS_CUDNN) return ARNN_ERR_INVALID_ARGUMENT;
   if ((unsigned)desc->masked_output > ARNN_RNN_MASKED_ZERO) return ARNN_ERR_INVALID_ARGUMENT;
+  if ((unsigned)desc->weights > ARNN_RNN_WEIGHTS_BF16) return ARNN_ERR_INVALID_ARGUMENT;
   if (desc->input_size == 0 || desc->units == 0) return ARNN_ERR_INVALID_ARGUMENT;
   if (desc->bidirectional != 0 && desc->bidirectional != 1) return ARNN_ERR_INVALID_ARGUMENT;
   if (desc->reset_after != 0 && desc->reset_after != 1) return ARNN_ERR_INVALID_ARGUMENT;
@@ -227,6 +254,10 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_r
   l->gemm = dt->gemm.fn;
   l->lstm_step = dt->lstm_step.fn;
   l->gru_step = dt->gru_step.fn;
+  if (desc->weights == ARNN_RNN_WEIGHTS_BF16) {
+    l->lstm_step = dt->lstm_step_bf16.fn;
+    l->gru_step = dt->gru_step_bf16.fn;
+  }
   l->bpack = alloc_floats(N * E);
   l->bias = alloc_floats(N);
   /* Keras-layout copies (converted from CuDNN when needed) */
@@ -246,6 +277,14 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_r
       memcpy(kk, desc->kernel[d], E * GH * sizeof(float));
       memcpy(rk, desc->recurrent_kernel[d], H * GH * sizeof(float));
       if (desc->bias[d]) memcpy(bk, desc->bias[d], nbias * sizeof(float));
+    }
+    if (desc->weights == ARNN_RNN_WEIGHTS_BF16) {
+      /* The input kernel's bf16 values, widened once: the float32 GEMM on
+       * them gives the bits a bf16-reading GEMM would (widening is exact, the
+       * GEMM's order fixed), and the GEMM reuses each panel over all the
+       * call's rows, so its bytes do not limit it. W_hh, streamed whole every
+       * step, stays bf16 (pack_bf16). Exact no-ops on bf16 values. */
+      for (size_t i = 0; i < E * GH; i++) kk[i] = arnn_f32_round_bf16(kk[i]);
     }
     /* packed B columns and biases of this direction */
     for (size_t c = d * NG; c < (d + 1) * NG; c++) {
@@ -295,6 +334,7 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_r
     a->w = l->w[d];
     a->w_h = l->w_h[d];
     a->b_rec_h = l->b_rec_h[d];
+    if (desc->weights == ARNN_RNN_WEIGHTS_BF16 && (st = pack_bf16(l, d, rk, is_lstm || reset_after)) != ARNN_OK) break;
   }
   free(kk);
   free(rk);

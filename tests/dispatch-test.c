@@ -25,7 +25,9 @@ static const listed_kernel listed[] = {
 #include "kernels/dense/f32-dense-head.inc"
 #include "kernels/gemm/f32-gemm.inc"
 #include "kernels/gru/f32-gru-step.inc"
+#include "kernels/gru/f32-gru-step-bf16.inc"
 #include "kernels/lstm/f32-lstm-step.inc"
+#include "kernels/lstm/f32-lstm-step-bf16.inc"
 #include "kernels/sdpa/f32-sdpa.inc"
 #include "kernels/vmath/f32-vunary.inc"
 };

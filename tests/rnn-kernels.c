@@ -174,7 +174,7 @@ static void test_steps(void) {
           /* LSTM */
           {
             float *w = packed_weights(H, Hp, 4, rg[2]);
-            arnn_rnn_step_args a = {H, Hp, w + 1, NULL, NULL, 0, ract};
+            arnn_rnn_step_args a = {H, Hp, w + 1, NULL, NULL, 0, ract, NULL, NULL};
             step_bufs ref, out;
             const uint64_t saved = rng;
             bufs_init(&ref, nb, 4, H, Hp, rg[0], rg[1]);
@@ -207,7 +207,7 @@ static void test_steps(void) {
             float *wh = ra ? NULL : packed_weights(H, Hp, 1, rg[2]);
             float *brh = calloc(Hp + 1, sizeof(float));
             for (size_t u = 0; u < H; u++) brh[1 + u] = test_rand_uniform(&rng, -1, 1);
-            arnn_rnn_step_args a = {H, Hp, w + 1, wh ? wh + 1 : NULL, ra ? brh + 1 : NULL, ra, ract};
+            arnn_rnn_step_args a = {H, Hp, w + 1, wh ? wh + 1 : NULL, ra ? brh + 1 : NULL, ra, ract, NULL, NULL};
             step_bufs ref, out;
             const uint64_t saved = rng;
             bufs_init(&ref, nb, 3, H, Hp, rg[0], rg[1]);

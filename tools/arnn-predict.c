@@ -427,7 +427,8 @@ enum {
   OPT_TEXT,
   OPT_TOKENIZER,
   OPT_TRUNCATING,
-  OPT_QUIET
+  OPT_QUIET,
+  OPT_BF16
 };
 
 static const struct option predict_options[] = {
@@ -443,6 +444,7 @@ static const struct option predict_options[] = {
     {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
     {"truncating", required_argument, NULL, OPT_TRUNCATING},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"bf16", no_argument, NULL, OPT_BF16},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -472,6 +474,7 @@ int cli_predict(int argc, char **argv) {
   const char *model_path = NULL, *ids_path = NULL, *dense_path = NULL, *text_path = NULL, *tokenizer_path = NULL;
   size_t threads = 0, batch = 32;
   int json = 0, attention = 0, pin = 1, truncate_post = 0, truncating_given = 0, quiet = 0;
+  unsigned load_flags = 0;
   cli_empty_lines empty_lines = CLI_EMPTY_LINES_ERROR;
   char msg[320], shown[200];
   /* "-:": arguments that are not options come back in order as 1, so options
@@ -524,6 +527,7 @@ int cli_predict(int argc, char **argv) {
       case OPT_TEXT: text_path = optarg; break;
       case OPT_TOKENIZER: tokenizer_path = optarg; break;
       case OPT_QUIET: quiet = 1; break;
+      case OPT_BF16: load_flags |= ARNN_LOAD_BF16_WEIGHTS; break;
       case OPT_TRUNCATING:
         truncating_given = 1;
         if (!strcmp(optarg, "pre")) truncate_post = 0;
@@ -560,7 +564,7 @@ int cli_predict(int argc, char **argv) {
 
   char err[512];
   arnn_model *model = NULL;
-  arnn_status st = arnn_model_load(model_path, &model, err, sizeof err);
+  arnn_status st = arnn_model_load_ex(model_path, load_flags, &model, err, sizeof err);
   if (st != ARNN_OK) return cli_error("%s: %s", model_path, err);
   arnn_model_info mi = {.struct_size = sizeof mi};
   arnn_model_get_info(model, &mi);

@@ -33,16 +33,19 @@ static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
     {"info", "show a model file's architecture, sizes, labels and the kernels in use",
-     "usage: arnn info MODEL\n"
+     "usage: arnn info MODEL [--json] [--bf16]\n"
      "\n"
      "Loads MODEL (an arnn model file written by tools/arnn-convert, see\n"
      "docs/model-format.md), checks it completely, and prints its architecture:\n"
      "input kind, sequence length T, embedding size E, vocabulary V, hidden units H\n"
      "per direction, classes C and their labels, the cell, activations, attention\n"
      "form, and the CPU instruction set and kernels arnn will use on this machine.\n"
+     "Each layer shows the type its weights are kept in (f32, or bf16 for LSTM/GRU\n"
+     "kernels stored as BF16 by arnn-convert --weights bf16).\n"
      "\n"
      "Options:\n"
      "  --json      print one JSON object instead of text\n"
+     "  --bf16      load as arnn predict --bf16 does (LSTM/GRU kernels rounded to bf16)\n"
      "  -h, --help  this help\n"
      "\n"
      "Exit status 0 if the model loads, 1 if it is unreadable or malformed (the\n"
@@ -52,6 +55,7 @@ static const command commands[] = {
      "usage: arnn predict MODEL [--ids FILE|-] [--dense FILE.npy] [--threads N] [--batch N]\n"
      "                          [--text FILE|- [--tokenizer tokenizer.json] [--truncating pre|post]]\n"
      "                          [--json] [--attention] [--no-pin] [--empty-lines=MODE] [--quiet]\n"
+     "                          [--bf16]\n"
      "\n"
      "Runs the model on every input sequence and prints one line per sequence, in\n"
      "input order: the C class probabilities separated by spaces (%.9g).\n"
@@ -94,6 +98,9 @@ static const command commands[] = {
      "  --quiet        no progress line and no truncation count on stderr (progress\n"
      "                 is shown only when stderr is a terminal and there are more\n"
      "                 than 2000 sequences)\n"
+     "  --bf16         round the LSTM/GRU kernels of a float32 model to bfloat16 at\n"
+     "                 load: the same results as the model converted with\n"
+     "                 arnn-convert --weights bf16 (half the recurrent bytes per step)\n"
      "  -h, --help     this help\n"
      "\n"
      "Example:  arnn predict examples/imdb-mini.safetensors --ids examples/imdb-mini.ids\n"
@@ -207,13 +214,17 @@ void cli_json_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
-enum { OPT_INFO_JSON = CLI_LONG_OPTION };
+enum { OPT_INFO_JSON = CLI_LONG_OPTION, OPT_INFO_BF16 };
 
 static int cmd_info(int argc, char **argv) {
   static const struct option options[] = {
-      {"json", no_argument, NULL, OPT_INFO_JSON}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+      {"json", no_argument, NULL, OPT_INFO_JSON},
+      {"bf16", no_argument, NULL, OPT_INFO_BF16},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
   const char *path = NULL;
   int json = 0, opt;
+  unsigned load_flags = 0;
   char shown[200];
   opterr = 0; /* usage errors are reported by cli_option_error, with the usage */
   optind = 1;
@@ -225,6 +236,8 @@ static int cmd_info(int argc, char **argv) {
       path = optarg;
     } else if (opt == OPT_INFO_JSON) {
       json = 1;
+    } else if (opt == OPT_INFO_BF16) {
+      load_flags |= ARNN_LOAD_BF16_WEIGHTS;
     } else if (opt == 'h') {
       return cli_print_usage("info");
     } else {
@@ -240,7 +253,7 @@ static int cmd_info(int argc, char **argv) {
   if (!path) return cli_usage_error("info", "missing MODEL%s", "");
   char err[512];
   arnn_model *model;
-  arnn_status s = arnn_model_load(path, &model, err, sizeof err);
+  arnn_status s = arnn_model_load_ex(path, load_flags, &model, err, sizeof err);
   if (s != ARNN_OK) {
     fprintf(stderr, "arnn info: %s: %s: %s\n", path, arnn_status_str(s), err);
     return 1;
@@ -300,7 +313,7 @@ static int cmd_info(int argc, char **argv) {
       if (li.rank == 2) printf("%zu", li.dims[1]);
       printf("],\"mask\":%s,\"kernel\":", li.has_mask ? "true" : "false");
       cli_json_string(stdout, li.kernel);
-      putchar('}');
+      printf(",\"weights\":\"%s\"}", li.weights);
     }
     printf("],\"tokenizer\":");
     if (tok_desc[0]) cli_json_string(stdout, tok_desc);
@@ -353,7 +366,8 @@ static int cmd_info(int argc, char **argv) {
     printf("labels        ");
     for (size_t c = 0; c < mi.C; c++) printf(" %s", arnn_model_label(model, c));
     printf("\nisa            %s%s%s\n", arnn_isa(), arnn_isa_note()[0] ? " - " : "", arnn_isa_note());
-    printf("layers         %zu (name, op, output shape per sample (T: steps of the call), mask, kernel, inputs)\n",
+    printf("layers         %zu (name, op, output shape per sample (T: steps of the call), mask, weights, kernel, "
+           "inputs)\n",
            n_layers);
     for (size_t i = 0; i < n_layers; i++) {
       arnn_layer_info li = {.struct_size = sizeof li};
@@ -365,8 +379,8 @@ static int cmd_info(int argc, char **argv) {
       else snprintf(d1, sizeof d1, "T");
       if (li.rank == 1) snprintf(shape, sizeof shape, "[%s]", d0);
       else snprintf(shape, sizeof shape, "[%s, %s]", d0, d1);
-      printf("  %-24s %-14s %-14s %-5s %-34s <- %s\n", li.name, li.op, shape, li.has_mask ? "mask" : "-", li.kernel,
-             li.inputs[0] ? li.inputs : "(model input)");
+      printf("  %-24s %-14s %-14s %-5s %-4s %-34s <- %s\n", li.name, li.op, shape, li.has_mask ? "mask" : "-",
+             li.weights[0] ? li.weights : "-", li.kernel, li.inputs[0] ? li.inputs : "(model input)");
     }
     printf("kernels       ");
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) printf(" %s", arnn_kernel_name(ops[k]));

@@ -224,6 +224,9 @@ typedef enum {
   ARNN_RNN_WEIGHTS_CUDNN = 1
 } arnn_rnn_weights_layout;
 
+/* The type the layer keeps its kernels in. */
+typedef enum { ARNN_RNN_WEIGHTS_F32 = 0, ARNN_RNN_WEIGHTS_BF16 = 1 } arnn_rnn_weights_type;
+
 /* Output at a masked timestep (the state is never changed by one). */
 typedef enum {
   /* the previous output, i.e. the current h (Keras 2.2 K.rnn; a plain
@@ -262,6 +265,14 @@ typedef struct {
   size_t vocab_size;
   size_t fold_budget;
   int mask_zero; /* forward_ids with mask == NULL: id 0 is a masked step (Keras mask_zero) */
+  /* ARNN_RNN_WEIGHTS_BF16: the kernel and recurrent_kernel are rounded to
+   * bfloat16 (nearest, ties to even) at creation, and the recurrent step
+   * streams W_hh as bf16 (half the bytes per step). Weights that are already
+   * bf16 values (a model file's BF16 tensors, widened) are kept exactly. The
+   * layer then computes with the rounded weights in float32, in the float32
+   * kernels' order: still the same bits on every ISA. Default
+   * ARNN_RNN_WEIGHTS_F32. */
+  arnn_rnn_weights_type weights;
 } arnn_rnn_layer_desc;
 
 typedef struct arnn_rnn_layer arnn_rnn_layer;
@@ -482,6 +493,18 @@ ARNN_API arnn_status arnn_model_load(const char *path, arnn_model **model, char 
 ARNN_API arnn_status arnn_model_load_memory(const void *data, size_t size, arnn_model **model, char *errbuf,
                                             size_t errbuf_size);
 
+/* Load flags for the _ex variants (0 = the plain functions' behaviour).
+ * ARNN_LOAD_BF16_WEIGHTS: round the kernel and recurrent_kernel of every
+ * LSTM/GRU layer to bfloat16 at load (nearest, ties to even), as
+ * `arnn-convert --weights bf16` does to the file, so a float32 file runs as
+ * its bf16 conversion would (same bits). Unknown flags:
+ * ARNN_ERR_INVALID_ARGUMENT. */
+#define ARNN_LOAD_BF16_WEIGHTS 1u
+ARNN_API arnn_status arnn_model_load_ex(const char *path, unsigned flags, arnn_model **model, char *errbuf,
+                                        size_t errbuf_size);
+ARNN_API arnn_status arnn_model_load_memory_ex(const void *data, size_t size, unsigned flags, arnn_model **model,
+                                               char *errbuf, size_t errbuf_size);
+
 /* Frees a model; NULL is allowed. */
 ARNN_API void arnn_model_free(arnn_model *model);
 
@@ -614,6 +637,8 @@ typedef struct {
   size_t rank;         /* rank and per-sample dims of its first output; 0 = follows the steps */
   size_t dims[2];
   int has_mask;        /* its output carries a per-step mask */
+  const char *weights; /* the type its weights are kept in: "f32", "bf16" (an LSTM/GRU whose kernels are
+                          bfloat16), or "" for a layer without weights */
 } arnn_layer_info;
 
 ARNN_API size_t arnn_model_num_layers(const arnn_model *model);

@@ -1,5 +1,6 @@
-/* Fused GRU step kernels, every ISA (list f32-gru-step.inc). Contract,
- * packed weight layout and arguments: ../rnn/rnn-step.h. */
+/* Fused GRU step kernels, every ISA (list f32-gru-step.inc; with bf16
+ * recurrent weights, f32-gru-step-bf16.inc). Contract, packed weight layouts
+ * and arguments: ../rnn/rnn-step.h. */
 #ifndef ARNN_KERNELS_GRU_GRU_H
 #define ARNN_KERNELS_GRU_GRU_H
 
@@ -9,6 +10,7 @@
   void arnn_f32_##op##__##isa(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,          \
                               const float *const *h, float *const *h_out, float *const *scratch);
 #include "f32-gru-step.inc"
+#include "f32-gru-step-bf16.inc"
 #undef ARNN_KERNEL
 
 #endif

@@ -23,11 +23,24 @@
  * state, Hp floats, lanes >= H are zero), c[s] (LSTM cell state, Hp floats,
  * updated in place), h_out[s] (next hidden state, Hp floats, written once;
  * must not alias h[s]), scratch[s] (GRU reset_after == 0 only: Hp floats).
- * With zero-padded weights and inputs the padded lanes stay exactly zero. */
+ * With zero-padded weights and inputs the padded lanes stay exactly zero.
+ *
+ * bf16 weights (kernels *_step_bf16, lists f32-*-step-bf16.inc) read w16
+ * (and w_h16) instead of w (w_h): the same blocks, k and gates in the same
+ * streaming order, two consecutive rows interleaved per lane in one
+ * 32-element line (Kp = ceil(H/2), zero past H):
+ *
+ *   w16[((j*Kp + p)*G + g)*32 + 2l + e] = bf16(R[2p+e][g*H + 16j + l])
+ *
+ * A 32-bit lane of a line is (row 2p+1) << 16 | (row 2p), so a shift and an
+ * AND widen it into both rows' float32 weights, exactly (bf16 is the high
+ * half of a float32). Everything else as above: same bits as the float32
+ * kernels on float32 weights holding the same bf16 values. */
 #ifndef ARNN_KERNELS_RNN_RNN_STEP_H
 #define ARNN_KERNELS_RNN_RNN_STEP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/kernel-assert.h"
 
@@ -49,6 +62,7 @@ typedef struct {
   const float *b_rec_h; /* GRU reset_after = 1: recurrent bias of h, [Hp] */
   int reset_after;      /* GRU only */
   int ract;             /* ARNN_RACT_* */
+  const uint16_t *w16, *w_h16; /* the bf16 kernels' w and w_h (layout above) */
 } arnn_rnn_step_args;
 
 typedef void (*arnn_f32_lstm_step_fn)(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
@@ -60,6 +74,9 @@ typedef void (*arnn_f32_gru_step_fn)(const arnn_rnn_step_args *a, size_t nb, con
  * into w, the layout above with ng gates: w holds Hp*H*ng floats (Hp =
  * round_up(H, 16)). rnn-pack.c. */
 void arnn_rnn_pack_recurrent(const float *R, size_t H, size_t G, size_t g0, size_t ng, float *w);
+/* The same into the bf16 layout (rounded to nearest even): w16 holds
+ * Hp*ceil(H/2)*2*ng elements. rnn-pack-bf16.c. */
+void arnn_rnn_pack_recurrent_bf16(const float *R, size_t H, size_t G, size_t g0, size_t ng, uint16_t *w16);
 
 /* The contract's preconditions (asserted in debug builds). gates: G of the
  * call (LSTM 4; GRU 3, or 2 with the candidate in w_h when reset_after is 0).
@@ -68,10 +85,12 @@ void arnn_rnn_pack_recurrent(const float *R, size_t H, size_t G, size_t g0, size
 static inline int arnn_rnn_step_args_ok(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                         const float *const *h, const float *const *c, const float *const *h_out,
                                         const float *const *scratch, int is_lstm) {
-  if (a == NULL || nb == 0 || xp == NULL || h == NULL || h_out == NULL || a->w == NULL) return 0;
+  if (a == NULL || nb == 0 || xp == NULL || h == NULL || h_out == NULL || (a->w == NULL && a->w16 == NULL)) return 0;
   if (a->H == 0 || a->Hp != (a->H + 15) / 16 * 16 || (unsigned)a->ract > ARNN_RACT_HARD_KERAS3) return 0;
   const int split_h = !is_lstm && !a->reset_after;
-  if (is_lstm ? c == NULL : (a->reset_after ? a->b_rec_h == NULL : (a->w_h == NULL || scratch == NULL))) return 0;
+  if (is_lstm ? c == NULL
+              : (a->reset_after ? a->b_rec_h == NULL : ((a->w_h == NULL && a->w_h16 == NULL) || scratch == NULL)))
+    return 0;
   const size_t G = is_lstm ? 4 : 3, hb = a->Hp * sizeof(float); /* gates in xp */
   for (size_t s = 0; s < nb; s++) {
     if (xp[s] == NULL || h[s] == NULL || h_out[s] == NULL) return 0;

@@ -70,14 +70,15 @@ def _check(st, what):
 
 
 def convert(keras_file, out=None, config=None, labels=None, padding=None, attention=None, max_steps=None,
-            custom=None, warn=None, vocabulary=None):
+            custom=None, warn=None, vocabulary=None, weights="f32"):
     """Converts a Keras model file (anything tools/arnn-convert accepts) to an
     arnn model file. Writes it to `out` and returns `out`, or returns the
     file's bytes when out is None. The arguments are those of arnn-convert:
     labels (list of class names), padding ("pre"/"post"), attention
     ("eps"/"softmax"), max_steps, custom ({"Class": form}), warn (a function
     taking a message; default: ignore), vocabulary (a TextVectorization
-    vocabulary file or list of tokens, for a file that does not store it).
+    vocabulary file or list of tokens, for a file that does not store it),
+    weights ("f32", or "bf16": the LSTM/GRU kernels stored as bfloat16).
     Raises ConversionError."""
     from . import converter
     try:
@@ -85,7 +86,7 @@ def convert(keras_file, out=None, config=None, labels=None, padding=None, attent
                                                padding=padding, attention=attention, max_steps=max_steps,
                                                warn=warn or (lambda m: None), custom=custom,
                                                vocabulary=vocabulary)
-        data = converter.safetensors_bytes(meta, tensors)
+        data = converter.safetensors_bytes(meta, tensors, weights)
     except converter.Refused as e:
         raise ConversionError("%s: %s" % (keras_file, e), ERR_UNSUPPORTED) from None
     except OSError as e:
@@ -111,7 +112,10 @@ def _is_arnn_file(path):
 
 def load(path, **convert_options):
     """Loads a model: an arnn model file, or any Keras file the converter
-    accepts (converted in memory; convert_options are those of convert())."""
+    accepts (converted in memory; convert_options are those of convert()).
+    weights="bf16" also applies to an arnn file: its LSTM/GRU kernels are
+    rounded to bfloat16 at load (ARNN_LOAD_BF16_WEIGHTS), the same results as
+    its conversion with weights="bf16"."""
     return Model(path, **convert_options)
 
 
@@ -138,6 +142,7 @@ def _spec(ti):
 
 
 _PADDING = {0: "unknown", 1: "pre", 2: "post"}
+_LOAD_BF16_WEIGHTS = 1  # ARNN_LOAD_BF16_WEIGHTS
 
 
 class Model:
@@ -156,11 +161,15 @@ class Model:
         if not os.path.isfile(path):
             raise Error("%s: %s" % (path, "not a file" if os.path.exists(path) else "no such file"), ERR_IO)
         self._header = None  # the converted file's header, for its tokenizer
+        weights = convert_options.pop("weights", "f32")
+        if weights not in ("f32", "bf16"):
+            raise ValueError("weights must be 'f32' or 'bf16', not %r" % (weights,))
+        flags = _LOAD_BF16_WEIGHTS if weights == "bf16" else 0
         if not convert_options and _is_arnn_file(path):
-            st = lib.arnn_model_load(path.encode(), ctypes.byref(h), err, len(err))
+            st = lib.arnn_model_load_ex(path.encode(), flags, ctypes.byref(h), err, len(err))
         else:
-            data = convert(path, **convert_options)
-            st = lib.arnn_model_load_memory(data, len(data), ctypes.byref(h), err, len(err))
+            data = convert(path, weights=weights, **convert_options)
+            st = lib.arnn_model_load_memory_ex(data, len(data), flags, ctypes.byref(h), err, len(err))
             self._header = data[:8 + int.from_bytes(data[:8], "little")]
         if st != OK:
             raise Error("%s: %s" % (path, err.value.decode("utf-8", "replace") or _STATUS_NAMES.get(st)), st)
@@ -191,7 +200,7 @@ class Model:
                                 "inputs": [s for s in li.inputs.decode().split(",") if s],
                                 "kernel": (li.kernel or b"").decode(),
                                 "shape": tuple(None if d == 0 else int(d) for d in li.dims[:li.rank]),
-                                "mask": bool(li.has_mask)})
+                                "mask": bool(li.has_mask), "weights": (li.weights or b"").decode()})
         C = int(mi.C)
         if not C and self.outputs:
             C = self.outputs[0].shape[-1] or 0

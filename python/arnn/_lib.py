@@ -25,7 +25,8 @@ class TensorInfo(ctypes.Structure):
 
 class LayerInfo(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("name", c_char_p), ("op", c_char_p), ("inputs", c_char_p),
-                ("kernel", c_char_p), ("rank", c_size_t), ("dims", c_size_t * 2), ("has_mask", c_int)]
+                ("kernel", c_char_p), ("rank", c_size_t), ("dims", c_size_t * 2), ("has_mask", c_int),
+                ("weights", c_char_p)]
 
 
 class ModelInfo(ctypes.Structure):
@@ -74,6 +75,8 @@ def _bind(lib):
         "arnn_isa_note": ([], c_char_p),
         "arnn_model_load": ([c_char_p, P(c_void_p), c_char_p, c_size_t], c_int),
         "arnn_model_load_memory": ([c_char_p, c_size_t, P(c_void_p), c_char_p, c_size_t], c_int),
+        "arnn_model_load_ex": ([c_char_p, ctypes.c_uint, P(c_void_p), c_char_p, c_size_t], c_int),
+        "arnn_model_load_memory_ex": ([c_char_p, c_size_t, ctypes.c_uint, P(c_void_p), c_char_p, c_size_t], c_int),
         "arnn_model_free": ([c_void_p], None),
         "arnn_model_get_info": ([c_void_p, P(ModelInfo)], c_int),
         "arnn_model_label": ([c_void_p, c_size_t], c_char_p),

@@ -2029,15 +2029,53 @@ def convert_file(path, config=None, labels=None, padding=None, attention=None, m
     return meta, tensors
 
 
-def safetensors_bytes(meta, tensors):
+WEIGHT_TYPES = ("f32", "bf16")
+
+
+def bf16_bits(a):
+    """float32 values -> their bfloat16 bit patterns (uint16), rounded to
+    nearest, ties to even; a NaN keeps its sign and top payload bits with the
+    quiet bit set. The same function as arnn_bf16_from_f32 in
+    kernels/common/bf16-inl.h (tests/bf16-test.c checks every float)."""
+    u = np.ascontiguousarray(np.asarray(a, dtype=np.float32)).view(np.uint32).astype(np.uint64)
+    rounded = (u + 0x7FFF + ((u >> 16) & 1)) >> 16
+    nan = (u & 0x7FFFFFFF) > 0x7F800000
+    return np.where(nan, (u >> 16) | 0x40, rounded).astype(np.uint16)
+
+
+def bf16_values(bits):
+    """bfloat16 bit patterns -> float32 (exact)."""
+    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+
+
+def bf16_tensor_names(meta):
+    """The tensors `--weights bf16` stores as BF16: the kernel and
+    recurrent_kernel of every LSTM/GRU layer (docs/model-graph.md)."""
+    names = set()
+    for layer in json.loads(meta["graph"])["layers"]:
+        if layer.get("op") == "rnn" and layer.get("cell") in ("lstm", "gru"):
+            for side in ("forward", "backward") if layer.get("bidirectional") else ("forward",):
+                names.update("%s/%s/%s" % (layer["name"], side, k) for k in ("kernel", "recurrent_kernel"))
+    return names
+
+
+def safetensors_bytes(meta, tensors, weights="f32"):
     """The arnn file: safetensors with F32 tensors in the given order and the
-    header padded with spaces so the data section starts 8-byte aligned."""
+    header padded with spaces so the data section starts 8-byte aligned.
+    weights="bf16" stores the LSTM/GRU kernels (bf16_tensor_names) as BF16,
+    rounded to nearest even from float32."""
+    if weights not in WEIGHT_TYPES:
+        raise Refused("--weights must be one of %s" % ", ".join(WEIGHT_TYPES))
+    as_bf16 = bf16_tensor_names(meta) if weights == "bf16" else set()
     header = {"__metadata__": meta}
     blobs, off = [], 0
     for name, t in tensors.items():
         a = np.ascontiguousarray(np.asarray(t, dtype="<f4"))
+        dtype = "F32"
+        if name in as_bf16:
+            a, dtype = bf16_bits(a).astype("<u2"), "BF16"
         raw = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(raw)]}
+        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [off, off + len(raw)]}
         blobs.append(raw)
         off += len(raw)
     h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf8")
@@ -2052,6 +2090,7 @@ USAGE = """arnn-convert: turn a Keras model into an arnn model file (format vers
 usage: arnn-convert MODEL [--config MODEL.json] -o OUT.safetensors [--labels a,b,c]
                     [--padding pre|post] [--attention eps|softmax] [--max-steps N]
                     [--custom CLASS=FORM ...] [--vocabulary FILE] [--tokenizer-out FILE]
+                    [--weights f32|bf16]
 
 MODEL is one of
   m.h5          tf.keras 2.x / Keras 2.x model.save(), or Keras 3 legacy .h5 (architecture inside)
@@ -2097,6 +2136,11 @@ Options:
                     W [F] or [F, 1]) | context-softmax | context-eps (hierarchical
                     attention, W [F, A], b [A], u [A]); repeatable.
                     See docs/custom-attention.md
+  --weights T       f32 (default) | bf16: store the kernel and recurrent_kernel of
+                    every LSTM/GRU layer as bfloat16 (rounded to nearest even):
+                    half the bytes, and the recurrent step streams half as much
+                    per step. Results differ from f32 by the rounding of those
+                    weights (same bits on every ISA); see docs/model-graph.md
 
 Requirements: Python 3 with numpy and h5py.
 Exit status: 0 on success, 2 for a usage error or a refused or unreadable model.
@@ -2123,6 +2167,7 @@ def main(argv):
     p.add_argument("--custom", action="append", default=[])
     p.add_argument("--vocabulary")
     p.add_argument("--tokenizer-out")
+    p.add_argument("--weights", choices=list(WEIGHT_TYPES), default="f32")
     p.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     warn = (lambda m: None) if a.quiet else (lambda m: sys.stderr.write("arnn-convert: %s\n" % m))
@@ -2132,7 +2177,7 @@ def main(argv):
             raise Refused("--max-steps must be 1..%d" % MAX_STEPS)
         meta, tensors = convert_file(a.model, a.config, labels, a.padding, a.attention, a.max_steps, warn,
                                      a.custom, a.vocabulary)
-        data = safetensors_bytes(meta, tensors)
+        data = safetensors_bytes(meta, tensors, a.weights)
         if a.tokenizer_out and "tokenizer" not in meta:
             raise Refused("--tokenizer-out: the model has no TextVectorization layer")
     except Refused as e:

@@ -168,6 +168,25 @@ def test_convert_function(fixtures, tmp_path):
         arnn.convert(__file__)
 
 
+def test_bf16_weights(cli, tmp_path):
+    """weights="bf16": the converted file, the load-time rounding of the
+    float32 file and the CLI give the same bits; the LSTM layer reports bf16."""
+    h5 = os.path.join(ROOT, "examples", "imdb-mini.h5")
+    ids = np.loadtxt(os.path.join(ROOT, "examples", "imdb-mini.ids"), dtype=np.int64)
+    path = arnn.convert(h5, tmp_path / "bf16.safetensors", weights="bf16")
+    m16, m32 = arnn.load(path), arnn.load(EXAMPLE, weights="bf16")
+    assert [l["weights"] for l in m16.layers if l["op"] == "rnn"] == ["bf16"]
+    assert [l["weights"] for l in m32.layers if l["op"] == "rnn"] == ["bf16"]
+    assert [l["weights"] for l in arnn.load(EXAMPLE).layers if l["op"] == "rnn"] == ["f32"]
+    p16, p32 = m16.predict(ids, threads=1), m32.predict(ids, threads=1)
+    assert np.array_equal(p16, p32)
+    ref = cli_predict(cli, str(path), ids, attention=False, tmp=str(tmp_path))
+    assert np.array_equal(p16, f32([r["probs"] for r in ref]))
+    assert np.max(np.abs(p16 - arnn.load(EXAMPLE).predict(ids, threads=1))) < 1e-2
+    with pytest.raises(ValueError):
+        arnn.load(EXAMPLE, weights="f16")
+
+
 def test_progress_callback():
     m = arnn.load(EXAMPLE)
     seen = []

@@ -182,9 +182,13 @@ def read_safetensors(path):
     base = 8 + n
     tensors = {}
     for name, t in header.items():
-        assert t["dtype"] == "F32", name
+        assert t["dtype"] in ("F32", "BF16"), name
         b, e = t["data_offsets"]
-        tensors[name] = np.frombuffer(data[base + b:base + e], dtype="<f4").astype(np.float64).reshape(t["shape"])
+        if t["dtype"] == "BF16":  # the 16 high bits of a float32: widened exactly
+            a = (np.frombuffer(data[base + b:base + e], dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            a = np.frombuffer(data[base + b:base + e], dtype="<f4")
+        tensors[name] = a.astype(np.float64).reshape(t["shape"])
     return meta, tensors
 
 
