@@ -273,7 +273,7 @@ void BM_rnn_step(benchmark::State &state) {
   };
   auto w = fill(Hp * H * G, 1.0f), brh = fill(Hp, 1.0f), xpbuf = fill(nb * T * NG, 10.0f);
   auto h = fill(2 * nb * Hp, 0.0f), c = fill(nb * Hp, 0.0f);
-  arnn_rnn_step_args a = {H, Hp, w.get(), nullptr, brh.get(), 1, ARNN_RACT_SIGMOID};
+  arnn_rnn_step_args a = {H, Hp, w.get(), nullptr, brh.get(), 1, ARNN_RACT_SIGMOID, nullptr, nullptr};
   const arnn_dispatch_table *dt = arnn_dispatch();
   std::vector<const float *> xp(nb), hin(nb);
   std::vector<float *> hout(nb), cs(nb);
