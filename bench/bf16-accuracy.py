@@ -10,7 +10,7 @@ difference between the bf16 model and the float64 reference
 at float32 accuracy (the rounding is the only change).
 
 Workloads: imdb and elmo of bench/model-bench.py (the same random weights,
-seed 2026), large (NOTES.md: ids V=20000, E=300, T=100, H=512, C=2 softmax,
+seed 2026), large (rnn-peers-bench's workload: ids V=20000, E=300, T=100, H=512, C=2 softmax,
 same weight distributions), and examples/imdb-mini (trained weights).
 
 usage: bench/bf16-accuracy.py --lib build/libarnn.so [--n 64] [--workloads imdb,elmo,large,imdb-mini]

@@ -1,5 +1,5 @@
 /* Plain double-precision implementation of the Keras recurrent layers
- * (NOTES.md section 1), the truth the recurrent layer is tested against.
+ * (docs/keras-layers.md), the truth the recurrent layer is tested against.
  * Weights in Keras layout (kernel [E,G*H], recurrent [H,G*H], bias [G*H] or
  * for GRU reset_after [2,G*H]; bias NULL = no bias). */
 #ifndef ARNN_TESTS_RNN_REF_H

@@ -1383,7 +1383,7 @@ class Converter:
             params["bias"] = b
         form = form or self.attention_override or ("softmax" if seed003 else "eps")
         if form == "softmax" and v.masked:
-            raise LayerRefused("the softmax form (seed 003 layer) does not support masking, but a mask reaches it "
+            raise LayerRefused("the softmax form of attention pooling does not support masking, but a mask reaches it "
                                "(Keras itself cannot run this model)")
         x.emit({"op": "attention_pool", "form": form, "epsilon": 1e-07, "bias": len(w) == 2}, **params)
         return [Value(x.gname, [v.shape[1]]), Value(x.gname + ":1", [v.shape[0]])]

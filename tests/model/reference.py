@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Double-precision NumPy implementation of the Keras TextAttBiRNN semantics
-(NOTES.md section 1), the truth that arnn's predictions are checked against.
+(docs/keras-layers.md), the truth that arnn's predictions are checked against.
 
 It runs either on the ORIGINAL Keras weights, read straight from the Keras
 file through the dataset paths in a make-keras-files.py manifest (CuDNN
@@ -14,7 +14,7 @@ IDS_FILE: one sequence per line, space-separated token ids (dense models: not
 supported on the command line). Output: one line of C probabilities per input
 (%.9g), as `arnn predict` prints them.
 
-Semantics implemented (each cited from the Keras sources / NOTES.md):
+Semantics implemented (each from the Keras sources):
   LSTM   z = x K + h R + b, gates i, f, c, o:  c' = f c + i tanh(z_c), h' = o tanh(c')
   GRU    gates z, r, h; reset_after=True: hh = tanh(x K_h + b_in_h + r (h R_h + b_rec_h))
          reset_after=False: hh = tanh(x K_h + b_h + (r h) R_h);   h' = z h + (1 - z) hh
@@ -26,7 +26,7 @@ Semantics implemented (each cited from the Keras sources / NOTES.md):
   mask   a masked step leaves h and c unchanged; the backward layer reads the
          reversed sequence and mask, its outputs are re-reversed; [fw, bw] concat
   attention eps:     e = tanh(x W + b); a = exp(e) mask; a /= sum(a) + 1e-7; c = sum a_t x_t
-  attention softmax: a = softmax(e) (seed 003 layer)
+  attention softmax: a = softmax(e) (the softmax form, docs/custom-attention.md)
   head   sigmoid(c K + b) or softmax (max subtracted)
 """
 import io

@@ -128,7 +128,7 @@ def inputs_for(sem, rng):
         for L in sorted({0, 1, T // 2, max(T - 1, 0), T}):
             toks = rng.integers(1, V, L)
             seqs.append(np.concatenate([np.zeros(T - L, np.int64), toks]))  # front padding (pad_sequences)
-            seqs.append(np.concatenate([toks, np.zeros(T - L, np.int64)]))  # end padding (seed 002)
+            seqs.append(np.concatenate([toks, np.zeros(T - L, np.int64)]))  # end padding (padding='post')
         seqs.append(np.array([(t % 2) * rng.integers(1, V) for t in range(T)]))  # holes inside
     else:
         for _ in range(4):
