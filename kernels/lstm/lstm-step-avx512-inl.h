@@ -10,6 +10,12 @@
 #include "../rnn/rnn-step-prefetch-inl.h"
 #include "lstm-step-inl.h"
 
+#ifdef ARNN_LSTM_AVX512_ROLLED_EPILOGUE
+#define ARNN_LSTM_AVX512_UNROLL _Pragma("GCC unroll 1")
+#else
+#define ARNN_LSTM_AVX512_UNROLL _Pragma("GCC unroll 16")
+#endif
+
 /* Bounds of a tile: blocks for one sequence, sequences (of one block) in a
  * batched step. The accumulator arrays of both kernels take these
  * dimensions; the compiler keeps only the used ones, in registers. */
@@ -32,32 +38,34 @@ arnn_lstm_avx512_acc_init(const size_t nblk, const size_t nseq, __m512 acc[][ARN
  * with the k loop). Same operations per output. The loops are unrolled
  * completely (pragmas): otherwise GCC 12 parks the accumulators on the stack
  * and runs each phase as a loop over them (measured at batch 32, H = 128: the
- * steps at 78.4% of the FMA peak rolled, 79.7-80.0% unrolled). */
+ * steps at 78.4% of the FMA peak rolled, 79.7-80.0% unrolled). A kernel that
+ * defines ARNN_LSTM_AVX512_ROLLED_EPILOGUE before including this header has
+ * them kept rolled instead (the bf16 kernel: see there). */
 static inline __attribute__((always_inline)) void
 arnn_lstm_avx512_epilogue(const size_t nblk, const size_t nseq, const arnn_rnn_step_args *a,
                           __m512 acc[][ARNN_LSTM_AVX512_MAXB][4], size_t j0, float *const *c, float *const *h_out) {
   enum { MS = ARNN_LSTM_AVX512_MAXS, MB = ARNN_LSTM_AVX512_MAXB };
   __m512 gi[MS][MB], gf[MS][MB], gg[MS][MB], go[MS][MB], cn[MS][MB];
-#pragma GCC unroll 16
+ARNN_LSTM_AVX512_UNROLL
   for (size_t s = 0; s < nseq; s++)
-#pragma GCC unroll 16
+ARNN_LSTM_AVX512_UNROLL
     for (size_t b = 0; b < nblk; b++) {
       gi[s][b] = arnn_avx512_ract(acc[s][b][0], a->ract);
       gf[s][b] = arnn_avx512_ract(acc[s][b][1], a->ract);
       gg[s][b] = arnn_avx512_tanh(acc[s][b][2]);
       go[s][b] = arnn_avx512_ract(acc[s][b][3], a->ract);
     }
-#pragma GCC unroll 16
+ARNN_LSTM_AVX512_UNROLL
   for (size_t s = 0; s < nseq; s++)
-#pragma GCC unroll 16
+ARNN_LSTM_AVX512_UNROLL
     for (size_t b = 0; b < nblk; b++) {
       float *cp = c[s] + (j0 + b) * 16;
       cn[s][b] = _mm512_fmadd_ps(gf[s][b], _mm512_loadu_ps(cp), _mm512_mul_ps(gi[s][b], gg[s][b]));
       _mm512_storeu_ps(cp, cn[s][b]);
     }
-#pragma GCC unroll 16
+ARNN_LSTM_AVX512_UNROLL
   for (size_t s = 0; s < nseq; s++)
-#pragma GCC unroll 16
+ARNN_LSTM_AVX512_UNROLL
     for (size_t b = 0; b < nblk; b++)
       _mm512_storeu_ps(h_out[s] + (j0 + b) * 16, _mm512_mul_ps(go[s][b], arnn_avx512_tanh(cn[s][b])));
 }

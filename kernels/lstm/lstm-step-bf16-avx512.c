@@ -15,6 +15,10 @@
  * Start, epilogue and driver: lstm-step-avx512-inl.h, shared with the
  * float32 kernel. */
 #include "../rnn/rnn-bf16-avx512-inl.h"
+/* The epilogue's loops kept rolled: unrolled completely (as the float32
+ * kernel's), the one-sequence tile's k loop gains register copies, and the
+ * H = 128 step at batch 1 measured 1.00 -> 1.14 us (rolled: 0.87-0.98). */
+#define ARNN_LSTM_AVX512_ROLLED_EPILOGUE
 #include "lstm-step-avx512-inl.h"
 
 #define MAXB ARNN_LSTM_AVX512_MAXB /* of which a tile uses 2 */
