@@ -30,8 +30,6 @@
 
 #include "arnn/arnn.h"
 #include "kernels/common/bf16-inl.h"
-#include "kernels/gru/gru.h"
-#include "kernels/lstm/lstm.h"
 #include "rnn-ref.h"
 #include "test-util.h"
 
@@ -39,32 +37,6 @@ static int failures;
 #include "check.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-typedef struct {
-  const char *isa;
-  arnn_f32_lstm_step_fn fn;
-} lstm_kernel;
-#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
-static const lstm_kernel lstms_bf16[] = {
-#include "kernels/lstm/f32-lstm-step-bf16.inc"
-};
-static const lstm_kernel lstms[] = {
-#include "kernels/lstm/f32-lstm-step.inc"
-};
-#undef ARNN_KERNEL
-
-typedef struct {
-  const char *isa;
-  arnn_f32_gru_step_fn fn;
-} gru_kernel;
-#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
-static const gru_kernel grus_bf16[] = {
-#include "kernels/gru/f32-gru-step-bf16.inc"
-};
-static const gru_kernel grus[] = {
-#include "kernels/gru/f32-gru-step.inc"
-};
-#undef ARNN_KERNEL
 
 static uint64_t rng = 0x5eedbf16ULL;
 
@@ -210,61 +182,24 @@ static void test_packing(void) {
 
 /* ---- kernels ---- */
 
-typedef struct {
-  float *xp, *h, *c, *ho, *scr;
-  const float *xpp[8], *hp[8];
-  float *cp[8], *hop[8], *sp[8];
-} step_bufs;
-
-/* nb sequences of state; offset 1 makes every vector unaligned; padded lanes zero. */
-static void bufs_init(step_bufs *s, size_t nb, size_t G, size_t H, size_t Hp, float xr, float hr, uint64_t seed) {
-  uint64_t r = seed;
-  s->xp = calloc(nb * 4 * Hp + 1, sizeof(float));
-  s->h = calloc(nb * Hp + 1, sizeof(float));
-  s->c = calloc(nb * Hp + 1, sizeof(float));
-  s->ho = calloc(nb * Hp + 1, sizeof(float));
-  s->scr = calloc(nb * Hp + 1, sizeof(float));
-  for (size_t q = 0; q < nb; q++) {
-    for (size_t i = 0; i < G * Hp; i++)
-      if (i / (G * 16) * 16 + i % 16 < H) s->xp[1 + q * 4 * Hp + i] = test_rand_uniform(&r, -xr, xr);
-    for (size_t u = 0; u < H; u++) {
-      s->h[1 + q * Hp + u] = test_rand_uniform(&r, -hr, hr);
-      s->c[1 + q * Hp + u] = test_rand_uniform(&r, -3 * hr, 3 * hr);
-    }
-    s->xpp[q] = s->xp + 1 + q * 4 * Hp;
-    s->hp[q] = s->h + 1 + q * Hp;
-    s->cp[q] = s->c + 1 + q * Hp;
-    s->hop[q] = s->ho + 1 + q * Hp;
-    s->sp[q] = s->scr + 1 + q * Hp;
-  }
-}
-
-static void bufs_free(step_bufs *s) {
-  free(s->xp);
-  free(s->h);
-  free(s->c);
-  free(s->ho);
-  free(s->scr);
-}
-
-static int same_state(const step_bufs *a, const step_bufs *b, size_t nb, size_t Hp) {
+static int same_state(const test_step_bufs *a, const test_step_bufs *b, size_t nb, size_t Hp) {
   return memcmp(a->ho, b->ho, (nb * Hp + 1) * sizeof(float)) == 0 &&
          memcmp(a->c, b->c, (nb * Hp + 1) * sizeof(float)) == 0;
 }
 
 /* cell 0 LSTM, 1 GRU reset_after, 2 GRU reset_before */
-static void run_step(int cell, int bf16, size_t i, const arnn_rnn_step_args *a, size_t nb, step_bufs *s) {
+static void run_step(int cell, int bf16, size_t i, const arnn_rnn_step_args *a, size_t nb, test_step_bufs *s) {
   if (cell == 0)
-    (bf16 ? lstms_bf16 : lstms)[i].fn(a, nb, s->xpp, s->hp, s->cp, s->hop);
+    (bf16 ? test_lstm_steps_bf16 : test_lstm_steps)[i].fn(a, nb, s->xpp, s->hp, s->cp, s->hop);
   else
-    (bf16 ? grus_bf16 : grus)[i].fn(a, nb, s->xpp, s->hp, s->hop, s->sp);
+    (bf16 ? test_gru_steps_bf16 : test_gru_steps)[i].fn(a, nb, s->xpp, s->hp, s->hop, s->sp);
 }
 
 static void test_kernels(void) {
   const size_t Hs[] = {1, 2, 15, 16, 17, 37, 48, 99, 128};
   const float ranges[2][3] = {{1.0f, 0.8f, 0.3f}, {40.0f, 1.0f, 4.0f}}; /* input, state, weight: ordinary, saturating */
-  const size_t n_bf16[3] = {COUNT(lstms_bf16), COUNT(grus_bf16), COUNT(grus_bf16)};
-  const size_t f32_scalar[3] = {COUNT(lstms) - 1, COUNT(grus) - 1, COUNT(grus) - 1};
+  const size_t n_bf16[3] = {test_lstm_step_bf16_count, test_gru_step_bf16_count, test_gru_step_bf16_count};
+  const size_t f32_scalar[3] = {test_lstm_step_count - 1, test_gru_step_count - 1, test_gru_step_count - 1};
   for (size_t hi = 0; hi < COUNT(Hs); hi++)
     for (int cell = 0; cell < 3; cell++)
       for (size_t nb = 1; nb <= 7; nb++)
@@ -296,19 +231,21 @@ static void test_kernels(void) {
               a16.w_h16 = wh16 + 1;
             }
             const uint64_t seed = rng;
-            step_bufs ref, out;
-            bufs_init(&ref, nb, G, H, Hp, rg[0], rg[1], seed);
+            test_step_bufs ref, out;
+            uint64_t r = seed;
+            test_step_bufs_init(&ref, nb, G, H, Hp, rg[0], rg[1], &r);
             run_step(cell, 0, f32_scalar[cell], &a32, nb, &ref);
             for (size_t i = 0; i < n_bf16[cell]; i++) {
-              const char *isa = cell == 0 ? lstms_bf16[i].isa : grus_bf16[i].isa;
+              const char *isa = cell == 0 ? test_lstm_steps_bf16[i].isa : test_gru_steps_bf16[i].isa;
               if (!test_isa_available(isa)) continue;
-              bufs_init(&out, nb, G, H, Hp, rg[0], rg[1], seed);
+              r = seed;
+              test_step_bufs_init(&out, nb, G, H, Hp, rg[0], rg[1], &r);
               run_step(cell, 1, i, &a16, nb, &out);
               CHECK(same_state(&out, &ref, nb, Hp), "%s_step_bf16 %s != f32 scalar on the same values: H=%zu nb=%zu ract=%d sat=%d",
                     cell == 0 ? "lstm" : cell == 1 ? "gru(reset_after)" : "gru(reset_before)", isa, H, nb, ract, sat);
-              bufs_free(&out);
+              test_step_bufs_free(&out);
             }
-            bufs_free(&ref);
+            test_step_bufs_free(&ref);
             free(R);
             free(brh);
             free(w);

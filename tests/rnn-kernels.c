@@ -16,8 +16,6 @@
 #include <string.h>
 
 #include "kernels/gemm/gemm.h"
-#include "kernels/gru/gru.h"
-#include "kernels/lstm/lstm.h"
 #include "test-util.h"
 
 static int failures;
@@ -30,26 +28,6 @@ typedef struct {
 #define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
 static const gemm_kernel gemms[] = {
 #include "kernels/gemm/f32-gemm.inc"
-};
-#undef ARNN_KERNEL
-
-typedef struct {
-  const char *isa;
-  arnn_f32_lstm_step_fn fn;
-} lstm_kernel;
-#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
-static const lstm_kernel lstms[] = {
-#include "kernels/lstm/f32-lstm-step.inc"
-};
-#undef ARNN_KERNEL
-
-typedef struct {
-  const char *isa;
-  arnn_f32_gru_step_fn fn;
-} gru_kernel;
-#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
-static const gru_kernel grus[] = {
-#include "kernels/gru/f32-gru-step.inc"
 };
 #undef ARNN_KERNEL
 
@@ -113,44 +91,6 @@ static void test_gemm(void) {
       }
 }
 
-/* nb sequences of state for one step call; offset 1 makes every vector unaligned. */
-typedef struct {
-  float *xp, *h, *c, *ho, *scr;
-  const float *xpp[8], *hp[8];
-  float *cp[8], *hop[8], *sp[8];
-} step_bufs;
-
-static void bufs_init(step_bufs *s, size_t nb, size_t G, size_t H, size_t Hp, float xr, float hr) {
-  s->xp = calloc(nb * G * Hp + 1, sizeof(float));
-  s->h = calloc(nb * Hp + 1, sizeof(float));
-  s->c = calloc(nb * Hp + 1, sizeof(float));
-  s->ho = calloc(nb * Hp + 1, sizeof(float));
-  s->scr = calloc(nb * Hp + 1, sizeof(float));
-  for (size_t q = 0; q < nb; q++) {
-    for (size_t j = 0; j < Hp / 16; j++)
-      for (size_t g = 0; g < G; g++)
-        for (size_t l = 0; l < 16; l++)
-          if (j * 16 + l < H) s->xp[1 + q * G * Hp + (j * G + g) * 16 + l] = test_rand_uniform(&rng, -xr, xr);
-    for (size_t u = 0; u < H; u++) {
-      s->h[1 + q * Hp + u] = test_rand_uniform(&rng, -hr, hr);
-      s->c[1 + q * Hp + u] = test_rand_uniform(&rng, -3 * hr, 3 * hr);
-    }
-    s->xpp[q] = s->xp + 1 + q * G * Hp;
-    s->hp[q] = s->h + 1 + q * Hp;
-    s->cp[q] = s->c + 1 + q * Hp;
-    s->hop[q] = s->ho + 1 + q * Hp;
-    s->sp[q] = s->scr + 1 + q * Hp;
-  }
-}
-
-static void bufs_free(step_bufs *s) {
-  free(s->xp);
-  free(s->h);
-  free(s->c);
-  free(s->ho);
-  free(s->scr);
-}
-
 static float *packed_weights(size_t H, size_t Hp, size_t G, float wr) {
   float *w = calloc(Hp * H * G + 1, sizeof(float));
   for (size_t j = 0; j < Hp / 16; j++)
@@ -175,30 +115,30 @@ static void test_steps(void) {
           {
             float *w = packed_weights(H, Hp, 4, rg[2]);
             arnn_rnn_step_args a = {H, Hp, w + 1, NULL, NULL, 0, ract, NULL, NULL};
-            step_bufs ref, out;
+            test_step_bufs ref, out;
             const uint64_t saved = rng;
-            bufs_init(&ref, nb, 4, H, Hp, rg[0], rg[1]);
+            test_step_bufs_init(&ref, nb, 4, H, Hp, rg[0], rg[1], &rng);
             rng = saved;
-            bufs_init(&out, nb, 4, H, Hp, rg[0], rg[1]);
-            lstms[COUNT(lstms) - 1].fn(&a, nb, ref.xpp, ref.hp, ref.cp, ref.hop);
+            test_step_bufs_init(&out, nb, 4, H, Hp, rg[0], rg[1], &rng);
+            test_lstm_steps[test_lstm_step_count - 1].fn(&a, nb, ref.xpp, ref.hp, ref.cp, ref.hop);
             for (size_t q = 0; q < nb; q++)
               for (size_t u = 0; u < Hp; u++) {
                 CHECK(fabsf(ref.hop[q][u]) <= 1.0f && !isnan(ref.hop[q][u]), "lstm scalar h out of range");
                 if (u >= H) CHECK(ref.hop[q][u] == 0.0f && ref.cp[q][u] == 0.0f, "lstm padded lane not zero");
               }
-            for (size_t i = 0; i + 1 < COUNT(lstms); i++) {
-              if (!test_isa_available(lstms[i].isa)) continue;
+            for (size_t i = 0; i + 1 < test_lstm_step_count; i++) {
+              if (!test_isa_available(test_lstm_steps[i].isa)) continue;
               const uint64_t s2 = rng;
               rng = saved;
-              bufs_free(&out);
-              bufs_init(&out, nb, 4, H, Hp, rg[0], rg[1]);
+              test_step_bufs_free(&out);
+              test_step_bufs_init(&out, nb, 4, H, Hp, rg[0], rg[1], &rng);
               rng = s2;
-              lstms[i].fn(&a, nb, out.xpp, out.hp, out.cp, out.hop);
+              test_lstm_steps[i].fn(&a, nb, out.xpp, out.hp, out.cp, out.hop);
               CHECK(same(out.ho, ref.ho, nb * Hp + 1) && same(out.c, ref.c, nb * Hp + 1),
-                    "lstm_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d", lstms[i].isa, H, nb, ract, sat);
+                    "lstm_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d", test_lstm_steps[i].isa, H, nb, ract, sat);
             }
-            bufs_free(&ref);
-            bufs_free(&out);
+            test_step_bufs_free(&ref);
+            test_step_bufs_free(&out);
             free(w);
           }
           /* GRU, both reset modes */
@@ -208,27 +148,27 @@ static void test_steps(void) {
             float *brh = calloc(Hp + 1, sizeof(float));
             for (size_t u = 0; u < H; u++) brh[1 + u] = test_rand_uniform(&rng, -1, 1);
             arnn_rnn_step_args a = {H, Hp, w + 1, wh ? wh + 1 : NULL, ra ? brh + 1 : NULL, ra, ract, NULL, NULL};
-            step_bufs ref, out;
+            test_step_bufs ref, out;
             const uint64_t saved = rng;
-            bufs_init(&ref, nb, 3, H, Hp, rg[0], rg[1]);
-            grus[COUNT(grus) - 1].fn(&a, nb, ref.xpp, ref.hp, ref.hop, ref.sp);
+            test_step_bufs_init(&ref, nb, 3, H, Hp, rg[0], rg[1], &rng);
+            test_gru_steps[test_gru_step_count - 1].fn(&a, nb, ref.xpp, ref.hp, ref.hop, ref.sp);
             for (size_t q = 0; q < nb; q++)
               for (size_t u = 0; u < Hp; u++) {
                 CHECK(fabsf(ref.hop[q][u]) <= 1.0f && !isnan(ref.hop[q][u]), "gru scalar h out of range");
                 if (u >= H) CHECK(ref.hop[q][u] == 0.0f, "gru padded lane not zero");
               }
-            for (size_t i = 0; i + 1 < COUNT(grus); i++) {
-              if (!test_isa_available(grus[i].isa)) continue;
+            for (size_t i = 0; i + 1 < test_gru_step_count; i++) {
+              if (!test_isa_available(test_gru_steps[i].isa)) continue;
               const uint64_t s2 = rng;
               rng = saved;
-              bufs_init(&out, nb, 3, H, Hp, rg[0], rg[1]);
+              test_step_bufs_init(&out, nb, 3, H, Hp, rg[0], rg[1], &rng);
               rng = s2;
-              grus[i].fn(&a, nb, out.xpp, out.hp, out.hop, out.sp);
+              test_gru_steps[i].fn(&a, nb, out.xpp, out.hp, out.hop, out.sp);
               CHECK(same(out.ho, ref.ho, nb * Hp + 1), "gru_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d reset_after=%d",
-                    grus[i].isa, H, nb, ract, sat, ra);
-              bufs_free(&out);
+                    test_gru_steps[i].isa, H, nb, ract, sat, ra);
+              test_step_bufs_free(&out);
             }
-            bufs_free(&ref);
+            test_step_bufs_free(&ref);
             free(w);
             free(wh);
             free(brh);

@@ -1,10 +1,13 @@
 #include "test-util.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "dispatch/dispatch.h"
+#include "kernels/gru/gru.h"
+#include "kernels/lstm/lstm.h"
 
 #if defined(__x86_64__)
 #include <xmmintrin.h>
@@ -16,6 +19,25 @@ const test_vunary_kernel test_vunary_kernels[] = {
 };
 #undef ARNN_KERNEL
 const size_t test_vunary_kernel_count = sizeof test_vunary_kernels / sizeof test_vunary_kernels[0];
+
+#define ARNN_KERNEL(op, isa, arch) {#isa, arnn_f32_##op##__##isa},
+const test_lstm_step_kernel test_lstm_steps[] = {
+#include "kernels/lstm/f32-lstm-step.inc"
+};
+const test_lstm_step_kernel test_lstm_steps_bf16[] = {
+#include "kernels/lstm/f32-lstm-step-bf16.inc"
+};
+const test_gru_step_kernel test_gru_steps[] = {
+#include "kernels/gru/f32-gru-step.inc"
+};
+const test_gru_step_kernel test_gru_steps_bf16[] = {
+#include "kernels/gru/f32-gru-step-bf16.inc"
+};
+#undef ARNN_KERNEL
+const size_t test_lstm_step_count = sizeof test_lstm_steps / sizeof test_lstm_steps[0];
+const size_t test_lstm_step_bf16_count = sizeof test_lstm_steps_bf16 / sizeof test_lstm_steps_bf16[0];
+const size_t test_gru_step_count = sizeof test_gru_steps / sizeof test_gru_steps[0];
+const size_t test_gru_step_bf16_count = sizeof test_gru_steps_bf16 / sizeof test_gru_steps_bf16[0];
 
 int test_isa_available(const char *isa) {
   const int level = arnn_isa_level_from_name(isa);
@@ -61,6 +83,38 @@ float test_rand_uniform(uint64_t *state, float lo, float hi) {
 }
 
 int test_same_bits(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof(float)) == 0; }
+
+void test_step_bufs_init(test_step_bufs *s, size_t nb, size_t G, size_t H, size_t Hp, float xr, float hr,
+                         uint64_t *rng) {
+  s->xp = calloc(nb * G * Hp + 1, sizeof(float));
+  s->h = calloc(nb * Hp + 1, sizeof(float));
+  s->c = calloc(nb * Hp + 1, sizeof(float));
+  s->ho = calloc(nb * Hp + 1, sizeof(float));
+  s->scr = calloc(nb * Hp + 1, sizeof(float));
+  for (size_t q = 0; q < nb; q++) {
+    for (size_t j = 0; j < Hp / 16; j++)
+      for (size_t g = 0; g < G; g++)
+        for (size_t l = 0; l < 16; l++)
+          if (j * 16 + l < H) s->xp[1 + q * G * Hp + (j * G + g) * 16 + l] = test_rand_uniform(rng, -xr, xr);
+    for (size_t u = 0; u < H; u++) {
+      s->h[1 + q * Hp + u] = test_rand_uniform(rng, -hr, hr);
+      s->c[1 + q * Hp + u] = test_rand_uniform(rng, -3 * hr, 3 * hr);
+    }
+    s->xpp[q] = s->xp + 1 + q * G * Hp;
+    s->hp[q] = s->h + 1 + q * Hp;
+    s->cp[q] = s->c + 1 + q * Hp;
+    s->hop[q] = s->ho + 1 + q * Hp;
+    s->sp[q] = s->scr + 1 + q * Hp;
+  }
+}
+
+void test_step_bufs_free(test_step_bufs *s) {
+  free(s->xp);
+  free(s->h);
+  free(s->c);
+  free(s->ho);
+  free(s->scr);
+}
 
 void *test_guard_place(test_guarded *g, size_t bytes, int at_end) {
   const size_t page = (size_t)sysconf(_SC_PAGESIZE);

@@ -1,5 +1,5 @@
-/* Helpers shared by the tests: the kernel list (from the same .inc as the
- * dispatcher), ISA availability under the active ARNN_ISA cap, FTZ/DAZ,
+/* Helpers shared by the tests: the kernel lists (from the same .inc as the
+ * dispatcher), the state buffers of a recurrent step, ISA availability under the active ARNN_ISA cap, FTZ/DAZ,
  * bitwise comparison and page-guarded buffers. */
 #ifndef ARNN_TESTS_TEST_UTIL_H
 #define ARNN_TESTS_TEST_UTIL_H
@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/rnn/rnn-step.h"
 #include "kernels/vmath/vmath.h"
 
 typedef struct {
@@ -18,6 +19,36 @@ typedef struct {
 
 extern const test_vunary_kernel test_vunary_kernels[];
 extern const size_t test_vunary_kernel_count;
+
+/* The recurrent step kernels of each list (float32 and bf16 W_hh), best ISA
+ * first, scalar last. */
+typedef struct {
+  const char *isa;
+  arnn_f32_lstm_step_fn fn;
+} test_lstm_step_kernel;
+typedef struct {
+  const char *isa;
+  arnn_f32_gru_step_fn fn;
+} test_gru_step_kernel;
+extern const test_lstm_step_kernel test_lstm_steps[], test_lstm_steps_bf16[];
+extern const size_t test_lstm_step_count, test_lstm_step_bf16_count;
+extern const test_gru_step_kernel test_gru_steps[], test_gru_steps_bf16[];
+extern const size_t test_gru_step_count, test_gru_step_bf16_count;
+
+/* The state of nb <= 8 sequences for one LSTM or GRU step call: xp (G gate
+ * columns of Hp per sequence, gate-interleaved per 16-unit block), h, c, the
+ * output h and the GRU scratch, each one float past its allocation's start
+ * (so no vector is aligned), padded lanes zero. xp, h and c take uniform
+ * values in [-xr, xr], [-hr, hr], [-3 hr, 3 hr] drawn from *rng in a fixed
+ * order. */
+typedef struct {
+  float *xp, *h, *c, *ho, *scr;
+  const float *xpp[8], *hp[8];
+  float *cp[8], *hop[8], *sp[8];
+} test_step_bufs;
+void test_step_bufs_init(test_step_bufs *s, size_t nb, size_t G, size_t H, size_t Hp, float xr, float hr,
+                         uint64_t *rng);
+void test_step_bufs_free(test_step_bufs *s);
 
 /* True when kernels of `isa` may run here: the CPU supports the level and the
  * ARNN_ISA cap allows it (so CI's per-cap runs behave like smaller CPUs). */

@@ -7,35 +7,22 @@
  * with two blocks and 1.35 ms with one (25th percentiles, one core).
  * reset_after = 1: one pass, G = 3, the candidate's accumulator starts from
  * the recurrent bias. reset_after = 0: pass 1 (G = 2, z and r; z parked in
- * h_out, r*h in scratch), pass 2 (G = 1, R_h applied to r*h). */
-#include "../rnn/rnn-act-avx512-inl.h"
-#include "gru.h"
-#include "../rnn/rnn-step-prefetch-inl.h"
+ * h_out, r*h in scratch), pass 2 (G = 1, R_h applied to r*h). Start,
+ * epilogue and driver: gru-step-avx512-inl.h (shared with the bf16 kernel). */
+#include "gru-step-avx512-inl.h"
 
-#define MAXB 4
-#define MAXS 4
-
-enum { FULL = 0, PASS1 = 1, PASS2 = 2 };
+#define MAXB ARNN_GRU_AVX512_MAXB
+#define MAXS ARNN_GRU_AVX512_MAXS
 
 static inline __attribute__((always_inline)) void tile(const int mode, const size_t nblk, const size_t nseq,
                                                        const arnn_rnn_step_args *a, size_t j0,
                                                        const float *const *xp, const float *const *h,
                                                        float *const *h_out, float *const *scratch) {
   const size_t H = a->H;
-  const size_t G = mode == FULL ? 3 : mode == PASS1 ? 2 : 1;
+  const size_t G = arnn_gru_gates(mode);
   const float *w = (mode == PASS2 ? a->w_h : a->w) + j0 * H * G * 16;
   __m512 acc[MAXS][MAXB][3];
-  for (size_t s = 0; s < nseq; s++)
-    for (size_t b = 0; b < nblk; b++) {
-      const float *x = xp[s] + (j0 + b) * 48;
-      if (mode == PASS2) {
-        acc[s][b][0] = _mm512_loadu_ps(x + 32);
-      } else {
-        acc[s][b][0] = _mm512_loadu_ps(x);
-        acc[s][b][1] = _mm512_loadu_ps(x + 16);
-        if (mode == FULL) acc[s][b][2] = _mm512_loadu_ps(a->b_rec_h + (j0 + b) * 16);
-      }
-    }
+  arnn_gru_avx512_acc_init(mode, nblk, nseq, a, acc, j0, xp);
   for (size_t k = 0; k < H; k++) {
     __m512 hk[MAXS];
     for (size_t s = 0; s < nseq; s++) hk[s] = _mm512_set1_ps(mode == PASS2 ? scratch[s][k] : h[s][k]);
@@ -45,100 +32,13 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]);
       }
   }
-  /* Epilogue phase by phase over the whole tile (every gate activation, then
-   * every candidate tanh, then the outputs), so that independent activation
-   * chains sit next to each other in program order and overlap in the
-   * out-of-order window, as in lstm-step-avx512.c (loops unrolled
-   * completely, as there). Same operations per output. */
-  __m512 v0[MAXS][MAXB], v1[MAXS][MAXB];
-#pragma GCC unroll 16
-  for (size_t s = 0; s < nseq; s++)
-#pragma GCC unroll 16
-    for (size_t b = 0; b < nblk; b++) {
-      if (mode == PASS2) {
-        v0[s][b] = arnn_avx512_tanh(acc[s][b][0]); /* hh */
-      } else {
-        v0[s][b] = arnn_avx512_ract(acc[s][b][0], a->ract); /* z */
-        v1[s][b] = arnn_avx512_ract(acc[s][b][1], a->ract); /* r */
-      }
-    }
-  if (mode == FULL) {
-#pragma GCC unroll 16
-    for (size_t s = 0; s < nseq; s++)
-#pragma GCC unroll 16
-      for (size_t b = 0; b < nblk; b++)
-        v1[s][b] = arnn_avx512_tanh(_mm512_fmadd_ps(v1[s][b], acc[s][b][2], _mm512_loadu_ps(xp[s] + (j0 + b) * 48 + 32)));
-  }
-#pragma GCC unroll 16
-  for (size_t s = 0; s < nseq; s++)
-#pragma GCC unroll 16
-    for (size_t b = 0; b < nblk; b++) {
-      const size_t u = (j0 + b) * 16;
-      const __m512 hv = _mm512_loadu_ps(h[s] + u);
-      if (mode == FULL) {
-        _mm512_storeu_ps(h_out[s] + u, _mm512_fmadd_ps(v0[s][b], _mm512_sub_ps(hv, v1[s][b]), v1[s][b]));
-      } else if (mode == PASS1) {
-        _mm512_storeu_ps(h_out[s] + u, v0[s][b]);
-        _mm512_storeu_ps(scratch[s] + u, _mm512_mul_ps(v1[s][b], hv));
-      } else {
-        const __m512 z = _mm512_loadu_ps(h_out[s] + u);
-        _mm512_storeu_ps(h_out[s] + u, _mm512_fmadd_ps(z, _mm512_sub_ps(hv, v0[s][b]), v0[s][b]));
-      }
-    }
+  arnn_gru_avx512_epilogue(mode, nblk, nseq, a, acc, j0, xp, h, h_out, scratch);
 }
 
-#define TILE_FN(mode, nblk, nseq)                                                                          \
-  static void tile_##mode##_##nblk##_##nseq(const arnn_rnn_step_args *a, size_t j0, const float *const *xp, \
-                                            const float *const *h, float *const *h_out,                    \
-                                            float *const *scratch) {                                       \
-    tile(mode, nblk, nseq, a, j0, xp, h, h_out, scratch);                                                  \
-  }
-#define TILE_FNS(mode) TILE_FN(mode, 4, 1) TILE_FN(mode, 2, 1) TILE_FN(mode, 1, 1) TILE_FN(mode, 1, 2) TILE_FN(mode, 1, 3) TILE_FN(mode, 1, 4)
-TILE_FNS(FULL) TILE_FNS(PASS1) TILE_FNS(PASS2)
-
-typedef void (*tile_fn)(const arnn_rnn_step_args *, size_t, const float *const *, const float *const *,
-                        float *const *, float *const *);
-/* tiles[mode][ns]: one block x ns sequences (1 <= ns <= MAXS); [MAXS + 1],
- * [MAXS + 2]: two, four blocks x one sequence. */
-static const tile_fn tiles[3][MAXS + 3] = {
-    {0, tile_FULL_1_1, tile_FULL_1_2, tile_FULL_1_3, tile_FULL_1_4, tile_FULL_2_1, tile_FULL_4_1},
-    {0, tile_PASS1_1_1, tile_PASS1_1_2, tile_PASS1_1_3, tile_PASS1_1_4, tile_PASS1_2_1, tile_PASS1_4_1},
-    {0, tile_PASS2_1_1, tile_PASS2_1_2, tile_PASS2_1_3, tile_PASS2_1_4, tile_PASS2_2_1, tile_PASS2_4_1},
-};
-
-/* One pass over all blocks for the sequences [0, nb). */
-static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *const *xp, const float *const *h,
-                 float *const *h_out, float *const *scratch) {
-  const size_t blocks = a->Hp / 16;
-  if (nb == 1) {
-    size_t j = 0;
-    for (; j + 4 <= blocks; j += 4) tiles[mode][MAXS + 2](a, j, xp, h, h_out, scratch);
-    if (j + 2 <= blocks) {
-      tiles[mode][MAXS + 1](a, j, xp, h, h_out, scratch);
-      j += 2;
-    }
-    if (j < blocks) tiles[mode][1](a, j, xp, h, h_out, scratch);
-    return;
-  }
-  /* block outside, sequence groups inside: the block's weights stay in L1 */
-  /* the xp lines each tile reads: z, r and h (one pass), z and r (pass 1),
-   * h (pass 2); the next tile's are requested before each tile */
-  const size_t xp_first = mode == PASS2 ? 32 : 0, xp_lines = mode == FULL ? 3 : mode == PASS1 ? 2 : 1;
-  for (size_t j = 0; j < blocks; j++)
-    for (size_t s = 0; s < nb; s += MAXS) {
-      const size_t ns = nb - s >= MAXS ? MAXS : nb - s;
-      arnn_rnn_prefetch_next_tile(xp, nb, blocks, j, s, MAXS, 48, xp_first, xp_lines);
-      tiles[mode][ns](a, j, xp + s, h + s, h_out + s, scratch ? scratch + s : NULL);
-    }
-}
+ARNN_GRU_AVX512_PASS
 
 void arnn_f32_gru_step__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                const float *const *h, float *const *h_out, float *const *scratch) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, NULL, (const float *const *)h_out, (const float *const *)scratch, 0));
-  if (a->reset_after) {
-    pass(FULL, a, nb, xp, h, h_out, scratch);
-  } else {
-    pass(PASS1, a, nb, xp, h, h_out, scratch);
-    pass(PASS2, a, nb, xp, h, h_out, scratch);
-  }
+  arnn_gru_step_passes(pass, a, nb, xp, h, h_out, scratch);
 }

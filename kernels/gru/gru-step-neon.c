@@ -8,9 +8,9 @@
  * Tiles as in gru-step-avx2.c with 4-lane vectors: a whole 16-unit block
  * (4 q x G gates, at most 12 accumulators) for one sequence, half a block
  * (2 q) x G gates x up to 3 sequences (2 when G = 3: at most 12
- * accumulators) otherwise. */
-#include "../rnn/rnn-act-neon-inl.h"
-#include "gru.h"
+ * accumulators) otherwise. Start and epilogue: gru-step-neon-inl.h (shared
+ * with the bf16 kernel). */
+#include "gru-step-neon-inl.h"
 
 #define MAXS 3
 /* At most 16 accumulators per tile: GCC 12 keeps a larger accumulator array
@@ -19,28 +19,16 @@
  * reset_after pass (G = 3) groups 2 sequences, the others 3. */
 #define MAXS_FULL 2
 
-enum { FULL = 0, PASS1 = 1, PASS2 = 2 };
-
 /* Units [u0, u0 + 4*nq), u0 a multiple of 8 (nq == 4 only at a block start). */
 static inline __attribute__((always_inline)) void tile(const int mode, const size_t nq, const size_t nseq,
                                                        const arnn_rnn_step_args *a, size_t u0,
                                                        const float *const *xp, const float *const *h,
                                                        float *const *h_out, float *const *scratch) {
   const size_t H = a->H, j = u0 / 16, off = u0 % 16;
-  const size_t G = mode == FULL ? 3 : mode == PASS1 ? 2 : 1;
+  const size_t G = arnn_gru_gates(mode);
   const float *w = (mode == PASS2 ? a->w_h : a->w) + j * H * G * 16 + off;
-  float32x4_t acc[18]; /* [(s*nq + q)*G + g]: a dense prefix (see lstm-step-neon.c) */
-  for (size_t s = 0; s < nseq; s++)
-    for (size_t q = 0; q < nq; q++) {
-      const float *x = xp[s] + j * 48 + off + q * 4;
-      if (mode == PASS2) {
-        acc[(s * nq + q) * G + 0] = vld1q_f32(x + 32);
-      } else {
-        acc[(s * nq + q) * G + 0] = vld1q_f32(x);
-        acc[(s * nq + q) * G + 1] = vld1q_f32(x + 16);
-        if (mode == FULL) acc[(s * nq + q) * G + 2] = vld1q_f32(a->b_rec_h + u0 + q * 4);
-      }
-    }
+  float32x4_t acc[18]; /* [(s*nq + q)*G + g]: a dense prefix (see gru-step-neon-inl.h) */
+  arnn_gru_neon_acc_init(mode, nq, nseq, a, acc, u0, xp);
   for (size_t k = 0; k < H; k++) {
     float32x4_t hk[MAXS];
     for (size_t s = 0; s < nseq; s++) hk[s] = vld1q_dup_f32((mode == PASS2 ? scratch[s] : h[s]) + k);
@@ -50,45 +38,14 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
         for (size_t s = 0; s < nseq; s++) acc[(s * nq + q) * G + g] = vfmaq_f32(acc[(s * nq + q) * G + g], hk[s], wv);
       }
   }
-  /* The epilogue reads the sums from memory (see lstm-step-neon.c: an
-   * accumulator array indexed in a loop GCC does not unroll stays in memory). */
   float zs[MAXS][4][3][4];
-  for (size_t s = 0; s < nseq; s++)
-    for (size_t q = 0; q < nq; q++)
-      for (size_t g = 0; g < G; g++) vst1q_f32(zs[s][q][g], acc[(s * nq + q) * G + g]);
-  for (size_t s = 0; s < nseq; s++)
-    for (size_t q = 0; q < nq; q++) {
-      const size_t u = u0 + q * 4;
-      const float32x4_t hv = vld1q_f32(h[s] + u);
-      if (mode == FULL) {
-        const float32x4_t z = arnn_neon_ract(vld1q_f32(zs[s][q][0]), a->ract);
-        const float32x4_t r = arnn_neon_ract(vld1q_f32(zs[s][q][1]), a->ract);
-        const float32x4_t xh = vld1q_f32(xp[s] + j * 48 + 32 + off + q * 4);
-        const float32x4_t hh = arnn_neon_tanh(vfmaq_f32(xh, r, vld1q_f32(zs[s][q][2])));
-        vst1q_f32(h_out[s] + u, vfmaq_f32(hh, z, vsubq_f32(hv, hh)));
-      } else if (mode == PASS1) {
-        vst1q_f32(h_out[s] + u, arnn_neon_ract(vld1q_f32(zs[s][q][0]), a->ract));
-        vst1q_f32(scratch[s] + u, vmulq_f32(arnn_neon_ract(vld1q_f32(zs[s][q][1]), a->ract), hv));
-      } else {
-        const float32x4_t hh = arnn_neon_tanh(vld1q_f32(zs[s][q][0]));
-        const float32x4_t z = vld1q_f32(h_out[s] + u);
-        vst1q_f32(h_out[s] + u, vfmaq_f32(hh, z, vsubq_f32(hv, hh)));
-      }
-    }
+  arnn_gru_neon_epilogue(mode, nq, nseq, a, acc, zs, u0, xp, h, h_out, scratch);
 }
 
-#define TILE_FN(mode, nq, nseq)                                                                          \
-  static void tile_##mode##_##nq##_##nseq(const arnn_rnn_step_args *a, size_t u0, const float *const *xp, \
-                                          const float *const *h, float *const *h_out,                    \
-                                          float *const *scratch) {                                       \
-    tile(mode, nq, nseq, a, u0, xp, h, h_out, scratch);                                                  \
-  }
-#define TILE_FNS(mode) TILE_FN(mode, 4, 1) TILE_FN(mode, 2, 1) TILE_FN(mode, 2, 2)
-TILE_FNS(FULL) TILE_FNS(PASS1) TILE_FNS(PASS2) TILE_FN(PASS1, 2, 3) TILE_FN(PASS2, 2, 3)
+#define TILE_FNS(mode) ARNN_GRU_TILE_FN(mode, 4, 1) ARNN_GRU_TILE_FN(mode, 2, 1) ARNN_GRU_TILE_FN(mode, 2, 2)
+TILE_FNS(FULL) TILE_FNS(PASS1) TILE_FNS(PASS2) ARNN_GRU_TILE_FN(PASS1, 2, 3) ARNN_GRU_TILE_FN(PASS2, 2, 3)
 
-typedef void (*tile_fn)(const arnn_rnn_step_args *, size_t, const float *const *, const float *const *,
-                        float *const *, float *const *);
-static const tile_fn tiles[3][MAXS + 2] = {
+static const arnn_gru_tile_fn tiles[3][MAXS + 2] = {
     {0, tile_FULL_2_1, tile_FULL_2_2, 0, tile_FULL_4_1},
     {0, tile_PASS1_2_1, tile_PASS1_2_2, tile_PASS1_2_3, tile_PASS1_4_1},
     {0, tile_PASS2_2_1, tile_PASS2_2_2, tile_PASS2_2_3, tile_PASS2_4_1},
@@ -96,27 +53,12 @@ static const tile_fn tiles[3][MAXS + 2] = {
 
 static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *const *xp, const float *const *h,
                  float *const *h_out, float *const *scratch) {
-  const size_t Hp = a->Hp;
-  if (nb == 1) {
-    for (size_t u = 0; u < Hp; u += 16) tiles[mode][MAXS + 1](a, u, xp, h, h_out, scratch);
-    return;
-  }
-  /* half-block outside, sequence groups inside: its weights stay in L1 */
-  const size_t maxs = mode == FULL ? MAXS_FULL : MAXS;
-  for (size_t u = 0; u < Hp; u += 8)
-    for (size_t s = 0; s < nb; s += maxs) {
-      const size_t ns = nb - s >= maxs ? maxs : nb - s;
-      tiles[mode][ns](a, u, xp + s, h + s, h_out + s, scratch ? scratch + s : NULL);
-    }
+  arnn_gru_pass_half_blocks(a, nb, xp, h, h_out, scratch, tiles[mode][MAXS + 1], tiles[mode],
+                            mode == FULL ? MAXS_FULL : MAXS);
 }
 
 void arnn_f32_gru_step__neon(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                              const float *const *h, float *const *h_out, float *const *scratch) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, NULL, (const float *const *)h_out, (const float *const *)scratch, 0));
-  if (a->reset_after) {
-    pass(FULL, a, nb, xp, h, h_out, scratch);
-  } else {
-    pass(PASS1, a, nb, xp, h, h_out, scratch);
-    pass(PASS2, a, nb, xp, h, h_out, scratch);
-  }
+  arnn_gru_step_passes(pass, a, nb, xp, h, h_out, scratch);
 }

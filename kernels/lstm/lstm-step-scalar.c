@@ -5,9 +5,9 @@
  *   i = s(z_i), f = s(z_f), g = tanh(z_c), o = s(z_o)   (s = recurrent act.)
  *   c' = fma(f, c, i*g),  h' = o * tanh(c')
  *
- * Layout and contract: rnn-step.h. */
-#include "../rnn/rnn-act-scalar-inl.h"
-#include "lstm.h"
+ * The start and the epilogue are lstm-step-scalar-inl.h (shared with the
+ * bf16 kernel). Layout and contract: rnn-step.h. */
+#include "lstm-step-scalar-inl.h"
 
 void arnn_f32_lstm_step__scalar(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                 const float *const *h, float *const *c, float *const *h_out) {
@@ -17,23 +17,13 @@ void arnn_f32_lstm_step__scalar(const arnn_rnn_step_args *a, size_t nb, const fl
     for (size_t j = 0; j < blocks; j++) {
       const float *w = a->w + j * H * 64;
       float acc[4][16];
-      for (size_t g = 0; g < 4; g++)
-        for (size_t l = 0; l < 16; l++) acc[g][l] = xp[s][(j * 4 + g) * 16 + l];
+      arnn_lstm_scalar_acc_init(acc, xp[s], j);
       for (size_t k = 0; k < H; k++) {
         const float hk = h[s][k];
         for (size_t g = 0; g < 4; g++)
           for (size_t l = 0; l < 16; l++) acc[g][l] = fmaf(hk, w[k * 64 + g * 16 + l], acc[g][l]);
       }
-      for (size_t l = 0; l < 16; l++) {
-        const size_t u = j * 16 + l;
-        const float i = arnn_scalar_ract(acc[0][l], a->ract);
-        const float f = arnn_scalar_ract(acc[1][l], a->ract);
-        const float g = arnn_scalar_tanh(acc[2][l]);
-        const float o = arnn_scalar_ract(acc[3][l], a->ract);
-        const float cn = fmaf(f, c[s][u], i * g);
-        c[s][u] = cn;
-        h_out[s][u] = o * arnn_scalar_tanh(cn);
-      }
+      arnn_lstm_scalar_epilogue(a, acc, j, c[s], h_out[s]);
     }
   }
 }

@@ -37,19 +37,12 @@ except ImportError as e:
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+import checks  # noqa: E402
 import reference  # noqa: E402
 from arnn import converter  # noqa: E402
-
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL: " + msg)
-    return cond
+from checks import check  # noqa: E402
 
 
 def arg(argv, name, default=None):
@@ -138,7 +131,7 @@ def main(argv):
     for out, w in ((m32, "f32"), (m16, "bf16")):
         r = run(["/usr/bin/python3", convert, "-q", h5, "-o", out, "--weights", w])
         check(r.returncode == 0, "arnn-convert --weights %s failed: %s" % (w, r.stderr.strip()))
-    if failures:
+    if checks.failures:
         return 1
     meta, tensors = reference.read_safetensors(m32)
     rnn_kernels = converter.bf16_tensor_names(meta)
@@ -216,8 +209,8 @@ def main(argv):
     if check(r.returncode == 0, "a BF16 kernel holding most of the data section is refused: %s" % r.stderr.strip()):
         check([l["weights"] for l in json.loads(r.stdout)["layers"] if l["op"] == "rnn"] == ["bf16"],
               "dense-input bf16 model: weights")
-    if failures:
-        print("test-bf16: %d failures" % failures)
+    if checks.failures:
+        print("test-bf16: %d failures" % checks.failures)
         return 1
     print("test-bf16: ok")
     return 0
