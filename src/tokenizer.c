@@ -562,18 +562,28 @@ arnn_status arnn_tokenizer_load_memory(const void *data, size_t size, arnn_token
 #endif
 }
 
-arnn_status arnn_tokenizer_load(const char *path, arnn_tokenizer **out, char *errbuf, size_t errbuf_size) {
+/* The checks and fopen both file loaders start with; what names the file
+ * in the message ("tokenizer", "model"). */
+static arnn_status open_for_load(const char *path, arnn_tokenizer **out, const char *what, FILE **f, char *errbuf,
+                                 size_t errbuf_size) {
   if (errbuf && errbuf_size) errbuf[0] = '\0';
   if (out) *out = NULL;
   if (!path || !out) {
     set_err(errbuf, errbuf_size, "NULL path or tokenizer pointer%s", "");
     return ARNN_ERR_INVALID_ARGUMENT;
   }
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    set_err(errbuf, errbuf_size, "cannot open the tokenizer file%s", "");
+  *f = fopen(path, "rb");
+  if (!*f) {
+    set_err(errbuf, errbuf_size, "cannot open the %s file", what);
     return ARNN_ERR_IO;
   }
+  return ARNN_OK;
+}
+
+arnn_status arnn_tokenizer_load(const char *path, arnn_tokenizer **out, char *errbuf, size_t errbuf_size) {
+  FILE *f = NULL;
+  const arnn_status opened = open_for_load(path, out, "tokenizer", &f, errbuf, errbuf_size);
+  if (opened != ARNN_OK) return opened;
   size_t cap = 1 << 16, n = 0;
   char *buf = malloc(cap);
   arnn_status st = ARNN_OK;
@@ -720,17 +730,9 @@ arnn_status arnn_tokenizer_load_model_memory(const void *data, size_t size, arnn
 }
 
 arnn_status arnn_tokenizer_load_model(const char *path, arnn_tokenizer **out, char *errbuf, size_t errbuf_size) {
-  if (errbuf && errbuf_size) errbuf[0] = '\0';
-  if (out) *out = NULL;
-  if (!path || !out) {
-    set_err(errbuf, errbuf_size, "NULL path or tokenizer pointer%s", "");
-    return ARNN_ERR_INVALID_ARGUMENT;
-  }
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    set_err(errbuf, errbuf_size, "cannot open the model file%s", "");
-    return ARNN_ERR_IO;
-  }
+  FILE *f = NULL;
+  const arnn_status opened = open_for_load(path, out, "model", &f, errbuf, errbuf_size);
+  if (opened != ARNN_OK) return opened;
   unsigned char head[8];
   arnn_status st = ARNN_OK;
   unsigned char *buf = NULL;

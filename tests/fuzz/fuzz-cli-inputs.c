@@ -70,34 +70,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #if defined(ARNN_FUZZ_REPLAY_MAIN)
-#include <dirent.h>
+#include "replay-dir.h"
 
-int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
-    return 2;
-  }
-  DIR *d = opendir(argv[1]);
-  if (!d) {
-    fprintf(stderr, "cannot open %s\n", argv[1]);
-    return 1;
-  }
-  struct dirent *e;
-  size_t files = 0;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') continue;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", argv[1], e->d_name);
-    FILE *f = fopen(path, "rb");
-    if (!f) continue;
-    static uint8_t buf[1 << 20];
-    const size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    LLVMFuzzerTestOneInput(buf, n);
-    files++;
-  }
-  closedir(d);
-  printf("%zu inputs replayed\n", files);
-  return files == 0;
+static int replay_one(const char *name, const uint8_t *data, size_t size, void *ctx) {
+  (void)name, (void)ctx;
+  LLVMFuzzerTestOneInput(data, size);
+  return 0;
 }
+
+int main(int argc, char **argv) { return arnn_replay_dir_main(argc, argv, replay_one, NULL); }
 #endif

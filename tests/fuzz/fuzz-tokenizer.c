@@ -96,39 +96,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifdef ARNN_FUZZ_REPLAY_MAIN
-#include <dirent.h>
+#include "replay-dir.h"
 
-int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
-    return 2;
-  }
-  DIR *d = opendir(argv[1]);
-  if (!d) {
-    fprintf(stderr, "cannot open %s\n", argv[1]);
+/* valid-* must load, bad-* must be refused. */
+static int replay_one(const char *name, const uint8_t *data, size_t size, void *ctx) {
+  (void)ctx;
+  LLVMFuzzerTestOneInput(data, size);
+  if ((!strncmp(name, "valid-", 6) && !last_load_ok) || (!strncmp(name, "bad-", 4) && last_load_ok)) {
+    printf("FAIL: %s: %s\n", name, last_load_ok ? "loaded, expected a refusal" : "refused, expected to load");
     return 1;
   }
-  struct dirent *e;
-  size_t files = 0;
-  int failed = 0;
-  static uint8_t buf[1 << 22];
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') continue;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", argv[1], e->d_name);
-    FILE *f = fopen(path, "rb");
-    if (!f) continue;
-    const size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    LLVMFuzzerTestOneInput(buf, n);
-    if ((!strncmp(e->d_name, "valid-", 6) && !last_load_ok) || (!strncmp(e->d_name, "bad-", 4) && last_load_ok)) {
-      fprintf(stderr, "%s: %s\n", e->d_name, last_load_ok ? "loaded, expected a refusal" : "refused, expected to load");
-      failed = 1;
-    }
-    files++;
-  }
-  closedir(d);
-  printf("%zu inputs replayed\n", files);
-  return files == 0 || failed;
+  return 0;
 }
+
+int main(int argc, char **argv) { return arnn_replay_dir_main(argc, argv, replay_one, NULL); }
 #endif
