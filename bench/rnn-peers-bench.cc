@@ -183,9 +183,10 @@ const arnn_machine_peaks *g_peaks;
 // agree). Plain counters, so the aggregates are medians of per-repetition
 // values.
 // FMA_frac is relative to `threads` cores at the one-core peak (measured after
-// each repetition); the L2 bound
-// is the one-core bound whatever the thread count (two cores can each stream
-// half of W_hh from their own L2: half the bound).
+// each repetition); the L2 and L3 bounds are those of `threads` cores, each
+// streaming its share of W_hh at the one-core rate (with two threads arnn
+// gives each direction its own core and oneDNN splits every step's product:
+// either way a core reads half of W_hh per step, so the bound halves).
 // whh_bytes: bytes per recurrent weight (4 float32, 2 bf16): the bounds scale
 // with it.
 void set_rnn_counters(benchmark::State &st, const peer_rnn_workload &w, int batch, int threads, peer_rnn_cell cell,
@@ -204,8 +205,8 @@ void set_rnn_counters(benchmark::State &st, const peer_rnn_workload &w, int batc
     st.counters["FMA_frac"] = gflops / (threads * peak);
   }
   if (batch == 1 && g_peaks->bw_l2_gbs > 0) {
-    // All of W_hh (both directions) streamed from L2 once per timestep, one core.
-    const double bound = arnn_peaks_bound_seconds(whh_step * w.T, g_peaks->bw_l2_gbs);
+    // All of W_hh (both directions) streamed from L2 once per timestep, shared by the cores.
+    const double bound = arnn_peaks_bound_seconds(whh_step * w.T, g_peaks->bw_l2_gbs) / threads;
     st.counters["L2bound_ms"] = bound * 1e3;
     st.counters["L2_frac"] = bound / per_call;
   }
@@ -213,7 +214,7 @@ void set_rnn_counters(benchmark::State &st, const peer_rnn_workload &w, int batc
     // The same from L3: the bound that applies when W_hh does not fit in L2
     // (large: 2 x 4 MiB for LSTM).
     st.counters["L3bound_ms"] =
-        1e3 * arnn_peaks_bound_seconds(whh_step * w.T, g_peaks->bw_l3_gbs);
+        1e3 * arnn_peaks_bound_seconds(whh_step * w.T, g_peaks->bw_l3_gbs) / threads;
   }
 }
 
@@ -351,7 +352,7 @@ int main(int argc, char **argv) {
   benchmark::AddCustomContext("pinned", pinned);
   benchmark::AddCustomContext("input", "dense [B,T,E] f32 for every workload (imdb: embedding lookup not timed)");
   benchmark::AddCustomContext("counters", "GFLOP/s = B*2*(2TEGH + 2THGH)/time; FMA_frac = GFLOP/s / (threads x 1-core FMA peak measured after each repetition); "
-                                          "L2bound_ms (batch 1) = T * W_hh bytes (both dirs) / L2 bandwidth; "
+                                          "L2bound_ms (batch 1) = T * W_hh bytes (both dirs) / (L2 bandwidth x threads); "
                                           "L2_frac = L2bound / time; L3bound_ms the same from L3");
 
   benchmark::AddCustomContext("arnn", std::string(arnn_version()) + ", isa " + arnn_isa());
