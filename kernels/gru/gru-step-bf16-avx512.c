@@ -57,7 +57,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
 ARNN_GRU_AVX512_PASS
 
 void arnn_f32_gru_step_bf16__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
-                                const float *const *h, float *const *h_out, float *const *scratch) {
+                                    const float *const *h, float *const *h_out, float *const *scratch) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, NULL, (const float *const *)h_out, (const float *const *)scratch, 0));
   arnn_gru_step_passes(pass, a, nb, xp, h, h_out, scratch);
 }

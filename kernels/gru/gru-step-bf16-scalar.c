@@ -46,7 +46,7 @@ static void reset_before_step(const arnn_rnn_step_args *a, const float *xp, cons
 }
 
 void arnn_f32_gru_step_bf16__scalar(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
-                                const float *const *h, float *const *h_out, float *const *scratch) {
+                                    const float *const *h, float *const *h_out, float *const *scratch) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, NULL, (const float *const *)h_out, (const float *const *)scratch, 0));
   arnn_gru_scalar_step(a, nb, xp, h, h_out, scratch, reset_after_step, reset_before_step);
 }

@@ -64,7 +64,7 @@ ARNN_LSTM_TILE_FN(1, 4)
 static const arnn_lstm_tile_fn seq_tiles[MAXS + 1] = {0, tile_1_1, tile_1_2, tile_1_3, tile_1_4};
 
 void arnn_f32_lstm_step_bf16__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
-                                 const float *const *h, float *const *c, float *const *h_out) {
+                                     const float *const *h, float *const *c, float *const *h_out) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
   arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 2, tile_2_1, tile_2_1, tile_1_1, seq_tiles);
 }

@@ -13,7 +13,7 @@
 #include "lstm-step-scalar-inl.h"
 
 void arnn_f32_lstm_step_bf16__scalar(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
-                                 const float *const *h, float *const *c, float *const *h_out) {
+                                     const float *const *h, float *const *c, float *const *h_out) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
   const size_t H = a->H, Kp = (H + 1) / 2, blocks = a->Hp / 16;
   for (size_t s = 0; s < nb; s++) {
