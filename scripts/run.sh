@@ -16,7 +16,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh bench
-cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DARNN_BUILD_TESTS=OFF
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DARNN_BUILD_TESTS=OFF -DARNN_BUILD_BENCH=ON
 cmake --build build-release -j"$(nproc)"
 
 echo "=== 1. prediction with the example model ==="
