@@ -47,7 +47,7 @@ echo "=== 2c. whole model: predictions per second, arnn vs PyTorch (same weights
 echo "=== 2d. tanh / exp / sigmoid (n = 4096) ==="
 taskset -c 1 build-release/bench/vmath-bench --benchmark_filter='/4096$' --benchmark_repetitions=3 $(out vmath-bench) | sed -n '/^Summary/,$p'
 echo "=== 2e. attention pooling, fused vs unfused (GB/s against the L1/L2 read bandwidth) ==="
-taskset -c 1 build-release/bench/attention-bench --benchmark_filter='^(?!selfatt)' --benchmark_repetitions=3 $(out attention-bench) | sed -n '/^Summary/,$p'
+taskset -c 1 build-release/bench/attention-bench --benchmark_filter='^(read|attention)/' --benchmark_repetitions=3 $(out attention-bench) | sed -n '/^Summary/,$p'
 echo "=== 2f. self-attention over [400,256]: Attention, AdditiveAttention, MultiHeadAttention, arnn vs PyTorch ==="
 # arnn: 1 thread pinned (CPU time), 2 threads on the two CPUs (fork-join:
 # the larger thread CPU time; pool:2, the graph's own pool: wall time);
