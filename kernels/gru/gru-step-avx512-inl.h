@@ -89,7 +89,7 @@ static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode,
                                                                        size_t nb, const float *const *xp,
                                                                        const float *const *h, float *const *h_out,
                                                                        float *const *scratch,
-                                                                       const arnn_gru_tile_fn *tiles) {
+                                                                       const arnn_rnn_tile_fn *tiles) {
   const size_t blocks = a->Hp / 16, maxs = ARNN_GRU_AVX512_MAXS;
   if (nb == 1) {
     size_t j = 0;
@@ -121,7 +121,7 @@ static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode,
     tile_##mode##_4_1 }
 #define ARNN_GRU_AVX512_PASS                                                                             \
   ARNN_GRU_AVX512_TILES_OF(FULL) ARNN_GRU_AVX512_TILES_OF(PASS1) ARNN_GRU_AVX512_TILES_OF(PASS2)         \
-  static const arnn_gru_tile_fn tiles[3][ARNN_GRU_AVX512_MAXS + 3] = {                                  \
+  static const arnn_rnn_tile_fn tiles[3][ARNN_GRU_AVX512_MAXS + 3] = {                                  \
       ARNN_GRU_AVX512_TILE_ROW(FULL), ARNN_GRU_AVX512_TILE_ROW(PASS1), ARNN_GRU_AVX512_TILE_ROW(PASS2)}; \
   static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *const *xp,            \
                    const float *const *h, float *const *h_out, float *const *scratch) {                 \

@@ -1,6 +1,7 @@
 /* What every GRU step kernel shares, whatever its ISA and however it reads
- * W_hh (float32 or bf16): the passes, the type of a tile instance, the
- * driver of the half-block tiles (AVX2, NEON).
+ * W_hh (float32 or bf16): the passes and how its tile instances are made (the
+ * tile type and the half-block driver, shared with LSTM:
+ * ../rnn/rnn-step-tiles-inl.h).
  *
  * reset_after = 1: one pass, FULL (G = 3 gates z, r, h; the candidate's
  * accumulator starts from the recurrent bias). reset_after = 0: PASS1 (G = 2,
@@ -15,15 +16,13 @@
 #ifndef ARNN_KERNELS_GRU_GRU_STEP_INL_H
 #define ARNN_KERNELS_GRU_GRU_STEP_INL_H
 
+#include "../rnn/rnn-step-tiles-inl.h"
 #include "gru.h"
 
 enum { FULL = 0, PASS1 = 1, PASS2 = 2 };
 
 /* Gates a pass accumulates. */
 static inline size_t arnn_gru_gates(int mode) { return mode == FULL ? 3 : mode == PASS1 ? 2 : 1; }
-
-typedef void (*arnn_gru_tile_fn)(const arnn_rnn_step_args *, size_t, const float *const *, const float *const *,
-                                 float *const *, float *const *);
 
 #define ARNN_GRU_TILE_FN(mode, n1, n2)                                                                   \
   static void tile_##mode##_##n1##_##n2(const arnn_rnn_step_args *a, size_t u0, const float *const *xp,  \
@@ -47,26 +46,6 @@ static inline __attribute__((always_inline)) void arnn_gru_step_passes(arnn_gru_
     pass(PASS1, a, nb, xp, h, h_out, scratch);
     pass(PASS2, a, nb, xp, h, h_out, scratch);
   }
-}
-
-/* One pass, one sequence: block_tile over each 16-unit block. Several: each
- * half block (8 units) in turn, and for it groups of up to maxs sequences
- * (seq_tiles[n]: n sequences), so that the half block's weights stay in L1
- * while every group uses them. */
-static inline __attribute__((always_inline)) void
-arnn_gru_pass_half_blocks(const arnn_rnn_step_args *a, size_t nb, const float *const *xp, const float *const *h,
-                          float *const *h_out, float *const *scratch, arnn_gru_tile_fn block_tile,
-                          const arnn_gru_tile_fn *seq_tiles, size_t maxs) {
-  const size_t Hp = a->Hp;
-  if (nb == 1) {
-    for (size_t u = 0; u < Hp; u += 16) block_tile(a, u, xp, h, h_out, scratch);
-    return;
-  }
-  for (size_t u = 0; u < Hp; u += 8)
-    for (size_t s = 0; s < nb; s += maxs) {
-      const size_t ns = nb - s >= maxs ? maxs : nb - s;
-      seq_tiles[ns](a, u, xp + s, h + s, h_out + s, scratch ? scratch + s : NULL);
-    }
 }
 
 #endif

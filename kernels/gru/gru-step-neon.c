@@ -45,7 +45,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
 #define TILE_FNS(mode) ARNN_GRU_TILE_FN(mode, 4, 1) ARNN_GRU_TILE_FN(mode, 2, 1) ARNN_GRU_TILE_FN(mode, 2, 2)
 TILE_FNS(FULL) TILE_FNS(PASS1) TILE_FNS(PASS2) ARNN_GRU_TILE_FN(PASS1, 2, 3) ARNN_GRU_TILE_FN(PASS2, 2, 3)
 
-static const arnn_gru_tile_fn tiles[3][MAXS + 2] = {
+static const arnn_rnn_tile_fn tiles[3][MAXS + 2] = {
     {0, tile_FULL_2_1, tile_FULL_2_2, 0, tile_FULL_4_1},
     {0, tile_PASS1_2_1, tile_PASS1_2_2, tile_PASS1_2_3, tile_PASS1_4_1},
     {0, tile_PASS2_2_1, tile_PASS2_2_2, tile_PASS2_2_3, tile_PASS2_4_1},
@@ -53,7 +53,7 @@ static const arnn_gru_tile_fn tiles[3][MAXS + 2] = {
 
 static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *const *xp, const float *const *h,
                  float *const *h_out, float *const *scratch) {
-  arnn_gru_pass_half_blocks(a, nb, xp, h, h_out, scratch, tiles[mode][MAXS + 1], tiles[mode],
+  arnn_rnn_half_blocks(a, nb, xp, h, h_out, scratch, tiles[mode][MAXS + 1], tiles[mode],
                             mode == FULL ? MAXS_FULL : MAXS);
 }
 

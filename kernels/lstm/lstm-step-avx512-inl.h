@@ -78,8 +78,8 @@ ARNN_LSTM_AVX512_UNROLL
  * (rnn-step-prefetch-inl.h). */
 static inline __attribute__((always_inline)) void
 arnn_lstm_avx512_step(const arnn_rnn_step_args *a, size_t nb, const float *const *xp, const float *const *h,
-                      float *const *c, float *const *h_out, size_t wide, arnn_lstm_tile_fn wide_tile,
-                      arnn_lstm_tile_fn two_tile, arnn_lstm_tile_fn one_tile, const arnn_lstm_tile_fn *seq_tiles) {
+                      float *const *c, float *const *h_out, size_t wide, arnn_rnn_tile_fn wide_tile,
+                      arnn_rnn_tile_fn two_tile, arnn_rnn_tile_fn one_tile, const arnn_rnn_tile_fn *seq_tiles) {
   const size_t blocks = a->Hp / 16, maxs = ARNN_LSTM_AVX512_MAXS;
   if (nb == 1) {
     size_t j = 0;

@@ -61,7 +61,7 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
 ARNN_LSTM_TILE_FN(2, 1) ARNN_LSTM_TILE_FN(1, 1) ARNN_LSTM_TILE_FN(1, 2) ARNN_LSTM_TILE_FN(1, 3)
 ARNN_LSTM_TILE_FN(1, 4)
 
-static const arnn_lstm_tile_fn seq_tiles[MAXS + 1] = {0, tile_1_1, tile_1_2, tile_1_3, tile_1_4};
+static const arnn_rnn_tile_fn seq_tiles[MAXS + 1] = {0, tile_1_1, tile_1_2, tile_1_3, tile_1_4};
 
 void arnn_f32_lstm_step_bf16__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                      const float *const *h, float *const *c, float *const *h_out) {

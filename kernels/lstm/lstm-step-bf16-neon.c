@@ -47,10 +47,10 @@ static inline __attribute__((always_inline)) void tile(const size_t nq, const si
 
 ARNN_LSTM_TILE_FN(4, 1) ARNN_LSTM_TILE_FN(2, 1) ARNN_LSTM_TILE_FN(2, 2)
 
-static const arnn_lstm_tile_fn seq_tiles[MAXS + 1] = {0, tile_2_1, tile_2_2};
+static const arnn_rnn_tile_fn seq_tiles[MAXS + 1] = {0, tile_2_1, tile_2_2};
 
 void arnn_f32_lstm_step_bf16__neon(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                    const float *const *h, float *const *c, float *const *h_out) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
-  arnn_lstm_step_half_blocks(a, nb, xp, h, c, h_out, tile_4_1, seq_tiles, MAXS);
+  arnn_rnn_half_blocks(a, nb, xp, h, c, h_out, tile_4_1, seq_tiles, MAXS);
 }

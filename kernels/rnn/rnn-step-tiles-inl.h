@@ -1,0 +1,37 @@
+/* What the LSTM and GRU step kernels share about their register tiles,
+ * whatever the ISA: the type of a tile instance and the driver of the
+ * half-block tiles (AVX2, NEON).
+ *
+ * A tile instance computes units [u0, u0 + its width) of its sequences:
+ * tile(a, u0, xp, h, out0, out1), where out0, out1 are the cell's two
+ * per-sequence state arrays (LSTM: c, h_out; GRU: h_out, scratch, scratch
+ * NULL when the pass needs none). */
+#ifndef ARNN_KERNELS_RNN_RNN_STEP_TILES_INL_H
+#define ARNN_KERNELS_RNN_RNN_STEP_TILES_INL_H
+
+#include "rnn-step.h"
+
+typedef void (*arnn_rnn_tile_fn)(const arnn_rnn_step_args *, size_t, const float *const *, const float *const *,
+                                 float *const *, float *const *);
+
+/* One sequence: block_tile over each 16-unit block. Several: each half block
+ * (8 units) in turn, and for it groups of up to maxs sequences (seq_tiles[n]:
+ * n sequences), so that the half block's weights stay in L1 while every
+ * group uses them. */
+static inline __attribute__((always_inline)) void
+arnn_rnn_half_blocks(const arnn_rnn_step_args *a, size_t nb, const float *const *xp, const float *const *h,
+                     float *const *out0, float *const *out1, arnn_rnn_tile_fn block_tile,
+                     const arnn_rnn_tile_fn *seq_tiles, size_t maxs) {
+  const size_t Hp = a->Hp;
+  if (nb == 1) {
+    for (size_t u = 0; u < Hp; u += 16) block_tile(a, u, xp, h, out0, out1);
+    return;
+  }
+  for (size_t u = 0; u < Hp; u += 8)
+    for (size_t s = 0; s < nb; s += maxs) {
+      const size_t ns = nb - s >= maxs ? maxs : nb - s;
+      seq_tiles[ns](a, u, xp + s, h + s, out0 + s, out1 ? out1 + s : NULL);
+    }
+}
+
+#endif
