@@ -226,22 +226,13 @@ void bench_unfused(benchmark::State &st, const Shape *shape, size_t B, const Unf
 // timer, repetitions and median), with machine-peaks' read loop (widest
 // vectors the CPU has, 8 accumulators): the sum of a 16 KiB (L1) or 512 KiB
 // (L2) buffer, read again and again.
-using ReadFn = float (*)(const float *, size_t);
-float read_sum_portable(const float *x, size_t n) {
-  float s[8] = {0};
-  for (size_t i = 0; i < n; i += 8)
-    for (int j = 0; j < 8; j++) s[j] += x[i + j];
-  return s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
-}
+using ReadFn = peaks::ReadSumFn;
 
 ReadFn pick_read(std::string *name) {
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return *name = "avx512", peaks::read_sum_avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return *name = "avx2", peaks::read_sum_avx2;
-#endif
-  *name = "portable";
-  return read_sum_portable;
+  int bits;
+  const ReadFn read = peaks::widest_read_sum(&bits);
+  *name = bits == 512 ? "avx512" : bits == 256 ? "avx2" : "portable";
+  return read;
 }
 
 void bench_read(benchmark::State &st, size_t bytes, ReadFn read) {
@@ -700,15 +691,8 @@ std::string sa_fingerprints() {
 // other processes in ways the CPU-timed benchmarks are not.
 void bench_fma_peak(benchmark::State &st) {
   constexpr long kIters = 100000;
-  float (*chains)(long, float, float) = nullptr;
-  double flop_per_iter = 0.0;
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f"))
-    chains = peaks::fma_chains_avx512, flop_per_iter = peaks::kAvx512FlopPerIter;
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    chains = peaks::fma_chains_avx2, flop_per_iter = peaks::kAvx2FlopPerIter;
-#endif
+  double flop_per_iter;
+  const peaks::FmaChainsFn chains = peaks::widest_fma_chains(&flop_per_iter);
   if (!chains) return st.SkipWithError("no FMA loop for this CPU");
   for (auto _ : st) benchmark::DoNotOptimize(chains(kIters, 0.999999f, 1e-6f));
   st.counters["GFLOP/s"] =

@@ -25,6 +25,16 @@ float fma_chains_avx512(long iters, float a, float b);
 float read_sum_avx2(const float *x, size_t n);
 float read_sum_avx512(const float *x, size_t n);
 
+using ReadSumFn = float (*)(const float *, size_t);
+using FmaChainsFn = float (*)(long, float, float);
+
+// The widest read loop this CPU runs and its load width in bits (512, 256,
+// or 32 for a portable scalar loop). machine-peaks.cc.
+ReadSumFn widest_read_sum(int *bits);
+// The widest FMA loop this CPU runs and the FLOP of one of its iterations;
+// nullptr (and 0) without AVX2+FMA. machine-peaks.cc.
+FmaChainsFn widest_fma_chains(double *flop_per_iter);
+
 }  // namespace peaks
 
 #endif

@@ -90,24 +90,41 @@ float read_sum_portable(const float *x, size_t n) {
   return s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
 }
 
-using ReadFn = float (*)(const float *, size_t);
+}  // namespace
 
-ReadFn best_read(int *bits) {
+namespace peaks {
+
+ReadSumFn widest_read_sum(int *bits) {
 #if defined(__x86_64__) || defined(__i386__)
   if (cpu_has_avx512f()) {
     *bits = 512;
-    return peaks::read_sum_avx512;
+    return read_sum_avx512;
   }
   if (cpu_has_avx2_fma()) {
     *bits = 256;
-    return peaks::read_sum_avx2;
+    return read_sum_avx2;
   }
 #endif
   *bits = 32;
   return read_sum_portable;
 }
 
-}  // namespace
+FmaChainsFn widest_fma_chains(double *flop_per_iter) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (cpu_has_avx512f()) {
+    *flop_per_iter = kAvx512FlopPerIter;
+    return fma_chains_avx512;
+  }
+  if (cpu_has_avx2_fma()) {
+    *flop_per_iter = kAvx2FlopPerIter;
+    return fma_chains_avx2;
+  }
+#endif
+  *flop_per_iter = 0.0;
+  return nullptr;
+}
+
+}  // namespace peaks
 
 extern "C" {
 
@@ -129,13 +146,9 @@ double arnn_peaks_fma_gflops_avx512(int repetitions) {
 
 double arnn_peaks_fma_gflops_best(int repetitions) {
   if (repetitions < 1) repetitions = kDefaultReps;
-  std::vector<double> rates;
-#if defined(__x86_64__) || defined(__i386__)
-  if (cpu_has_avx512f())
-    rates = fma_rates(peaks::fma_chains_avx512, peaks::kAvx512FlopPerIter, repetitions);
-  else if (cpu_has_avx2_fma())
-    rates = fma_rates(peaks::fma_chains_avx2, peaks::kAvx2FlopPerIter, repetitions);
-#endif
+  double flop_per_iter;
+  const peaks::FmaChainsFn chains = peaks::widest_fma_chains(&flop_per_iter);
+  const std::vector<double> rates = chains ? fma_rates(chains, flop_per_iter, repetitions) : std::vector<double>();
   return rates.empty() ? 0.0 : *std::max_element(rates.begin(), rates.end());
 }
 
@@ -156,7 +169,7 @@ std::vector<double> read_rates(size_t bytes, int repetitions) {
   const size_t n = bytes / sizeof(float);
   for (size_t i = 0; i < n; i++) x[i] = 1e-3f;  // touches every page
   int bits = 0;
-  const ReadFn read = best_read(&bits);
+  const peaks::ReadSumFn read = peaks::widest_read_sum(&bits);
   // Warm-up pass and calibration: passes per block so a block takes ~15 ms.
   g_sink = read(x, n);
   const Clock::time_point t0 = Clock::now();
@@ -205,7 +218,7 @@ const arnn_machine_peaks *arnn_machine_peaks_get(void) {
     p.bw_l2_gbs = arnn_peaks_read_gbs(ARNN_PEAKS_L2_BYTES, reps);
     p.bw_l3_gbs = arnn_peaks_read_gbs(ARNN_PEAKS_L3_BYTES, reps);
     p.bw_dram_gbs = arnn_peaks_read_gbs(ARNN_PEAKS_DRAM_BYTES, reps);
-    best_read(&p.read_vector_bits);
+    peaks::widest_read_sum(&p.read_vector_bits);
     peaks_cache = p;
   });
   return &peaks_cache;

@@ -216,14 +216,9 @@ double p25(std::vector<double> v) {
 // Seconds of one read pass over x[0..n) (n a multiple of 128, x 64-byte
 // aligned): the widest vector read loop of machine-peaks.
 double read_pass_seconds(const float *x, size_t n) {
-  float (*read)(const float *, size_t) = nullptr;
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f"))
-    read = peaks::read_sum_avx512;
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    read = peaks::read_sum_avx2;
-#endif
-  if (read == nullptr) return 0.0;
+  int bits;
+  const peaks::ReadSumFn read = peaks::widest_read_sum(&bits);
+  if (bits < 256) return 0.0; /* a scalar loop is no yardstick for a vector kernel */
   volatile float sink = read(x, n);
   std::vector<double> v;
   for (int r = 0; r < 2000; r++) {
@@ -236,14 +231,8 @@ double read_pass_seconds(const float *x, size_t n) {
 
 // One-core FMA peak, GFLOP/s, from 2000 bursts of ~4 us (widest FMA loop).
 double fma_peak_p25_gflops() {
-  float (*chains)(long, float, float) = nullptr;
-  double flop_per_iter = 0;
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f"))
-    chains = peaks::fma_chains_avx512, flop_per_iter = peaks::kAvx512FlopPerIter;
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    chains = peaks::fma_chains_avx2, flop_per_iter = peaks::kAvx2FlopPerIter;
-#endif
+  double flop_per_iter;
+  const peaks::FmaChainsFn chains = peaks::widest_fma_chains(&flop_per_iter);
   if (chains == nullptr) return 0.0;
   const long iters = 500;
   volatile float sink = chains(iters, 0.999f, 1e-3f);
@@ -279,6 +268,7 @@ void BM_rnn_step(benchmark::State &state) {
   std::vector<float *> hout(nb), cs(nb);
   for (size_t s = 0; s < nb; s++) cs[s] = c.get() + s * Hp;
   std::vector<double> times;
+  times.reserve(static_cast<size_t>(state.max_iterations));
   size_t t = 0;
   for (auto _ : state) {
     for (size_t s = 0; s < nb; s++) {
