@@ -213,9 +213,10 @@ double p25(std::vector<double> v) {
   return v[v.size() / 4];
 }
 
-// Seconds of one read pass over x[0..n) (n a multiple of 128, x 64-byte
-// aligned): the widest vector read loop of machine-peaks.
-double read_pass_seconds(const float *x, size_t n) {
+// Seconds of one read pass over x[0..n), or over x and x2 in turn (n a
+// multiple of 128, 64-byte aligned): the widest vector read loop of
+// machine-peaks.
+double read_pass_seconds(const float *x, const float *x2, size_t n) {
   int bits;
   const peaks::ReadSumFn read = peaks::widest_read_sum(&bits);
   if (bits < 256) return 0.0; /* a scalar loop is no yardstick for a vector kernel */
@@ -223,7 +224,7 @@ double read_pass_seconds(const float *x, size_t n) {
   std::vector<double> v;
   for (int r = 0; r < 2000; r++) {
     const auto t0 = Clock::now();
-    sink = sink + read(x, n);
+    sink = sink + read(x2 != nullptr && (r & 1) ? x2 : x, n);
     v.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
   }
   return p25(v);
@@ -262,8 +263,19 @@ void BM_rnn_step(benchmark::State &state) {
   };
   auto w = fill(Hp * H * G, 1.0f), brh = fill(Hp, 1.0f), xpbuf = fill(nb * T * NG, 10.0f);
   auto h = fill(2 * nb * Hp, 0.0f), c = fill(nb * Hp, 0.0f);
-  arnn_rnn_step_args a = {H, Hp, w.get(), nullptr, brh.get(), 1, ARNN_RACT_SIGMOID, nullptr, nullptr};
+  arnn_rnn_step_args a = {H, Hp, w.get(), nullptr, brh.get(), 1, ARNN_RACT_SIGMOID, nullptr, nullptr, nullptr, nullptr};
   const arnn_dispatch_table *dt = arnn_dispatch();
+  // One sequence, as the layer runs a direction alone: steps alternate two
+  // group-interleaved copies of W_hh where the layer makes them (AVX-512).
+  const bool grouped = nb == 1 && dt->isa == ARNN_ISA_AVX512;
+  auto w1a = fill(Hp * H * G, 0.0f), w1b = fill(Hp * H * G, 0.0f);
+  arnn_rnn_pack_grouped(w.get(), H, Hp, G, w1a.get());
+  arnn_rnn_pack_grouped(w.get(), H, Hp, G, w1b.get());
+  arnn_rnn_step_args a1 = a;
+  if (grouped) {
+    a.w1 = w1a.get();
+    a1.w1 = w1b.get();
+  }
   std::vector<const float *> xp(nb), hin(nb);
   std::vector<float *> hout(nb), cs(nb);
   for (size_t s = 0; s < nb; s++) cs[s] = c.get() + s * Hp;
@@ -277,10 +289,11 @@ void BM_rnn_step(benchmark::State &state) {
       hout[s] = h.get() + ((~t & 1) * nb + s) * Hp;
     }
     const auto t0 = std::chrono::steady_clock::now();
+    const arnn_rnn_step_args *at = (t & 1) ? &a1 : &a;
     if (gru)
-      dt->gru_step.fn(&a, nb, xp.data(), hin.data(), hout.data(), cs.data());
+      dt->gru_step.fn(at, nb, xp.data(), hin.data(), hout.data(), cs.data());
     else
-      dt->lstm_step.fn(&a, nb, xp.data(), hin.data(), cs.data(), hout.data());
+      dt->lstm_step.fn(at, nb, xp.data(), hin.data(), cs.data(), hout.data());
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     t++;
   }
@@ -290,8 +303,10 @@ void BM_rnn_step(benchmark::State &state) {
   state.counters["GFLOP/s"] = flop / step * 1e-9;
   if (nb == 1) {
     // the bound: one read pass over the same packed W_hh (Hp*H*G floats, a
-    // multiple of 256), warm in the same cache level
-    const double bound = read_pass_seconds(w.get(), Hp * H * G);
+    // multiple of 256), warm in the same cache level; over the two copies in
+    // turn where the steps alternate them
+    const double bound = grouped ? read_pass_seconds(w1a.get(), w1b.get(), Hp * H * G)
+                                 : read_pass_seconds(w.get(), nullptr, Hp * H * G);
     if (bound > 0) {
       state.counters["bound_us"] = bound * 1e6;
       state.counters["bound_frac"] = bound / step;

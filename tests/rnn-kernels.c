@@ -101,6 +101,41 @@ static float *packed_weights(size_t H, size_t Hp, size_t G, float wr) {
   return w;
 }
 
+/* The group-interleaved copy (kernels/rnn/rnn-step.h) of packed weights w
+ * (its own allocation, NULL-free: w1 + 1 is 4-byte but not 64-byte aligned,
+ * like w + 1). */
+static float *grouped_copy(const float *w, size_t H, size_t Hp, size_t G) {
+  float *w1 = calloc(Hp * H * G + 1, sizeof(float));
+  arnn_rnn_pack_grouped(w, H, Hp, G, w1 + 1);
+  return w1;
+}
+
+/* The grouped layout against its definition, written out here: blocks in
+ * fours, the last group holding the rest, k-rows interleaved in a group. */
+static void test_pack_grouped(void) {
+  const size_t Hs[] = {1, 16, 17, 48, 64, 65, 100, 128};
+  for (size_t hi = 0; hi < COUNT(Hs); hi++)
+    for (size_t G = 1; G <= 4; G++) {
+      const size_t H = Hs[hi], Hp = (H + 15) / 16 * 16, blocks = Hp / 16, n = Hp * H * G;
+      float *w = malloc(n * sizeof(float)), *w1 = malloc(n * sizeof(float));
+      for (size_t i = 0; i < n; i++) w[i] = (float)i;
+      arnn_rnn_pack_grouped(w, H, Hp, G, w1);
+      int bad = 0;
+      for (size_t j = 0; j < blocks; j++) {
+        const size_t group = j / 4, in_group = blocks - 4 * group < 4 ? blocks - 4 * group : 4;
+        for (size_t k = 0; k < H; k++)
+          for (size_t g = 0; g < G; g++)
+            for (size_t l = 0; l < 16; l++) {
+              const size_t at = ((4 * group * H + k * in_group + j % 4) * G + g) * 16 + l;
+              bad += w1[at] != w[((j * H + k) * G + g) * 16 + l];
+            }
+      }
+      CHECK(bad == 0, "grouped layout: %d misplaced floats, H=%zu G=%zu", bad, H, G);
+      free(w);
+      free(w1);
+    }
+}
+
 static void test_steps(void) {
   const size_t Hs[] = {1, 15, 16, 17, 37, 48, 64, 90, 100};
   /* (input range, state range, weight range): ordinary, then saturating */
@@ -114,7 +149,7 @@ static void test_steps(void) {
           /* LSTM */
           {
             float *w = packed_weights(H, Hp, 4, rg[2]);
-            arnn_rnn_step_args a = {H, Hp, w + 1, NULL, NULL, 0, ract, NULL, NULL};
+            arnn_rnn_step_args a = {H, Hp, w + 1, NULL, NULL, 0, ract, NULL, NULL, NULL, NULL};
             test_step_bufs ref, out;
             const uint64_t saved = rng;
             test_step_bufs_init(&ref, nb, 4, H, Hp, rg[0], rg[1], &rng);
@@ -126,8 +161,12 @@ static void test_steps(void) {
                 CHECK(fabsf(ref.hop[q][u]) <= 1.0f && !isnan(ref.hop[q][u]), "lstm scalar h out of range");
                 if (u >= H) CHECK(ref.hop[q][u] == 0.0f && ref.cp[q][u] == 0.0f, "lstm padded lane not zero");
               }
-            for (size_t i = 0; i + 1 < test_lstm_step_count; i++) {
-              if (!test_isa_available(test_lstm_steps[i].isa)) continue;
+            /* every kernel, without and then with the grouped copy */
+            float *w1 = grouped_copy(w + 1, H, Hp, 4);
+            for (size_t v = 0; v + 1 < 2 * test_lstm_step_count; v++) {
+              const size_t i = v % test_lstm_step_count, grouped = v / test_lstm_step_count;
+              if (i + 1 == test_lstm_step_count || !test_isa_available(test_lstm_steps[i].isa)) continue;
+              a.w1 = grouped ? w1 + 1 : NULL;
               const uint64_t s2 = rng;
               rng = saved;
               test_step_bufs_free(&out);
@@ -135,8 +174,10 @@ static void test_steps(void) {
               rng = s2;
               test_lstm_steps[i].fn(&a, nb, out.xpp, out.hp, out.cp, out.hop);
               CHECK(same(out.ho, ref.ho, nb * Hp + 1) && same(out.c, ref.c, nb * Hp + 1),
-                    "lstm_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d", test_lstm_steps[i].isa, H, nb, ract, sat);
+                    "lstm_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d grouped=%zu", test_lstm_steps[i].isa, H, nb,
+                    ract, sat, grouped);
             }
+            free(w1);
             test_step_bufs_free(&ref);
             test_step_bufs_free(&out);
             free(w);
@@ -147,7 +188,7 @@ static void test_steps(void) {
             float *wh = ra ? NULL : packed_weights(H, Hp, 1, rg[2]);
             float *brh = calloc(Hp + 1, sizeof(float));
             for (size_t u = 0; u < H; u++) brh[1 + u] = test_rand_uniform(&rng, -1, 1);
-            arnn_rnn_step_args a = {H, Hp, w + 1, wh ? wh + 1 : NULL, ra ? brh + 1 : NULL, ra, ract, NULL, NULL};
+            arnn_rnn_step_args a = {H, Hp, w + 1, wh ? wh + 1 : NULL, ra ? brh + 1 : NULL, ra, ract, NULL, NULL, NULL, NULL};
             test_step_bufs ref, out;
             const uint64_t saved = rng;
             test_step_bufs_init(&ref, nb, 3, H, Hp, rg[0], rg[1], &rng);
@@ -157,17 +198,24 @@ static void test_steps(void) {
                 CHECK(fabsf(ref.hop[q][u]) <= 1.0f && !isnan(ref.hop[q][u]), "gru scalar h out of range");
                 if (u >= H) CHECK(ref.hop[q][u] == 0.0f, "gru padded lane not zero");
               }
-            for (size_t i = 0; i + 1 < test_gru_step_count; i++) {
-              if (!test_isa_available(test_gru_steps[i].isa)) continue;
+            float *w1 = grouped_copy(w + 1, H, Hp, ra ? 3 : 2), *wh1 = ra ? NULL : grouped_copy(wh + 1, H, Hp, 1);
+            for (size_t v = 0; v + 1 < 2 * test_gru_step_count; v++) {
+              const size_t i = v % test_gru_step_count, grouped = v / test_gru_step_count;
+              if (i + 1 == test_gru_step_count || !test_isa_available(test_gru_steps[i].isa)) continue;
+              a.w1 = grouped ? w1 + 1 : NULL;
+              a.w_h1 = grouped && wh1 ? wh1 + 1 : NULL;
               const uint64_t s2 = rng;
               rng = saved;
               test_step_bufs_init(&out, nb, 3, H, Hp, rg[0], rg[1], &rng);
               rng = s2;
               test_gru_steps[i].fn(&a, nb, out.xpp, out.hp, out.hop, out.sp);
-              CHECK(same(out.ho, ref.ho, nb * Hp + 1), "gru_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d reset_after=%d",
-                    test_gru_steps[i].isa, H, nb, ract, sat, ra);
+              CHECK(same(out.ho, ref.ho, nb * Hp + 1),
+                    "gru_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d reset_after=%d grouped=%zu",
+                    test_gru_steps[i].isa, H, nb, ract, sat, ra, grouped);
               test_step_bufs_free(&out);
             }
+            free(w1);
+            free(wh1);
             test_step_bufs_free(&ref);
             free(w);
             free(wh);
@@ -179,6 +227,7 @@ static void test_steps(void) {
 int main(void) {
   printf("rnn-kernels: seed 0x%llx\n", (unsigned long long)rng);
   test_gemm();
+  test_pack_grouped();
   test_steps();
   if (failures) {
     printf("rnn-kernels: %d failures\n", failures);

@@ -20,7 +20,16 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
                                                        float *const *h_out, float *const *scratch) {
   const size_t H = a->H;
   const size_t G = arnn_gru_gates(mode);
-  const float *w = (mode == PASS2 ? a->w_h : a->w) + j0 * H * G * 16;
+  /* one sequence with the group-interleaved copy: one stream (rnn-step.h) */
+  const float *w1 = mode == PASS2 ? a->w_h1 : a->w1;
+  size_t base = j0 * H * G * 16, kstep = G * 16, bstep = H * G * 16;
+  const float *w = mode == PASS2 ? a->w_h : a->w;
+  if (nseq == 1 && w1 != NULL) {
+    arnn_rnn_grouped_tile(H, a->Hp, G, j0, &base, &kstep);
+    w = w1;
+    bstep = G * 16;
+  }
+  w += base;
   __m512 acc[MAXS][MAXB][3];
   arnn_gru_avx512_acc_init(mode, nblk, nseq, a, acc, j0, xp);
   for (size_t k = 0; k < H; k++) {
@@ -28,7 +37,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
     for (size_t s = 0; s < nseq; s++) hk[s] = _mm512_set1_ps(mode == PASS2 ? scratch[s][k] : h[s][k]);
     for (size_t b = 0; b < nblk; b++)
       for (size_t g = 0; g < G; g++) {
-        const __m512 wv = _mm512_loadu_ps(w + ((b * H + k) * G + g) * 16);
+        const __m512 wv = _mm512_loadu_ps(w + k * kstep + b * bstep + g * 16);
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]);
       }
   }

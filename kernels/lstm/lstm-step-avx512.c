@@ -23,7 +23,15 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
                                                        size_t j0, const float *const *xp, const float *const *h,
                                                        float *const *c, float *const *h_out) {
   const size_t H = a->H;
-  const float *w = a->w + j0 * H * 64;
+  /* one sequence with the group-interleaved copy: one stream (rnn-step.h) */
+  size_t base = j0 * H * 64, kstep = 64, bstep = H * 64;
+  const float *w = a->w;
+  if (nseq == 1 && a->w1 != NULL) {
+    arnn_rnn_grouped_tile(H, a->Hp, 4, j0, &base, &kstep);
+    w = a->w1;
+    bstep = 64;
+  }
+  w += base;
   __m512 acc[MAXS][MAXB][4];
   arnn_lstm_avx512_acc_init(nblk, nseq, acc, j0, xp);
   for (size_t k = 0; k < H; k++) {
@@ -31,7 +39,7 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
     for (size_t s = 0; s < nseq; s++) hk[s] = _mm512_set1_ps(h[s][k]);
     for (size_t b = 0; b < nblk; b++)
       for (size_t g = 0; g < 4; g++) {
-        const __m512 wv = _mm512_loadu_ps(w + (b * H + k) * 64 + g * 16);
+        const __m512 wv = _mm512_loadu_ps(w + k * kstep + b * bstep + g * 16);
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]);
       }
   }
