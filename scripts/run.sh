@@ -32,6 +32,25 @@ rm -rf "$results"
 mkdir -p "$results"
 cat /proc/cpuinfo > "$results/cpuinfo.txt" 2>/dev/null || true
 out() { echo "--benchmark_out=$results/$1.json --benchmark_out_format=json"; }
+# shown PATTERN CMD...: runs CMD and prints its output from the first line
+# matching PATTERN on. CMD's own exit status decides (piped into sed, a
+# failing benchmark would pass unnoticed: sh has no pipefail); on failure the
+# whole output is printed and the job stops.
+shown() {
+  pattern=$1
+  shift
+  log=$(mktemp)
+  if "$@" > "$log"; then
+    sed -n "/$pattern/,\$p" "$log"
+    rm -f "$log"
+  else
+    status=$?
+    cat "$log"
+    rm -f "$log"
+    echo "run.sh: failed with status $status: $*" >&2
+    exit "$status"
+  fi
+}
 
 echo "=== 2a. recurrent layer, default workloads (arnn) ==="
 reps="--benchmark_repetitions=3 --benchmark_report_aggregates_only=true"
@@ -45,18 +64,19 @@ fi
 echo "=== 2c. whole model: predictions per second, arnn vs PyTorch (same weights) ==="
 /usr/bin/python3 bench/model-bench.py --lib build-release/libarnn.so --reps 3 --json "$results/model-bench.json" || true
 echo "=== 2d. tanh / exp / sigmoid (n = 4096) ==="
-taskset -c 1 build-release/bench/vmath-bench --benchmark_filter='/4096$' --benchmark_repetitions=3 $(out vmath-bench) | sed -n '/^Summary/,$p'
+shown '^Summary' taskset -c 1 build-release/bench/vmath-bench --benchmark_filter='/4096$' --benchmark_repetitions=3 $(out vmath-bench)
 echo "=== 2e. attention pooling, fused vs unfused (GB/s against the L1/L2 read bandwidth) ==="
-taskset -c 1 build-release/bench/attention-bench --benchmark_filter='^(read|attention)/' --benchmark_repetitions=3 $(out attention-bench) | sed -n '/^Summary/,$p'
+shown '^Summary' taskset -c 1 build-release/bench/attention-bench --benchmark_filter='^(read|attention)/' \
+  --benchmark_repetitions=3 $(out attention-bench)
 echo "=== 2f. self-attention over [400,256]: Attention, AdditiveAttention, MultiHeadAttention, arnn vs PyTorch ==="
 # arnn: 1 thread pinned (CPU time), 2 threads on the two CPUs (fork-join:
 # the larger thread CPU time; pool:2, the graph's own pool: wall time);
 # PyTorch (same weights) at batch 1 on 1 thread, compared from the JSON files.
 att="--benchmark_repetitions=3 --benchmark_min_time=0.1 --benchmark_out_format=json"
-taskset -c 1 build-release/bench/attention-bench --benchmark_filter='selfatt/(fma|.*threads:1)' $att \
-  --benchmark_out=$results/selfatt-1.json | sed -n '/^Self-attention/,$p'
-build-release/bench/attention-bench --benchmark_filter='selfatt/(fma|.*threads:2|.*pool:2)' $att \
-  --benchmark_out=$results/selfatt-2.json | sed -n '/^Self-attention/,$p'
+shown '^Self-attention' taskset -c 1 build-release/bench/attention-bench \
+  --benchmark_filter='selfatt/(fma|.*threads:1)' $att --benchmark_out=$results/selfatt-1.json
+shown '^Self-attention' build-release/bench/attention-bench \
+  --benchmark_filter='selfatt/(fma|.*threads:2|.*pool:2)' $att --benchmark_out=$results/selfatt-2.json
 taskset -c 1 /usr/bin/python3 bench/peer-torch-attention.py --batches 1 --threads 1 --reps 3 --min-time 0.1 \
   --arnn-json $results/selfatt-1.json || true
 
