@@ -263,11 +263,13 @@ void BM_rnn_step(benchmark::State &state) {
   };
   auto w = fill(Hp * H * G, 1.0f), brh = fill(Hp, 1.0f), xpbuf = fill(nb * T * NG, 10.0f);
   auto h = fill(2 * nb * Hp, 0.0f), c = fill(nb * Hp, 0.0f);
-  arnn_rnn_step_args a = {H, Hp, w.get(), nullptr, brh.get(), 1, ARNN_RACT_SIGMOID, nullptr, nullptr, nullptr, nullptr};
+  arnn_rnn_step_args a = {H, Hp, w.get(), nullptr, brh.get(), 1, ARNN_RACT_SIGMOID, nullptr, nullptr, nullptr, nullptr, 0};
   const arnn_dispatch_table *dt = arnn_dispatch();
-  // One sequence, as the layer runs a direction alone: steps alternate two
-  // group-interleaved copies of W_hh where the layer makes them (AVX-512).
-  const bool grouped = nb == 1 && dt->isa == ARNN_ISA_AVX512;
+  // One sequence, as the layer runs a direction alone: where W_hh stays in
+  // L2, steps alternate two group-interleaved copies of it where the layer
+  // makes them (AVX-512); beyond, they alternate the block order.
+  const bool in_l2 = Hp * H * G * sizeof(float) <= ARNN_RNN_L2_RESIDENT_BYTES;
+  const bool grouped = nb == 1 && in_l2 && dt->isa == ARNN_ISA_AVX512;
   auto w1a = fill(Hp * H * G, 0.0f), w1b = fill(Hp * H * G, 0.0f);
   arnn_rnn_pack_grouped(w.get(), H, Hp, G, w1a.get());
   arnn_rnn_pack_grouped(w.get(), H, Hp, G, w1b.get());
@@ -276,6 +278,7 @@ void BM_rnn_step(benchmark::State &state) {
     a.w1 = w1a.get();
     a1.w1 = w1b.get();
   }
+  a1.reverse = !in_l2;
   std::vector<const float *> xp(nb), hin(nb);
   std::vector<float *> hout(nb), cs(nb);
   for (size_t s = 0; s < nb; s++) cs[s] = c.get() + s * Hp;

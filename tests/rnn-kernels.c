@@ -149,7 +149,7 @@ static void test_steps(void) {
           /* LSTM */
           {
             float *w = packed_weights(H, Hp, 4, rg[2]);
-            arnn_rnn_step_args a = {H, Hp, w + 1, NULL, NULL, 0, ract, NULL, NULL, NULL, NULL};
+            arnn_rnn_step_args a = {H, Hp, w + 1, NULL, NULL, 0, ract, NULL, NULL, NULL, NULL, 0};
             test_step_bufs ref, out;
             const uint64_t saved = rng;
             test_step_bufs_init(&ref, nb, 4, H, Hp, rg[0], rg[1], &rng);
@@ -161,12 +161,15 @@ static void test_steps(void) {
                 CHECK(fabsf(ref.hop[q][u]) <= 1.0f && !isnan(ref.hop[q][u]), "lstm scalar h out of range");
                 if (u >= H) CHECK(ref.hop[q][u] == 0.0f && ref.cp[q][u] == 0.0f, "lstm padded lane not zero");
               }
-            /* every kernel, without and then with the grouped copy */
+            /* every kernel, with and without the grouped copy, blocks in
+             * order and reversed (variant bits 1, 2) */
             float *w1 = grouped_copy(w + 1, H, Hp, 4);
-            for (size_t v = 0; v + 1 < 2 * test_lstm_step_count; v++) {
-              const size_t i = v % test_lstm_step_count, grouped = v / test_lstm_step_count;
+            for (size_t v = 0; v < 4 * test_lstm_step_count; v++) {
+              const size_t i = v % test_lstm_step_count, grouped = v / test_lstm_step_count & 1,
+                           reverse = v / test_lstm_step_count >> 1;
               if (i + 1 == test_lstm_step_count || !test_isa_available(test_lstm_steps[i].isa)) continue;
               a.w1 = grouped ? w1 + 1 : NULL;
+              a.reverse = (int)reverse;
               const uint64_t s2 = rng;
               rng = saved;
               test_step_bufs_free(&out);
@@ -174,8 +177,8 @@ static void test_steps(void) {
               rng = s2;
               test_lstm_steps[i].fn(&a, nb, out.xpp, out.hp, out.cp, out.hop);
               CHECK(same(out.ho, ref.ho, nb * Hp + 1) && same(out.c, ref.c, nb * Hp + 1),
-                    "lstm_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d grouped=%zu", test_lstm_steps[i].isa, H, nb,
-                    ract, sat, grouped);
+                    "lstm_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d grouped=%zu reverse=%zu",
+                    test_lstm_steps[i].isa, H, nb, ract, sat, grouped, reverse);
             }
             free(w1);
             test_step_bufs_free(&ref);
@@ -188,7 +191,7 @@ static void test_steps(void) {
             float *wh = ra ? NULL : packed_weights(H, Hp, 1, rg[2]);
             float *brh = calloc(Hp + 1, sizeof(float));
             for (size_t u = 0; u < H; u++) brh[1 + u] = test_rand_uniform(&rng, -1, 1);
-            arnn_rnn_step_args a = {H, Hp, w + 1, wh ? wh + 1 : NULL, ra ? brh + 1 : NULL, ra, ract, NULL, NULL, NULL, NULL};
+            arnn_rnn_step_args a = {H, Hp, w + 1, wh ? wh + 1 : NULL, ra ? brh + 1 : NULL, ra, ract, NULL, NULL, NULL, NULL, 0};
             test_step_bufs ref, out;
             const uint64_t saved = rng;
             test_step_bufs_init(&ref, nb, 3, H, Hp, rg[0], rg[1], &rng);
@@ -199,19 +202,21 @@ static void test_steps(void) {
                 if (u >= H) CHECK(ref.hop[q][u] == 0.0f, "gru padded lane not zero");
               }
             float *w1 = grouped_copy(w + 1, H, Hp, ra ? 3 : 2), *wh1 = ra ? NULL : grouped_copy(wh + 1, H, Hp, 1);
-            for (size_t v = 0; v + 1 < 2 * test_gru_step_count; v++) {
-              const size_t i = v % test_gru_step_count, grouped = v / test_gru_step_count;
+            for (size_t v = 0; v < 4 * test_gru_step_count; v++) {
+              const size_t i = v % test_gru_step_count, grouped = v / test_gru_step_count & 1,
+                           reverse = v / test_gru_step_count >> 1;
               if (i + 1 == test_gru_step_count || !test_isa_available(test_gru_steps[i].isa)) continue;
               a.w1 = grouped ? w1 + 1 : NULL;
               a.w_h1 = grouped && wh1 ? wh1 + 1 : NULL;
+              a.reverse = (int)reverse;
               const uint64_t s2 = rng;
               rng = saved;
               test_step_bufs_init(&out, nb, 3, H, Hp, rg[0], rg[1], &rng);
               rng = s2;
               test_gru_steps[i].fn(&a, nb, out.xpp, out.hp, out.hop, out.sp);
               CHECK(same(out.ho, ref.ho, nb * Hp + 1),
-                    "gru_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d reset_after=%d grouped=%zu",
-                    test_gru_steps[i].isa, H, nb, ract, sat, ra, grouped);
+                    "gru_step %s != scalar: H=%zu nb=%zu ract=%d sat=%d reset_after=%d grouped=%zu reverse=%zu",
+                    test_gru_steps[i].isa, H, nb, ract, sat, ra, grouped, reverse);
               test_step_bufs_free(&out);
             }
             free(w1);

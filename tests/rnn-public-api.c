@@ -14,18 +14,23 @@ static int failures;
 
 /* One sequence (B = 1) against the same sequence run next to another (B = 2):
  * the contract says a sequence's result does not depend on the others in the
- * call, and the two take different paths (at B = 1 the AVX-512 kernels read
- * the group-interleaved W_hh copies, alternated step by step by a thread
- * that runs one direction alone). H = 100: seven 16-unit blocks, a group of
- * four and one of three. Each cell, without and with a two-thread pool. */
-static void check_one_sequence_paths(void) {
-  enum { E = 5, H = 100, T = 9 };
-  static float k[2][E * 4 * H], r[2][H * 4 * H], b[2][2 * 4 * H], x[2 * T * E];
-  static float y_one[T * 2 * H], y_two[2 * T * 2 * H];
+ * call, and the two take different paths at B = 1:
+ *  - H = 100 (W_hh stays in L2): the AVX-512 kernels read the
+ *    group-interleaved W_hh copies, alternated step by step by a thread that
+ *    runs one direction alone; seven 16-unit blocks, a group of four and one
+ *    of three;
+ *  - H = 200 (W_hh 640 KB, beyond ARNN_RNN_L2_RESIDENT_BYTES): one thread runs
+ *    the directions one after the other and the steps alternate the block
+ *    order.
+ * Each cell, without and with a two-thread pool. */
+static void check_one_sequence_paths(size_t H) {
+  enum { E = 5, T = 9, HMAX = 200 };
+  static float k[2][E * 4 * HMAX], r[2][HMAX * 4 * HMAX], b[2][2 * 4 * HMAX], x[2 * T * E];
+  static float y_one[T * 2 * HMAX], y_two[2 * T * 2 * HMAX];
   for (int d = 0; d < 2; d++) {
-    for (int i = 0; i < E * 4 * H; i++) k[d][i] = (float)((i * 7 + d) % 11) / 11.0f - 0.5f;
-    for (int i = 0; i < H * 4 * H; i++) r[d][i] = (float)((i * 5 + d) % 13) / 52.0f - 0.125f;
-    for (int i = 0; i < 2 * 4 * H; i++) b[d][i] = (float)(i % 3) * 0.1f;
+    for (size_t i = 0; i < E * 4 * H; i++) k[d][i] = (float)((i * 7 + d) % 11) / 11.0f - 0.5f;
+    for (size_t i = 0; i < H * 4 * H; i++) r[d][i] = (float)((i * 5 + d) % 13) / (13.0f * H / 25) - 0.125f;
+    for (size_t i = 0; i < 2 * 4 * H; i++) b[d][i] = (float)(i % 3) * 0.1f;
   }
   for (int i = 0; i < 2 * T * E; i++) x[i] = (float)((i * 3) % 5) - 2.0f;
   arnn_threadpool *pool = NULL;
@@ -49,8 +54,8 @@ static void check_one_sequence_paths(void) {
       arnn_threadpool *p = with_pool ? pool : NULL;
       CHECK(arnn_rnn_layer_forward(layer, p, 1, T, x, NULL, y_one) == ARNN_OK, "forward B=1");
       CHECK(arnn_rnn_layer_forward(layer, p, 2, T, x, NULL, y_two) == ARNN_OK, "forward B=2");
-      CHECK(memcmp(y_one, y_two, sizeof y_one) == 0, "cell %d, pool %d: one sequence alone != the same in a batch",
-            cell, with_pool);
+      CHECK(memcmp(y_one, y_two, T * 2 * H * sizeof(float)) == 0,
+            "H %zu, cell %d, pool %d: one sequence alone != the same in a batch", H, cell, with_pool);
     }
     arnn_rnn_layer_destroy(layer);
   }
@@ -96,7 +101,8 @@ int main(void) {
   CHECK(arnn_rnn_layer_forward(layer, NULL, 2, T, x, NULL, y1) == ARNN_OK, "forward");
   CHECK(arnn_rnn_layer_forward(layer, pool, 2, T, x, NULL, y2) == ARNN_OK, "forward with pool");
   CHECK(memcmp(y1, y2, sizeof y1) == 0, "pool changes the bits");
-  check_one_sequence_paths();
+  check_one_sequence_paths(100);
+  check_one_sequence_paths(200);
 
   /* struct_size: a descriptor without it (not from arnn_rnn_layer_desc_init) or
    * shorter than the first version is refused; one from a newer header is read

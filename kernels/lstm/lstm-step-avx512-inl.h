@@ -71,7 +71,8 @@ ARNN_LSTM_AVX512_UNROLL
 }
 
 /* One sequence: wide_tile over groups of wide (4 or 2) blocks, then (wide
- * 4) two_tile over two, then one_tile over the last block. Several: each
+ * 4) two_tile over two, then one_tile over the last block; the same tiles
+ * last to first when a->reverse. Several: each
  * block in turn, and for it groups of up to ARNN_LSTM_AVX512_MAXS sequences
  * (seq_tiles[n]: n sequences), so that the block's weights stay in L1 while
  * every group uses them; the next tile's xp is requested before each tile
@@ -82,13 +83,16 @@ arnn_lstm_avx512_step(const arnn_rnn_step_args *a, size_t nb, const float *const
                       arnn_rnn_tile_fn two_tile, arnn_rnn_tile_fn one_tile, const arnn_rnn_tile_fn *seq_tiles) {
   const size_t blocks = a->Hp / 16, maxs = ARNN_LSTM_AVX512_MAXS;
   if (nb == 1) {
-    size_t j = 0;
-    for (; j + wide <= blocks; j += wide) wide_tile(a, j, xp, h, c, h_out);
-    if (wide > 2 && j + 2 <= blocks) {
-      two_tile(a, j, xp, h, c, h_out);
-      j += 2;
+    const size_t full = blocks / wide * wide, two = wide > 2 && blocks - full >= 2;
+    if (a->reverse) {
+      if (full + 2 * two < blocks) one_tile(a, blocks - 1, xp, h, c, h_out);
+      if (two) two_tile(a, full, xp, h, c, h_out);
+      for (size_t j = full; j > 0; j -= wide) wide_tile(a, j - wide, xp, h, c, h_out);
+      return;
     }
-    if (j < blocks) one_tile(a, j, xp, h, c, h_out);
+    for (size_t j = 0; j < full; j += wide) wide_tile(a, j, xp, h, c, h_out);
+    if (two) two_tile(a, full, xp, h, c, h_out);
+    if (full + 2 * two < blocks) one_tile(a, blocks - 1, xp, h, c, h_out);
     return;
   }
   for (size_t j = 0; j < blocks; j++)

@@ -14,7 +14,8 @@
 typedef void (*arnn_rnn_tile_fn)(const arnn_rnn_step_args *, size_t, const float *const *, const float *const *,
                                  float *const *, float *const *);
 
-/* One sequence: block_tile over each 16-unit block. Several: each half block
+/* One sequence: block_tile over each 16-unit block (last to first when
+ * a->reverse). Several: each half block
  * (8 units) in turn, and for it groups of up to maxs sequences (seq_tiles[n]:
  * n sequences), so that the half block's weights stay in L1 while every
  * group uses them. */
@@ -24,7 +25,10 @@ arnn_rnn_half_blocks(const arnn_rnn_step_args *a, size_t nb, const float *const 
                      const arnn_rnn_tile_fn *seq_tiles, size_t maxs) {
   const size_t Hp = a->Hp;
   if (nb == 1) {
-    for (size_t u = 0; u < Hp; u += 16) block_tile(a, u, xp, h, out0, out1);
+    if (a->reverse)
+      for (size_t u = Hp; u > 0; u -= 16) block_tile(a, u - 16, xp, h, out0, out1);
+    else
+      for (size_t u = 0; u < Hp; u += 16) block_tile(a, u, xp, h, out0, out1);
     return;
   }
   for (size_t u = 0; u < Hp; u += 8)

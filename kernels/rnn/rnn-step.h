@@ -79,7 +79,21 @@ typedef struct {
   int ract;             /* ARNN_RACT_* */
   const uint16_t *w16, *w_h16; /* the bf16 kernels' w and w_h (layout above) */
   const float *w1, *w_h1;       /* w and w_h group-interleaved, or NULL (layout above) */
+  /* One sequence (nb == 1): 0 visits the blocks first to last, 1 last to
+   * first (each pass, GRU reset_after = 0). The results do not depend on it
+   * (a block's outputs depend on h and its own weights only). What it is
+   * for: when W_hh does not stay in L2 between steps, steps that alternate
+   * the order start on the blocks the previous step read last, still in L2.
+   * Honoured by the AVX-512, AVX2 and NEON kernels; the scalar ones read in
+   * order. */
+  int reverse;
 } arnn_rnn_step_args;
+
+/* The size of a direction's packed W_hh (all passes) up to which the layer
+ * takes it to stay in L2 between steps at one sequence: one or two copies of
+ * it, and the other direction's, fit in an L2 of 1 MiB or more. Above it
+ * the steps stream W_hh from L3 and alternate the block order (reverse). */
+#define ARNN_RNN_L2_RESIDENT_BYTES ((size_t)512 << 10)
 
 typedef void (*arnn_f32_lstm_step_fn)(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                       const float *const *h, float *const *c, float *const *h_out);
