@@ -66,8 +66,9 @@ struct arnn_rnn_layer {
    * which would evict each other's W_hh from L2) and the steps alternate the
    * order of the blocks (rnn-step.h, reverse), so that each starts on the
    * part of W_hh the previous one left in L2. Measured at H = 512, T = 100,
-   * batch 1, one core (Zen 5, 1 MiB L2): LSTM 10.6 -> 10.0 ms, GRU 7.9 ->
-   * 7.3 ms; with bf16 W_hh 7.1 -> 5.8 ms and 5.2 -> 4.1 ms. */
+   * batch 1 (rnn-peers-bench large, Zen 5, 1 MiB L2), one core: LSTM 10.0
+   * -> 9.8 ms, GRU 7.4 -> 7.0 ms; with bf16 W_hh 6.7 -> 5.5 ms and 4.9 ->
+   * 3.9 ms; two cores: LSTM 6.0-6.7 -> 5.0-5.1 ms, GRU 4.5 -> 3.7 ms. */
   int whh_in_l2;
   size_t V;
   float *table;  /* [V][E] copy when not folded */
