@@ -12,6 +12,21 @@
 static int failures;
 #include "check.h"
 
+/* A bidirectional layer's descriptor (defaults otherwise) over the
+ * per-direction weights k, r, b. */
+static void bidirectional_desc(arnn_rnn_layer_desc *desc, size_t E, size_t H, const float *const k[2],
+                               const float *const r[2], const float *const b[2]) {
+  arnn_rnn_layer_desc_init(desc);
+  desc->input_size = E;
+  desc->units = H;
+  desc->bidirectional = 1;
+  for (int d = 0; d < 2; d++) {
+    desc->kernel[d] = k[d];
+    desc->recurrent_kernel[d] = r[d];
+    desc->bias[d] = b[d];
+  }
+}
+
 /* One sequence (B = 1) against the same sequence run next to another (B = 2):
  * the contract says a sequence's result does not depend on the others in the
  * call, and the two take different paths at B = 1:
@@ -37,17 +52,10 @@ static void check_one_sequence_paths(size_t H) {
   CHECK(arnn_threadpool_create(2, &pool) == ARNN_OK, "two-thread pool");
   for (int cell = 0; cell < 3; cell++) { /* LSTM, GRU reset_after 1, GRU reset_after 0 */
     arnn_rnn_layer_desc desc;
-    arnn_rnn_layer_desc_init(&desc);
+    bidirectional_desc(&desc, E, H, (const float *const[]){k[0], k[1]}, (const float *const[]){r[0], r[1]},
+                       (const float *const[]){b[0], b[1]});
     desc.cell = cell == 0 ? ARNN_RNN_LSTM : ARNN_RNN_GRU;
     desc.reset_after = cell == 1;
-    desc.input_size = E;
-    desc.units = H;
-    desc.bidirectional = 1;
-    for (int d = 0; d < 2; d++) {
-      desc.kernel[d] = k[d];
-      desc.recurrent_kernel[d] = r[d];
-      desc.bias[d] = b[d];
-    }
     arnn_rnn_layer *layer = NULL;
     CHECK(arnn_rnn_layer_create(&desc, &layer) == ARNN_OK, "create cell %d", cell);
     for (int with_pool = 0; with_pool < 2; with_pool++) {
@@ -85,15 +93,8 @@ int main(void) {
   }
   for (int i = 0; i < 2 * T * E; i++) x[i] = (float)(i % 5) - 2.0f;
   arnn_rnn_layer_desc desc;
-  arnn_rnn_layer_desc_init(&desc);
-  desc.input_size = E;
-  desc.units = H;
-  desc.bidirectional = 1;
-  for (int d = 0; d < 2; d++) {
-    desc.kernel[d] = k[d];
-    desc.recurrent_kernel[d] = r[d];
-    desc.bias[d] = b[d];
-  }
+  bidirectional_desc(&desc, E, H, (const float *const[]){k[0], k[1]}, (const float *const[]){r[0], r[1]},
+                     (const float *const[]){b[0], b[1]});
   arnn_rnn_layer *layer = NULL;
   arnn_threadpool *pool = NULL;
   CHECK(arnn_rnn_layer_create(&desc, &layer) == ARNN_OK, "create");
