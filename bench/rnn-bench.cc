@@ -332,6 +332,41 @@ void StepArgs(benchmark::internal::Benchmark *b) {
 }
 BENCHMARK(BM_rnn_step)->Apply(StepArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.2);
 
+// The memory pattern behind the batch-1 layouts (kernels/README.md): read
+// passes (the widest read loop of machine-peaks) over W_hh-sized buffers of
+// `kib` KiB, timed one by one (p25, as BM_rnn_step), either one buffer read
+// pass after pass, as a step re-reads its direction's W_hh, or two buffers
+// of that size in turn, as two directions' or two copies' steps alternate.
+void BM_read_pattern(benchmark::State &state) {
+  const size_t n = static_cast<size_t>(state.range(0)) * 256, buffers = static_cast<size_t>(state.range(1));
+  int bits;
+  const peaks::ReadSumFn read = peaks::widest_read_sum(&bits);
+  std::unique_ptr<float, decltype(&std::free)> buf[2] = {
+      {static_cast<float *>(std::aligned_alloc(64, n * sizeof(float))), &std::free},
+      {static_cast<float *>(std::aligned_alloc(64, n * sizeof(float))), &std::free}};
+  for (auto &b : buf)
+    for (size_t i = 0; i < n; i++) b.get()[i] = 1.0f;
+  std::vector<double> times;
+  times.reserve(static_cast<size_t>(state.max_iterations));
+  volatile float sink = 0;
+  size_t pass = 0;
+  for (auto _ : state) {
+    const float *x = buf[buffers == 2 ? pass & 1 : 0].get();
+    const auto t0 = Clock::now();
+    sink = sink + read(x, n);
+    times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    pass++;
+  }
+  state.counters["p25_us"] = p25(times) * 1e6;
+  state.counters["p25_GB/s"] = n * sizeof(float) / p25(times) * 1e-9;
+  state.SetLabel(bits == 512 ? "avx512" : bits == 256 ? "avx2" : "portable");
+}
+BENCHMARK(BM_read_pattern)
+    ->ArgsProduct({{128, 256, 512}, {1, 2}})
+    ->ArgNames({"kib", "buffers"})
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(0.2);
+
 }  // namespace
 
 BENCHMARK_MAIN();
