@@ -248,11 +248,13 @@ double fma_peak_p25_gflops() {
 
 // One step of a direction: pre-activations xp (T rows per sequence), h in
 // two buffers alternating, c; weights in the packed layout (random: the
-// kernel's speed does not depend on the values).
+// kernel's speed does not depend on the values), float32 or (bf16:1) the
+// bf16 layout read by the *_step_bf16 kernels.
 void BM_rnn_step(benchmark::State &state) {
   const bool gru = state.range(0) != 0;
   const Workload &wl = kWorkloads[state.range(1)];
   const size_t nb = static_cast<size_t>(state.range(2));
+  const bool bf16 = state.range(3) != 0;
   const size_t H = wl.H, Hp = (H + 15) / 16 * 16, G = gru ? 3 : 4, NG = G * Hp, T = wl.T;
   std::mt19937 gen(7);
   std::uniform_real_distribution<float> u(-0.1f, 0.1f);
@@ -264,12 +266,28 @@ void BM_rnn_step(benchmark::State &state) {
   auto w = fill(Hp * H * G, 1.0f), brh = fill(Hp, 1.0f), xpbuf = fill(nb * T * NG, 10.0f);
   auto h = fill(2 * nb * Hp, 0.0f), c = fill(nb * Hp, 0.0f);
   arnn_rnn_step_args a = {H, Hp, w.get(), nullptr, brh.get(), 1, ARNN_RACT_SIGMOID, nullptr, nullptr, nullptr, nullptr, 0};
+  // bf16: the same layer's W_hh rounded and packed as the bf16 kernels read
+  // it (Hp * Kp * 2 * G elements), which they take instead of w
+  const size_t Kp = (H + 1) / 2, n16 = Hp * Kp * 2 * G;
+  std::unique_ptr<uint16_t, decltype(&std::free)> w16(nullptr, &std::free);
+  if (bf16) {
+    auto R = fill(H * G * H, 1.0f);
+    w16.reset(static_cast<uint16_t *>(std::aligned_alloc(64, (n16 * sizeof(uint16_t) + 63) / 64 * 64)));
+    arnn_rnn_pack_recurrent_bf16(R.get(), H, G, 0, G, w16.get());
+    a.w = nullptr;
+    a.w16 = w16.get();
+  }
   const arnn_dispatch_table *dt = arnn_dispatch();
+  const arnn_f32_lstm_step_fn lstm_step = bf16 ? dt->lstm_step_bf16.fn : dt->lstm_step.fn;
+  const arnn_f32_gru_step_fn gru_step = bf16 ? dt->gru_step_bf16.fn : dt->gru_step.fn;
+  const char *kernel = gru ? (bf16 ? dt->gru_step_bf16.name : dt->gru_step.name)
+                           : (bf16 ? dt->lstm_step_bf16.name : dt->lstm_step.name);
   // One sequence, as the layer runs a direction alone: where W_hh stays in
   // L2, steps alternate two group-interleaved copies of it where the layer
-  // makes them (AVX-512); beyond, they alternate the block order.
-  const bool in_l2 = Hp * H * G * sizeof(float) <= ARNN_RNN_L2_RESIDENT_BYTES;
-  const bool grouped = nb == 1 && in_l2 && dt->isa == ARNN_ISA_AVX512;
+  // makes them (AVX-512, float32); beyond, they alternate the block order.
+  const size_t whh_bytes = bf16 ? n16 * sizeof(uint16_t) : Hp * H * G * sizeof(float);
+  const bool in_l2 = whh_bytes <= ARNN_RNN_L2_RESIDENT_BYTES;
+  const bool grouped = nb == 1 && in_l2 && !bf16 && dt->isa == ARNN_ISA_AVX512;
   auto w1a = fill(Hp * H * G, 0.0f), w1b = fill(Hp * H * G, 0.0f);
   arnn_rnn_pack_grouped(w.get(), H, Hp, G, w1a.get());
   arnn_rnn_pack_grouped(w.get(), H, Hp, G, w1b.get());
@@ -294,9 +312,9 @@ void BM_rnn_step(benchmark::State &state) {
     const auto t0 = std::chrono::steady_clock::now();
     const arnn_rnn_step_args *at = (t & 1) ? &a1 : &a;
     if (gru)
-      dt->gru_step.fn(at, nb, xp.data(), hin.data(), hout.data(), cs.data());
+      gru_step(at, nb, xp.data(), hin.data(), hout.data(), cs.data());
     else
-      dt->lstm_step.fn(at, nb, xp.data(), hin.data(), cs.data(), hout.data());
+      lstm_step(at, nb, xp.data(), hin.data(), cs.data(), hout.data());
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     t++;
   }
@@ -305,11 +323,14 @@ void BM_rnn_step(benchmark::State &state) {
   const double flop = 2.0 * nb * H * G * H;
   state.counters["GFLOP/s"] = flop / step * 1e-9;
   if (nb == 1) {
-    // the bound: one read pass over the same packed W_hh (Hp*H*G floats, a
-    // multiple of 256), warm in the same cache level; over the two copies in
-    // turn where the steps alternate them
-    const double bound = grouped ? read_pass_seconds(w1a.get(), w1b.get(), Hp * H * G)
-                                 : read_pass_seconds(w.get(), nullptr, Hp * H * G);
+    // the bound: one read pass over the same packed W_hh (its bytes as
+    // floats, a multiple of 128 for these workloads), warm in the same cache
+    // level; over the two copies in turn where the steps alternate them
+    const size_t floats = whh_bytes / sizeof(float);
+    const double bound = floats % 128 != 0 ? 0.0
+                         : grouped         ? read_pass_seconds(w1a.get(), w1b.get(), floats)
+                         : bf16            ? read_pass_seconds(reinterpret_cast<const float *>(w16.get()), nullptr, floats)
+                                           : read_pass_seconds(w.get(), nullptr, floats);
     if (bound > 0) {
       state.counters["bound_us"] = bound * 1e6;
       state.counters["bound_frac"] = bound / step;
@@ -321,14 +342,15 @@ void BM_rnn_step(benchmark::State &state) {
       state.counters["peak_frac"] = flop / step * 1e-9 / peak;
     }
   }
-  state.SetLabel(std::string(wl.name) + " " + (gru ? dt->gru_step.name : dt->lstm_step.name));
+  state.SetLabel(std::string(wl.name) + " " + kernel);
 }
 
 void StepArgs(benchmark::internal::Benchmark *b) {
-  for (int cell = 0; cell < 2; cell++)
-    for (int w = 0; w < 3; w++)
-      for (int nb : {1, 32}) b->Args({cell, w, nb});
-  b->ArgNames({"gru", "workload", "nb"});
+  for (int bf16 = 0; bf16 < 2; bf16++)
+    for (int cell = 0; cell < 2; cell++)
+      for (int w = 0; w < 3; w++)
+        for (int nb : {1, 32}) b->Args({cell, w, nb, bf16});
+  b->ArgNames({"gru", "workload", "nb", "bf16"});
 }
 BENCHMARK(BM_rnn_step)->Apply(StepArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.2);
 

@@ -8,8 +8,13 @@
  * exactly with one integer operation per 16 weights
  * (../rnn/rnn-bf16-avx512-inl.h). Per accumulator the FMAs still run
  * k = 0, 1, 2, ... in order. Register tiles as in lstm-step-avx512.c:
- *  - one sequence: two 16-unit blocks x 4 gates = 8 accumulators, per pair of
- *    k 8 lines streamed (half the bytes of the float32 kernel);
+ *  - one sequence: four 16-unit blocks x 4 gates = 16 accumulators (then two
+ *    and one for the rest) where W_hh stays in L2 (ARNN_RNN_L2_RESIDENT_BYTES),
+ *    two blocks (8 accumulators) where it streams from L3; per pair of k one
+ *    line per block and gate (half the bytes of the float32 kernel). Measured
+ *    (rnn-bench BM_rnn_step, p25, one core): H = 128, four blocks 1.00-1.01
+ *    us against two 1.12-1.14; H = 512, four 23.3-24.1 us against two
+ *    19.3-19.7 (once 23.8);
  *  - several sequences: one block x 4 gates x up to 4 sequences = 16
  *    accumulators, each line widened once for the whole tile.
  * Start, epilogue and driver: lstm-step-avx512-inl.h, shared with the
@@ -21,7 +26,7 @@
 #define ARNN_LSTM_AVX512_ROLLED_EPILOGUE
 #include "lstm-step-avx512-inl.h"
 
-#define MAXB ARNN_LSTM_AVX512_MAXB /* of which a tile uses 2 */
+#define MAXB ARNN_LSTM_AVX512_MAXB
 #define MAXS ARNN_LSTM_AVX512_MAXS
 
 static inline __attribute__((always_inline)) void tile(const size_t nblk, const size_t nseq, const arnn_rnn_step_args *a,
@@ -58,7 +63,7 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
   arnn_lstm_avx512_epilogue(nblk, nseq, a, acc, j0, c, h_out);
 }
 
-ARNN_LSTM_TILE_FN(2, 1) ARNN_LSTM_TILE_FN(1, 1) ARNN_LSTM_TILE_FN(1, 2) ARNN_LSTM_TILE_FN(1, 3)
+ARNN_LSTM_TILE_FN(4, 1) ARNN_LSTM_TILE_FN(2, 1) ARNN_LSTM_TILE_FN(1, 1) ARNN_LSTM_TILE_FN(1, 2) ARNN_LSTM_TILE_FN(1, 3)
 ARNN_LSTM_TILE_FN(1, 4)
 
 static const arnn_rnn_tile_fn seq_tiles[MAXS + 1] = {0, tile_1_1, tile_1_2, tile_1_3, tile_1_4};
@@ -66,5 +71,9 @@ static const arnn_rnn_tile_fn seq_tiles[MAXS + 1] = {0, tile_1_1, tile_1_2, tile
 void arnn_f32_lstm_step_bf16__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                      const float *const *h, float *const *c, float *const *h_out) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
-  arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 2, tile_2_1, tile_2_1, tile_1_1, seq_tiles);
+  const size_t w16_bytes = a->Hp * ((a->H + 1) / 2) * 2 * 4 * sizeof(uint16_t);
+  if (w16_bytes <= ARNN_RNN_L2_RESIDENT_BYTES)
+    arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 4, tile_4_1, tile_2_1, tile_1_1, seq_tiles);
+  else
+    arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 2, tile_2_1, tile_2_1, tile_1_1, seq_tiles);
 }
