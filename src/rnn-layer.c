@@ -228,8 +228,12 @@ static arnn_status pack_grouped(arnn_rnn_layer *l, size_t d, size_t G, int one_p
     l->w1[d][copy] = alloc_floats_maybe_zeroed(Hp * H * ng, 0);
     if (!one_pass) l->w_h1[d][copy] = alloc_floats_maybe_zeroed(Hp * H, 0);
     if (!l->w1[d][copy] || (!one_pass && !l->w_h1[d][copy])) return ARNN_ERR_OUT_OF_MEMORY;
-    arnn_rnn_pack_grouped(l->w[d], H, Hp, ng, l->w1[d][copy]);
-    if (!one_pass) arnn_rnn_pack_grouped(l->w_h[d], H, Hp, 1, l->w_h1[d][copy]);
+  }
+  arnn_rnn_pack_grouped(l->w[d], H, Hp, ng, l->w1[d][0]);
+  memcpy(l->w1[d][1], l->w1[d][0], Hp * H * ng * sizeof(float));
+  if (!one_pass) {
+    arnn_rnn_pack_grouped(l->w_h[d], H, Hp, 1, l->w_h1[d][0]);
+    memcpy(l->w_h1[d][1], l->w_h1[d][0], Hp * H * sizeof(float));
   }
   return ARNN_OK;
 }

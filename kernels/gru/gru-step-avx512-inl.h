@@ -80,8 +80,7 @@ arnn_gru_avx512_epilogue(const int mode, const size_t nblk, const size_t nseq, c
 /* One pass over all blocks for the sequences [0, nb). tiles[n], 1 <= n <=
  * ARNN_GRU_AVX512_MAXS: one block x n sequences; tiles[MAXS + 1],
  * tiles[MAXS + 2]: two, four blocks x one sequence. One sequence: four blocks
- * at a time, then two, then one (the same tiles last to first when
- * a->reverse). Several: each block in turn, and for it
+ * at a time, then two, then one (arnn_rnn_one_sequence_tiles). Several: each block in turn, and for it
  * groups of sequences, so that the block's weights stay in L1 while every
  * group uses them; the xp lines each tile reads (z, r and h in one pass, z
  * and r in pass 1, h in pass 2) of the next tile are requested before each
@@ -93,16 +92,7 @@ static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode,
                                                                        const arnn_rnn_tile_fn *tiles) {
   const size_t blocks = a->Hp / 16, maxs = ARNN_GRU_AVX512_MAXS;
   if (nb == 1) {
-    const size_t full = blocks / 4 * 4, two = blocks - full >= 2;
-    if (a->reverse) {
-      if (full + 2 * two < blocks) tiles[1](a, blocks - 1, xp, h, h_out, scratch);
-      if (two) tiles[maxs + 1](a, full, xp, h, h_out, scratch);
-      for (size_t j = full; j > 0; j -= 4) tiles[maxs + 2](a, j - 4, xp, h, h_out, scratch);
-      return;
-    }
-    for (size_t j = 0; j < full; j += 4) tiles[maxs + 2](a, j, xp, h, h_out, scratch);
-    if (two) tiles[maxs + 1](a, full, xp, h, h_out, scratch);
-    if (full + 2 * two < blocks) tiles[1](a, blocks - 1, xp, h, h_out, scratch);
+    arnn_rnn_one_sequence_tiles(a, xp, h, h_out, scratch, 4, tiles[maxs + 2], tiles[maxs + 1], tiles[1]);
     return;
   }
   const size_t xp_first = mode == PASS2 ? 32 : 0, xp_lines = mode == FULL ? 3 : mode == PASS1 ? 2 : 1;

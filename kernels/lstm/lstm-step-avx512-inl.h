@@ -70,9 +70,8 @@ ARNN_LSTM_AVX512_UNROLL
       _mm512_storeu_ps(h_out[s] + (j0 + b) * 16, _mm512_mul_ps(go[s][b], arnn_avx512_tanh(cn[s][b])));
 }
 
-/* One sequence: wide_tile over groups of wide (4 or 2) blocks, then (wide
- * 4) two_tile over two, then one_tile over the last block; the same tiles
- * last to first when a->reverse. Several: each
+/* One sequence: wide_tile, two_tile, one_tile as in
+ * arnn_rnn_one_sequence_tiles (../rnn/rnn-step-tiles-inl.h). Several: each
  * block in turn, and for it groups of up to ARNN_LSTM_AVX512_MAXS sequences
  * (seq_tiles[n]: n sequences), so that the block's weights stay in L1 while
  * every group uses them; the next tile's xp is requested before each tile
@@ -83,16 +82,7 @@ arnn_lstm_avx512_step(const arnn_rnn_step_args *a, size_t nb, const float *const
                       arnn_rnn_tile_fn two_tile, arnn_rnn_tile_fn one_tile, const arnn_rnn_tile_fn *seq_tiles) {
   const size_t blocks = a->Hp / 16, maxs = ARNN_LSTM_AVX512_MAXS;
   if (nb == 1) {
-    const size_t full = blocks / wide * wide, two = wide > 2 && blocks - full >= 2;
-    if (a->reverse) {
-      if (full + 2 * two < blocks) one_tile(a, blocks - 1, xp, h, c, h_out);
-      if (two) two_tile(a, full, xp, h, c, h_out);
-      for (size_t j = full; j > 0; j -= wide) wide_tile(a, j - wide, xp, h, c, h_out);
-      return;
-    }
-    for (size_t j = 0; j < full; j += wide) wide_tile(a, j, xp, h, c, h_out);
-    if (two) two_tile(a, full, xp, h, c, h_out);
-    if (full + 2 * two < blocks) one_tile(a, blocks - 1, xp, h, c, h_out);
+    arnn_rnn_one_sequence_tiles(a, xp, h, c, h_out, wide, wide_tile, two_tile, one_tile);
     return;
   }
   for (size_t j = 0; j < blocks; j++)
