@@ -265,7 +265,7 @@ void BM_rnn_step(benchmark::State &state) {
   };
   auto w = fill(Hp * H * G, 1.0f), brh = fill(Hp, 1.0f), xpbuf = fill(nb * T * NG, 10.0f);
   auto h = fill(2 * nb * Hp, 0.0f), c = fill(nb * Hp, 0.0f);
-  arnn_rnn_step_args a = {H, Hp, w.get(), nullptr, brh.get(), 1, ARNN_RACT_SIGMOID, nullptr, nullptr, nullptr, nullptr, 0};
+  arnn_rnn_step_args a = {H, Hp, w.get(), nullptr, brh.get(), 1, ARNN_RACT_SIGMOID, nullptr, nullptr, nullptr, nullptr, 0, nullptr};
   // bf16: the same layer's W_hh rounded and packed as the bf16 kernels read
   // it (Hp * Kp * 2 * G elements), which they take instead of w
   const size_t Kp = (H + 1) / 2, n16 = Hp * Kp * 2 * G;

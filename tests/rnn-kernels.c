@@ -8,7 +8,8 @@
  *    K 0..37, N 16..80; H 1, 15, 16, 17, 37, 48, 64, 90, 100 (the batch-1
  *    tiles of four blocks and their two- and one-block rests); nb 1..7 sequences;
  *    unaligned pointers; inputs that saturate every gate; every recurrent
- *    activation; GRU in both reset modes. */
+ *    activation; GRU in both reset modes;
+ *  - projection pieces computed beside a one-sequence step (test_side_pieces). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -149,7 +150,7 @@ static void test_steps(void) {
           /* LSTM */
           {
             float *w = packed_weights(H, Hp, 4, rg[2]);
-            arnn_rnn_step_args a = {H, Hp, w + 1, NULL, NULL, 0, ract, NULL, NULL, NULL, NULL, 0};
+            arnn_rnn_step_args a = {H, Hp, w + 1, NULL, NULL, 0, ract, NULL, NULL, NULL, NULL, 0, NULL};
             test_step_bufs ref, out;
             const uint64_t saved = rng;
             test_step_bufs_init(&ref, nb, 4, H, Hp, rg[0], rg[1], &rng);
@@ -191,7 +192,7 @@ static void test_steps(void) {
             float *wh = ra ? NULL : packed_weights(H, Hp, 1, rg[2]);
             float *brh = calloc(Hp + 1, sizeof(float));
             for (size_t u = 0; u < H; u++) brh[1 + u] = test_rand_uniform(&rng, -1, 1);
-            arnn_rnn_step_args a = {H, Hp, w + 1, wh ? wh + 1 : NULL, ra ? brh + 1 : NULL, ra, ract, NULL, NULL, NULL, NULL, 0};
+            arnn_rnn_step_args a = {H, Hp, w + 1, wh ? wh + 1 : NULL, ra ? brh + 1 : NULL, ra, ract, NULL, NULL, NULL, NULL, 0, NULL};
             test_step_bufs ref, out;
             const uint64_t saved = rng;
             test_step_bufs_init(&ref, nb, 3, H, Hp, rg[0], rg[1], &rng);
@@ -229,11 +230,105 @@ static void test_steps(void) {
         }
 }
 
+/* Projection pieces (arnn_rnn_side_gemm, rnn-step.h) at one sequence: every
+ * step kernel on every ISA, float32 and bf16 W_hh, LSTM and both GRU modes.
+ * With a piece the step's own outputs keep their bits. The AVX-512 kernels
+ * take the piece: it ends with p0 == p1 and kdone == 0, panels [p0, p1) of
+ * the 8 rows hold the scalar GEMM's bits and nothing else of C is written.
+ * The others leave the piece and C untouched. K from 1 (several pieces per
+ * tile) to 300 (longer than the step: finished after it). */
+static void test_side_pieces(void) {
+  const size_t Hs[] = {5, 16, 37, 100}, Ks[] = {1, 7, 50, 300}, NPAN = 6, ROWS = ARNN_RNN_SIDE_ROWS;
+  const size_t ranges[][2] = {{0, 0}, {0, 1}, {1, 4}, {0, 6}};
+  for (size_t hi = 0; hi < COUNT(Hs); hi++)
+    for (size_t ki = 0; ki < COUNT(Ks); ki++)
+      for (int cell = 0; cell < 3; cell++) /* LSTM, GRU reset_after 1, GRU reset_after 0 */
+        for (int bf16 = 0; bf16 < 2; bf16++) {
+          const size_t H = Hs[hi], Hp = (H + 15) / 16 * 16, K = Ks[ki], G = cell == 0 ? 4 : 3;
+          const size_t ldc = NPAN * 16 + 5, lda = K + 3;
+          const size_t pr = ranges[(hi + ki + (size_t)cell) % COUNT(ranges)][0],
+                       pe = ranges[(hi + ki + (size_t)cell) % COUNT(ranges)][1];
+          /* W_hh: random Keras-layout R, packed as the layer does */
+          float *R = rand_buf(H * G * H, -0.4f, 0.4f);
+          const size_t passes_g = cell == 2 ? 2 : G;
+          float *w = calloc(Hp * H * G, sizeof(float)), *wh = calloc(Hp * H, sizeof(float));
+          uint16_t *w16 = calloc(Hp * (H + 1) * G, sizeof(uint16_t)), *wh16 = calloc(Hp * (H + 1), sizeof(uint16_t));
+          arnn_rnn_pack_recurrent(R, H, G, 0, passes_g, w);
+          arnn_rnn_pack_recurrent_bf16(R, H, G, 0, passes_g, w16);
+          if (cell == 2) {
+            arnn_rnn_pack_recurrent(R, H, G, 2, 1, wh);
+            arnn_rnn_pack_recurrent_bf16(R, H, G, 2, 1, wh16);
+          }
+          float *brh = rand_buf(Hp, -1, 1);
+          for (size_t u = H; u < Hp; u++) brh[u] = 0.0f;
+          arnn_rnn_step_args a = {H, Hp, bf16 ? NULL : w, bf16 || cell != 2 ? NULL : wh, cell == 1 ? brh : NULL,
+                                  cell == 1, ARNN_RACT_SIGMOID, bf16 ? w16 : NULL, bf16 && cell == 2 ? wh16 : NULL,
+                                  NULL, NULL, 0, NULL};
+          /* the piece: 8 rows x K of A (and k-major), NPAN panels of B */
+          float *A = rand_buf(ROWS * lda, -1, 1), *At = malloc(K * ROWS * sizeof(float));
+          for (size_t k = 0; k < K; k++)
+            for (size_t r = 0; r < ROWS; r++) At[k * ROWS + r] = A[r * lda + k];
+          float *Bp = rand_buf(NPAN * K * 16, -1, 1), *bias = rand_buf(NPAN * 16, -1, 1);
+          float *Cref = malloc(ROWS * ldc * sizeof(float)), *C = malloc(ROWS * ldc * sizeof(float));
+          for (size_t i = 0; i < ROWS * ldc; i++) Cref[i] = -7.0f;
+          gemms[COUNT(gemms) - 1].fn(ROWS, (pe - pr) * 16, K, A, lda, Bp + pr * K * 16, bias + pr * 16, Cref + pr * 16,
+                                     ldc);
+          const size_t count = cell == 0 ? (bf16 ? test_lstm_step_bf16_count : test_lstm_step_count)
+                                         : (bf16 ? test_gru_step_bf16_count : test_gru_step_count);
+          const uint64_t saved = rng;
+          for (size_t i = 0; i < count; i++) {
+            const char *isa = cell == 0 ? (bf16 ? test_lstm_steps_bf16 : test_lstm_steps)[i].isa
+                                        : (bf16 ? test_gru_steps_bf16 : test_gru_steps)[i].isa;
+            if (!test_isa_available(isa)) continue;
+            test_step_bufs plain, with;
+            for (int v = 0; v < 2; v++) {
+              test_step_bufs *b = v ? &with : &plain;
+              rng = saved;
+              test_step_bufs_init(b, 1, G, H, Hp, 1.0f, 0.8f, &rng);
+              arnn_rnn_side_gemm job = {K, Bp, bias, A, lda, At, C, ldc, pr, pe, 0};
+              const arnn_rnn_side_gemm before = job;
+              for (size_t q = 0; q < ROWS * ldc; q++) C[q] = -7.0f;
+              a.side = v ? &job : NULL;
+              if (cell == 0)
+                (bf16 ? test_lstm_steps_bf16 : test_lstm_steps)[i].fn(&a, 1, b->xpp, b->hp, b->cp, b->hop);
+              else
+                (bf16 ? test_gru_steps_bf16 : test_gru_steps)[i].fn(&a, 1, b->xpp, b->hp, b->hop, b->sp);
+              if (!v) continue;
+              const int takes = strcmp(isa, "avx512") == 0;
+              if (takes)
+                CHECK(job.p0 == pe && job.kdone == 0 && same(C, Cref, ROWS * ldc),
+                      "%s side piece: cell=%d bf16=%d H=%zu K=%zu panels [%zu, %zu): wrong result", isa, cell, bf16,
+                      H, K, pr, pe);
+              else
+                CHECK(memcmp(&job, &before, sizeof job) == 0 && C[0] == -7.0f && C[pr * 16] == -7.0f,
+                      "%s side piece: touched by a kernel that does not take it", isa);
+            }
+            CHECK(same(with.ho, plain.ho, Hp + 1) && (cell != 0 || same(with.c, plain.c, Hp + 1)),
+                  "%s step with a side piece differs: cell=%d bf16=%d H=%zu K=%zu", isa, cell, bf16, H, K);
+            test_step_bufs_free(&plain);
+            test_step_bufs_free(&with);
+          }
+          free(R);
+          free(w);
+          free(wh);
+          free(w16);
+          free(wh16);
+          free(brh);
+          free(A);
+          free(At);
+          free(Bp);
+          free(bias);
+          free(Cref);
+          free(C);
+        }
+}
+
 int main(void) {
   printf("rnn-kernels: seed 0x%llx\n", (unsigned long long)rng);
   test_gemm();
   test_pack_grouped();
   test_steps();
+  test_side_pieces();
   if (failures) {
     printf("rnn-kernels: %d failures\n", failures);
     return 1;

@@ -14,6 +14,9 @@
  *  - Token ids: folded and unfolded embedding give the same bits, and the same
  *    bits as the dense forward on the gathered rows; mask_zero; out-of-range
  *    ids rejected with nothing written.
+ *  - One sequence with dense input (the projection computed during the
+ *    steps on some kernels): the bits of the same sequence in a batch, for
+ *    both weight types, masked steps included.
  *  - Thread pools of 1..3 threads and concurrent calls from 4 threads on one
  *    layer give the same bits as a serial call; the caller's MXCSR survives.
  *  - Bad arguments return the documented statuses. */
@@ -175,6 +178,58 @@ static void check_config(const weights *w, size_t B, size_t T, float xscale, int
   free(y);
   free(y2);
   free(ref);
+}
+
+/* One sequence with dense input: on the kernels that take projection pieces
+ * (rnn-step.h) the layer computes the input projection during the steps, a
+ * chunk ahead, and with the GEMM where a step is masked. Each sequence alone
+ * must give the bits of the batch (whose projection is one GEMM before the
+ * steps), for every cell and weight type, with and without a pool. Shapes
+ * {E, H, T}: T around the chunks of 8 rows; E from 1 (many pieces per tile)
+ * to 30 (a piece parked between tiles and finished after the step); one to
+ * eight blocks of 16 units; odd panel counts (GRU); E = 300, where the layer
+ * projects before the steps (pieces much longer than the step). */
+static void check_projection_during_steps(arnn_threadpool *pool) {
+  const size_t shapes[][3] = {{3, 16, 16}, {12, 37, 17}, {30, 16, 40}, {7, 128, 31},
+                              {1, 5, 24},  {20, 20, 64}, {300, 16, 40}};
+  const size_t B = 2;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+    for (int cell = 0; cell < 3; cell++)
+      for (int bf16 = 0; bf16 < 2; bf16++) {
+        const size_t E = shapes[s][0], H = shapes[s][1], T = shapes[s][2];
+        weights w;
+        make_weights(&w, cell == 0, cell == 1, 0, 1, 0, E, H, 1.0f, 1);
+        arnn_rnn_layer_desc desc;
+        fill_desc(&desc, &w);
+        desc.weights = bf16 ? ARNN_RNN_WEIGHTS_BF16 : ARNN_RNN_WEIGHTS_F32;
+        arnn_rnn_layer *layer = NULL;
+        CHECK(arnn_rnn_layer_create(&desc, &layer) == ARNN_OK, "create");
+        if (layer == NULL) {
+          free_weights(&w);
+          continue;
+        }
+        const size_t DH = 2 * H;
+        float *x = rnd(B * T * E, 1.0f);
+        unsigned char *mask = make_mask(B, T, (int)(s + bf16) % 2 ? 4 : -1); /* holes: masked steps at batch 1 */
+        float *y = malloc(B * T * DH * sizeof(float)), *y1 = malloc(T * DH * sizeof(float));
+        CHECK(arnn_rnn_layer_forward(layer, NULL, B, T, x, mask, y) == ARNN_OK, "forward");
+        for (size_t q = 0; q < B; q++)
+          for (int with_pool = 0; with_pool < 2; with_pool++) {
+            memset(y1, 0xff, T * DH * sizeof(float));
+            const arnn_status st = arnn_rnn_layer_forward(layer, with_pool ? pool : NULL, 1, T, x + q * T * E,
+                                                          mask ? mask + q * T : NULL, y1);
+            CHECK(st == ARNN_OK && memcmp(y + q * T * DH, y1, T * DH * sizeof(float)) == 0,
+                  "%s bf16=%d E=%zu H=%zu T=%zu mask=%d pool=%d: sequence %zu alone differs from the batch",
+                  cell == 0 ? "LSTM" : cell == 1 ? "GRU reset_after=1" : "GRU reset_after=0", bf16, E, H, T,
+                  mask != NULL, with_pool, q);
+          }
+        arnn_rnn_layer_destroy(layer);
+        free(x);
+        free(mask);
+        free(y);
+        free(y1);
+        free_weights(&w);
+      }
 }
 
 /* Keras' CuDNN conversion backwards (from_cudnn = False in
@@ -500,6 +555,7 @@ int main(void) {
   check_ids(1, 0);
   check_ids(0, 1);
   check_ids(0, 0);
+  check_projection_during_steps(pools[1]);
   check_concurrent(pools[1]);
   check_bad_args();
 #if defined(__x86_64__)

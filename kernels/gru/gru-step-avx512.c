@@ -9,6 +9,7 @@
  * the recurrent bias. reset_after = 0: pass 1 (G = 2, z and r; z parked in
  * h_out, r*h in scratch), pass 2 (G = 1, R_h applied to r*h). Start,
  * epilogue and driver: gru-step-avx512-inl.h (shared with the bf16 kernel). */
+#include "../rnn/rnn-side-gemm-avx512-inl.h"
 #include "gru-step-avx512-inl.h"
 
 #define MAXB ARNN_GRU_AVX512_MAXB
@@ -32,7 +33,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
   w += base;
   __m512 acc[MAXS][MAXB][3];
   arnn_gru_avx512_acc_init(mode, nblk, nseq, a, acc, j0, xp);
-  for (size_t k = 0; k < H; k++) {
+  ARNN_AVX512_K_LOOP_WITH_SIDE(H, nseq == 1 ? a->side : NULL, k, {
     __m512 hk[MAXS];
     for (size_t s = 0; s < nseq; s++) hk[s] = _mm512_set1_ps(mode == PASS2 ? scratch[s][k] : h[s][k]);
     for (size_t b = 0; b < nblk; b++)
@@ -40,7 +41,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
         const __m512 wv = _mm512_loadu_ps(w + k * kstep + b * bstep + g * 16);
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]);
       }
-  }
+  });
   arnn_gru_avx512_epilogue(mode, nblk, nseq, a, acc, j0, xp, h, h_out, scratch);
 }
 
@@ -50,4 +51,5 @@ void arnn_f32_gru_step__avx512(const arnn_rnn_step_args *a, size_t nb, const flo
                                const float *const *h, float *const *h_out, float *const *scratch) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, NULL, (const float *const *)h_out, (const float *const *)scratch, 0));
   arnn_gru_step_passes(pass, a, nb, xp, h, h_out, scratch);
+  if (nb == 1) arnn_avx512_side_finish(a->side);
 }

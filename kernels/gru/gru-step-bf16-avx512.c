@@ -13,6 +13,7 @@
  * Start, epilogue and driver: gru-step-avx512-inl.h (shared with the float32
  * kernel). */
 #include "../rnn/rnn-bf16-avx512-inl.h"
+#include "../rnn/rnn-side-gemm-avx512-inl.h"
 #include "gru-step-avx512-inl.h"
 
 #define MAXB ARNN_GRU_AVX512_MAXB
@@ -27,7 +28,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
   const uint16_t *w = (mode == PASS2 ? a->w_h16 : a->w16) + j0 * Kp * G * 32;
   __m512 acc[MAXS][MAXB][3];
   arnn_gru_avx512_acc_init(mode, nblk, nseq, a, acc, j0, xp);
-  for (size_t p = 0; p < H / 2; p++) {
+  ARNN_AVX512_K_LOOP_WITH_SIDE(H / 2, nseq == 1 ? a->side : NULL, p, {
     __m512 h0[MAXS], h1[MAXS];
     for (size_t s = 0; s < nseq; s++) {
       const float *hs = mode == PASS2 ? scratch[s] : h[s];
@@ -41,7 +42,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h0[s], w0, acc[s][b][g]);
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h1[s], w1, acc[s][b][g]);
       }
-  }
+  });
   if (H % 2) { /* the last k alone: its pair partner is zero padding, never used */
     const size_t p = H / 2;
     for (size_t b = 0; b < nblk; b++)
@@ -60,4 +61,5 @@ void arnn_f32_gru_step_bf16__avx512(const arnn_rnn_step_args *a, size_t nb, cons
                                     const float *const *h, float *const *h_out, float *const *scratch) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, NULL, (const float *const *)h_out, (const float *const *)scratch, 0));
   arnn_gru_step_passes(pass, a, nb, xp, h, h_out, scratch);
+  if (nb == 1) arnn_avx512_side_finish(a->side);
 }

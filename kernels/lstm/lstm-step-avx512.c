@@ -14,6 +14,7 @@
  * Start, epilogue (per tile, in registers: gates, c' = fma(f, c, i*g),
  * h' = o*tanh(c'), then c and h are stored once) and driver:
  * lstm-step-avx512-inl.h, shared with the bf16 kernel. */
+#include "../rnn/rnn-side-gemm-avx512-inl.h"
 #include "lstm-step-avx512-inl.h"
 
 #define MAXB ARNN_LSTM_AVX512_MAXB
@@ -34,7 +35,7 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
   w += base;
   __m512 acc[MAXS][MAXB][4];
   arnn_lstm_avx512_acc_init(nblk, nseq, acc, j0, xp);
-  for (size_t k = 0; k < H; k++) {
+  ARNN_AVX512_K_LOOP_WITH_SIDE(H, nseq == 1 ? a->side : NULL, k, {
     __m512 hk[MAXS];
     for (size_t s = 0; s < nseq; s++) hk[s] = _mm512_set1_ps(h[s][k]);
     for (size_t b = 0; b < nblk; b++)
@@ -42,7 +43,7 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
         const __m512 wv = _mm512_loadu_ps(w + k * kstep + b * bstep + g * 16);
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]);
       }
-  }
+  });
   arnn_lstm_avx512_epilogue(nblk, nseq, a, acc, j0, c, h_out);
 }
 
@@ -55,4 +56,5 @@ void arnn_f32_lstm_step__avx512(const arnn_rnn_step_args *a, size_t nb, const fl
                                 const float *const *h, float *const *c, float *const *h_out) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
   arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 4, tile_4_1, tile_2_1, tile_1_1, seq_tiles);
+  if (nb == 1) arnn_avx512_side_finish(a->side);
 }

@@ -20,6 +20,7 @@
  * Start, epilogue and driver: lstm-step-avx512-inl.h, shared with the
  * float32 kernel. */
 #include "../rnn/rnn-bf16-avx512-inl.h"
+#include "../rnn/rnn-side-gemm-avx512-inl.h"
 /* The epilogue's loops kept rolled: unrolled completely (as the float32
  * kernel's), the one-sequence tile's k loop gains register copies, and the
  * H = 128 step at batch 1 measured 1.00 -> 1.14 us (rolled: 0.87-0.98). */
@@ -36,7 +37,7 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
   const uint16_t *w = a->w16 + j0 * Kp * 128;
   __m512 acc[MAXS][MAXB][4];
   arnn_lstm_avx512_acc_init(nblk, nseq, acc, j0, xp);
-  for (size_t p = 0; p < H / 2; p++) {
+  ARNN_AVX512_K_LOOP_WITH_SIDE(H / 2, nseq == 1 ? a->side : NULL, p, {
     __m512 h0[MAXS], h1[MAXS];
     for (size_t s = 0; s < nseq; s++) {
       h0[s] = _mm512_set1_ps(h[s][2 * p]);
@@ -49,7 +50,7 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h0[s], w0, acc[s][b][g]);
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h1[s], w1, acc[s][b][g]);
       }
-  }
+  });
   if (H % 2) { /* the last k alone: its pair partner is zero padding, never used */
     const size_t p = H / 2;
     __m512 h0[MAXS];
@@ -76,4 +77,5 @@ void arnn_f32_lstm_step_bf16__avx512(const arnn_rnn_step_args *a, size_t nb, con
     arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 4, tile_4_1, tile_2_1, tile_1_1, seq_tiles);
   else
     arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 2, tile_2_1, tile_2_1, tile_1_1, seq_tiles);
+  if (nb == 1) arnn_avx512_side_finish(a->side);
 }

@@ -66,6 +66,44 @@ enum {
   ARNN_RACT_HARD_KERAS3 = 2  /* clip(x / 6 + 0.5, 0, 1) as fma(x, 1/6, 0.5) */
 };
 
+/* A piece of the input projection (the GEMM of kernels/gemm/gemm.h) that a
+ * one-sequence step may compute beside its own work: rows r < 8, panels
+ * [p0, p1) of
+ *
+ *   C[r][n] = bias[n] + sum_{k=0}^{K-1} A[r][k] * B[k][n]
+ *
+ * with B in the GEMM's packed panels (panel p at Bp + p*K*16, K-major), each
+ * output accumulated as the GEMM does (bias first, then fma over k = 0..K-1
+ * in order): bit-identical to the GEMM's rows. The rows are those of later
+ * timesteps, which the step does not read.
+ *
+ * Why: at one sequence a step streams W_hh and leaves more than half of the
+ * FMA issue idle; the projection of later timesteps is independent FMA work
+ * that can use it, instead of running before the steps on the same core.
+ * Eight rows: the piece reads each weight of B once per eight FMAs, so the
+ * bytes it adds to the step's stream stay small (an eighth of B per row of
+ * projection).
+ *
+ * A kernel that takes the piece (the AVX-512 ones, at nb == 1) computes all
+ * of it before it returns and leaves p0 == p1, kdone == 0. One that does not
+ * leaves the struct untouched, and the caller computes it with the GEMM.
+ * While a kernel works, kdone is the k its partial sums in C have reached
+ * for panel p0 (storing and reloading a float is exact, so the per-output
+ * order is kept). */
+#define ARNN_RNN_SIDE_ROWS 8
+typedef struct {
+  size_t K;
+  const float *Bp;
+  const float *bias; /* column n at bias[n] */
+  const float *A;    /* row r at A + r*lda */
+  size_t lda;
+  const float *At;   /* the same rows k-major: A[r][k] at At[k*8 + r] */
+  float *C; /* row r at C + r*ldc */
+  size_t ldc;
+  size_t p0, p1;
+  size_t kdone;
+} arnn_rnn_side_gemm;
+
 typedef struct {
   size_t H;  /* hidden units: length of the k loop */
   size_t Hp; /* H rounded up to a multiple of 16 */
@@ -87,6 +125,7 @@ typedef struct {
    * Honoured by the AVX-512, AVX2 and NEON kernels; the scalar ones read in
    * order. */
   int reverse;
+  arnn_rnn_side_gemm *side; /* nb == 1: a projection piece (above), or NULL */
 } arnn_rnn_step_args;
 
 /* The size of a direction's packed W_hh (all passes) up to which the layer
@@ -130,6 +169,7 @@ static inline int arnn_rnn_step_args_ok(const arnn_rnn_step_args *a, size_t nb, 
                                         const float *const *h, const float *const *c, const float *const *h_out,
                                         const float *const *scratch, int is_lstm) {
   if (a == NULL || nb == 0 || xp == NULL || h == NULL || h_out == NULL || (a->w == NULL && a->w16 == NULL)) return 0;
+  if (a->side != NULL && (nb != 1 || a->side->p0 > a->side->p1 || a->side->kdone != 0)) return 0;
   if (a->H == 0 || a->Hp != (a->H + 15) / 16 * 16 || (unsigned)a->ract > ARNN_RACT_HARD_KERAS3) return 0;
   const int split_h = !is_lstm && !a->reset_after;
   if (is_lstm ? c == NULL
