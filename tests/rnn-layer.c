@@ -4,7 +4,8 @@
  *  - LSTM, GRU reset_after 0/1; sigmoid, hard_sigmoid Keras 2 and 3; uni- and
  *    bidirectional; both masked-output modes; masks with front and end
  *    padding, length 0, full length and holes; odd sizes (E=13, H=37, T=29),
- *    H=1, T=1, E=1, batch 1..7; inputs that saturate every gate.
+ *    H=1, T=1, E=1, batch 1..11 (from 8 sequences the projection goes a chunk
+ *    of timesteps at a time); inputs that saturate every gate.
  *    Tolerance: |y - ref| <= 1e-5 absolute on every output (the outputs are
  *    in [-1, 1]; float accumulation and <= 2 ULP activations stay far below).
  *  - CuDNN layouts: weights built from Keras-layout ones by applying Keras'
@@ -339,7 +340,7 @@ static void check_cudnn_fixture(int lstm) {
 }
 
 static void check_ids(int lstm, int reset_after) {
-  const size_t E = 13, H = 37, V = 23, B = 4, T = 17, DH = 2 * H;
+  const size_t E = 13, H = 37, V = 23, B = 9, T = 17, DH = 2 * H;
   weights w;
   make_weights(&w, lstm, reset_after, 1, 1, 0, E, H, 1.0f, 1);
   float *table = rnd(V * E, 1.0f);
@@ -546,6 +547,17 @@ int main(void) {
       free_weights(&w);
       make_weights(&w, cell == 0, cell == 1, (int)((B + 1) % 3), 1, 0, 13, 37, 6.0f, 1);
       check_config(&w, B, 11, 30.0f, (int)(B + 2) % 5, NULL, 0);
+      free_weights(&w);
+    }
+  /* groups of 8 and more sequences project a chunk of timesteps at a time
+   * into a ring (T = 8 still in one go; 9: a chunk and one step; 29: three
+   * chunks and five steps) */
+  const size_t chunk_shapes[][4] = {{13, 37, 8, 29}, {5, 16, 11, 9}, {3, 20, 9, 8}};
+  for (size_t s = 0; s < sizeof chunk_shapes / sizeof chunk_shapes[0]; s++)
+    for (int cell = 0; cell < 3; cell++) {
+      weights w;
+      make_weights(&w, cell == 0, cell == 1, cell, 1, (int)s & 1, chunk_shapes[s][0], chunk_shapes[s][1], 1.0f, 1);
+      check_config(&w, chunk_shapes[s][2], chunk_shapes[s][3], 1.0f, (int)(s + (size_t)cell) % 6 - 1, pools, 3);
       free_weights(&w);
     }
   check_cudnn(1);
