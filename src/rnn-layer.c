@@ -89,7 +89,12 @@ struct arnn_rnn_layer {
   int side_projection;
   size_t V;
   float *table;  /* [V][E] copy when not folded */
-  float *folded; /* [V][N] when folded */
+  float *folded; /* [V] rows of N floats, fold_ld apart, when folded */
+  /* N + 16: with rows exactly N floats apart (4 KiB at imdb) the rows of the
+   * sequences of a batched step all sit in the same L1 sets. Measured on
+   * imdb batch 32 with ids, one core (Zen 4, five alternated runs): 40.7-44.0
+   * -> 39.8-41.4 ms. */
+  size_t fold_ld;
   arnn_f32_gemm_fn gemm;
   arnn_f32_lstm_step_fn lstm_step;
   arnn_f32_gru_step_fn gru_step;
@@ -295,7 +300,7 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_r
   if (desc->embedding != NULL) {
     size_t tb;
     if (!mul_ok(desc->vocab_size, E, &tb) || !mul_ok(tb, sizeof(float), &tb)) return ARNN_ERR_INVALID_ARGUMENT;
-    fold = mul_ok(desc->vocab_size, N, &fold_bytes) && mul_ok(fold_bytes, sizeof(float), &fold_bytes) &&
+    fold = mul_ok(desc->vocab_size, N + 16, &fold_bytes) && mul_ok(fold_bytes, sizeof(float), &fold_bytes) &&
            fold_bytes <= desc->fold_budget;
   }
 
@@ -411,14 +416,15 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_r
     if (fold) {
       /* P = table x kernel + bias for every token, both directions, with the
        * same GEMM kernel as the unfolded path: identical bits. */
-      l->folded = alloc_floats(l->V * N);
+      l->fold_ld = N + 16;
+      l->folded = alloc_floats(l->V * l->fold_ld);
       if (!l->folded)
         st = ARNN_ERR_OUT_OF_MEMORY;
       else {
         /* under FTZ/DAZ like the forward pass, so subnormal products round
          * the same way in both paths */
         const arnn_fpenv fpenv = arnn_fpenv_enter_ftz();
-        l->gemm(l->V, N, E, desc->embedding, E, l->bpack, l->bias, l->folded, N);
+        l->gemm(l->V, N, E, desc->embedding, E, l->bpack, l->bias, l->folded, l->fold_ld);
         arnn_fpenv_restore(fpenv);
       }
     } else {
@@ -663,7 +669,7 @@ static void dir_step(dir_run *r, size_t i) {
       continue;
     }
     float *pair = r->hbuf + 2 * q * Hp;
-    r->xp[na] = r->folded    ? l->folded + (size_t)cx->ids[b * T + t] * l->N + d * NG
+    r->xp[na] = r->folded    ? l->folded + (size_t)cx->ids[b * T + t] * l->fold_ld + d * NG
                 : r->chunked ? r->xpbuf + ((t - r->tlo) * r->gs + q) * NG
                              : r->xpbuf + (q * T + t) * NG;
     r->hin[na] = r->hcur[q];

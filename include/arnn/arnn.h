@@ -256,7 +256,7 @@ typedef struct {
   const float *recurrent_kernel[2];
   const float *bias[2];
   /* Optional embedding [vocab_size, input_size] for arnn_rnn_layer_forward_ids.
-   * When vocab_size * G*H(padded) * directions * 4 bytes <= fold_budget, the
+   * When vocab_size * (G*H(padded) * directions + 16) * 4 bytes <= fold_budget, the
    * layer precomputes embedding x kernel + bias once and a timestep becomes a
    * row lookup ("folding"); otherwise it keeps a copy of the table. Folding
    * gives the same bits as not folding. fold_budget: default 64 MiB; 0 never
