@@ -40,6 +40,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../dispatch/dispatch.h"
 #include "../kernels/common/bf16-inl.h"
@@ -125,13 +126,26 @@ static int mul_ok(size_t a, size_t b, size_t *out) {
   return 1;
 }
 
+/* Blocks from this size on are 2 MiB aligned and asked for transparent huge
+ * pages (where the kernel offers them on request, as Debian's default
+ * "madvise" mode does): a folded table (20 MB at imdb) is read a few rows at
+ * random per step, and with 4 KiB pages each row costs TLB misses. Measured
+ * on imdb batch 32 with ids, one core (Zen 4, six alternated runs of one
+ * build with and without the request): 41.7-44.8 -> 40.4-41.6 ms. */
+#define HUGE_PAGE_BYTES ((size_t)2 << 20)
+#define HUGE_PAGE_FROM ((size_t)4 << 20)
+
 /* 64-byte aligned floats, zeroed unless for per-call scratch that the
  * forward pass initialises itself. */
 static float *alloc_floats_maybe_zeroed(size_t n, int zero) {
   size_t bytes;
-  if (!mul_ok(n ? n : 1, sizeof(float), &bytes) || bytes > SIZE_MAX - 63) return NULL;
-  bytes = (bytes + 63) & ~(size_t)63;
-  float *p = aligned_alloc(64, bytes);
+  if (!mul_ok(n ? n : 1, sizeof(float), &bytes) || bytes > SIZE_MAX - HUGE_PAGE_BYTES) return NULL;
+  const size_t align = bytes >= HUGE_PAGE_FROM ? HUGE_PAGE_BYTES : 64;
+  bytes = (bytes + align - 1) & ~(align - 1);
+  float *p = aligned_alloc(align, bytes);
+#ifdef MADV_HUGEPAGE
+  if (p && align == HUGE_PAGE_BYTES) (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#endif
   if (p && zero) memset(p, 0, bytes);
   return p;
 }
