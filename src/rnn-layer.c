@@ -24,10 +24,11 @@
  * Work split. A forward call splits the batch into groups of sequences;
  * with two or more threads each (direction, group) is a work item that runs
  * its input projection (all at once, a chunk of timesteps at a time, or
- * during the steps: see pipelines, chunks_projection), then its time loop (at batch 1 with 2 threads
- * the two directions run side by side). With one thread an item takes both
- * directions of a group and alternates their steps, or runs one after the
- * other when W_hh does not stay in L2 (run_item).
+ * during the steps: see pipelines, chunks_projection) and its time loop (at
+ * batch 1 with 2 threads the two directions run side by side). With one
+ * thread an item takes both directions of a group and alternates their
+ * steps, or runs one after the other when W_hh does not stay in L2
+ * (run_item).
  * Masked steps are handled here: a sequence whose step is masked is simply
  * left out of that step's kernel call (state untouched), and its output is
  * written from the unchanged h (or zeros).

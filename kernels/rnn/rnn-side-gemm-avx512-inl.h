@@ -2,15 +2,21 @@
  * rnn-step.h) on AVX-512, shared by the LSTM and GRU step kernels (float32
  * and bf16 W_hh).
  *
- * A one-sequence tile runs the piece inside its own k loop: per k of the
- * step, one k of a register micro-tile of the piece's 8 rows x one panel (8
- * accumulators; one panel load and eight broadcasts for eight FMAs). The step's k loop is bound by streaming W_hh (from L2 or L3) and
- * issues one FMA per weight vector, so the FMA ports have room for the
- * micro-tile's. A micro-tile that a tile's k loop does not finish is parked
- * in C (partial sums) and picked up by the next tile; what the tiles leave
- * is finished after the step
- * (arnn_avx512_side_finish). Each output: bias, then fma(A[r][k], B[k][n])
- * for k = 0..K-1 in order, as the GEMM. */
+ * A one-sequence tile runs the piece inside its own k loop: per step
+ * iteration, one k of a register micro-tile of the piece's 8 rows x one
+ * panel (8 accumulators; one panel load and eight FMAs that broadcast their
+ * A element from the k-major copy At, one pointer for all rows). The step's
+ * k loop is bound by streaming W_hh (from L2 or L3) and issues one FMA per
+ * weight vector, so the FMA ports have room for the micro-tile's. A
+ * micro-tile that a tile's k loop does not finish is parked in C (partial
+ * sums) and picked up by the next tile; what the tiles leave is finished
+ * after the step (arnn_avx512_side_finish). Each output: bias, then
+ * fma(A[r][k], B[k][n]) for k = 0..K-1 in order, as the GEMM.
+ *
+ * Measured (Zen 4, one H = 128 LSTM step of each of two directions in turn,
+ * W_hh in L2, E = 50): 2.50 us per step alone, 2.79 us with its piece, 0.52
+ * us for the same piece through the GEMM: 42% of it hides. With row
+ * pointers instead of At, GCC kept some of them on the stack. */
 #ifndef ARNN_KERNELS_RNN_RNN_SIDE_GEMM_AVX512_INL_H
 #define ARNN_KERNELS_RNN_RNN_SIDE_GEMM_AVX512_INL_H
 
