@@ -508,8 +508,10 @@ static int item_scratch(const arnn_rnn_layer *l, size_t T, size_t gs, int gemm_r
   if (!mul_ok(T, gs, &rows)) return 0;
   if (gemm_rows && !mul_ok(chunks_projection(l, T, gs) ? XP_CHUNK * gs : rows, l->NG, &xp)) return 0;
   if (gather && !mul_ok(rows, l->E, &a)) return 0;
-  if (gemm_rows && a > SIZE_MAX - l->E * ARNN_RNN_SIDE_ROWS) return 0;
-  if (gemm_rows) a += l->E * ARNN_RNN_SIDE_ROWS; /* dir_run.at */
+  if (gemm_rows && pipelines(l, T, gs)) { /* dir_run.at */
+    if (a > SIZE_MAX - l->E * ARNN_RNN_SIDE_ROWS) return 0;
+    a += l->E * ARNN_RNN_SIDE_ROWS;
+  }
   if (!mul_ok(gs, 4 * l->Hp, &st)) return 0;
   if (xp > SIZE_MAX - a || xp + a > SIZE_MAX - st - 64) return 0;
   *floats = (xp + a + st + 15) / 16 * 16;
@@ -538,11 +540,10 @@ typedef struct {
   size_t tlo;
   const float *B, *bias; /* the direction's packed input kernel and bias */
   const float *A;
-  float *xpw; /* the xp buffer, written */
   float *at;  /* E x ARNN_RNN_SIDE_ROWS */
   size_t d, b0, gs;
   int folded, direct;
-  const float *xpbuf;
+  float *xpbuf;
   float *hbuf, *cbuf, *sbuf;
   const float **xp, **hin, **hcur;
   float **hout, **cs, **scr;
@@ -601,7 +602,6 @@ static void dir_begin(dir_run *r, const fwd_ctx *cx, size_t d, size_t grp) {
       const size_t first = d == 0 ? 0 : T - R, rest = d == 0 ? full * R : 0, nrest = T - full * R;
       l->gemm(R, NG, l->E, A + first * l->E, l->E, B, bias, xpbuf + first * NG, NG);
       if (nrest > 0) l->gemm(nrest, NG, l->E, A + rest * l->E, l->E, B, bias, xpbuf + rest * NG, NG);
-      r->xpw = xpbuf;
       r->at = s;
       s += l->E * R;
       r->side = (arnn_rnn_side_gemm){.K = l->E, .Bp = B, .bias = bias, .lda = l->E, .ldc = NG};
@@ -643,7 +643,7 @@ static arnn_rnn_side_gemm *side_piece(dir_run *r, size_t i) {
   const size_t t0 = r->d == 0 ? c * R : T - (c + 1) * R; /* the chunk's rows in time order */
   arnn_rnn_side_gemm *sg = &r->side;
   sg->A = r->A + t0 * l->E;
-  sg->C = r->xpw + t0 * l->NG;
+  sg->C = r->xpbuf + t0 * l->NG;
   if (q == 0) /* the chunk's rows k-major, for the kernels */
     for (size_t k = 0; k < l->E; k++)
       for (size_t j = 0; j < R; j++) r->at[k * R + j] = sg->A[j * l->E + k];
@@ -664,7 +664,7 @@ static void dir_step(dir_run *r, size_t i) {
     const size_t n = T - i < XP_CHUNK ? T - i : XP_CHUNK;
     r->tlo = d == 0 ? i : T - i - n;
     for (size_t j = 0; j < n; j++)
-      l->gemm(r->gs, NG, l->E, r->A + (r->tlo + j) * l->E, T * l->E, r->B, r->bias, (float *)r->xpbuf + j * r->gs * NG,
+      l->gemm(r->gs, NG, l->E, r->A + (r->tlo + j) * l->E, T * l->E, r->B, r->bias, r->xpbuf + j * r->gs * NG,
               NG);
   }
   size_t na = 0;
