@@ -323,12 +323,107 @@ static void test_side_pieces(void) {
         }
 }
 
+/* Batched steps over k in chunks (../kernels/rnn/rnn-step-batch-inl.h):
+ * every kernel on every ISA, float32 and bf16 W_hh, LSTM and both GRU modes,
+ * against the scalar kernel's bits. H past the chunk lengths (float32 LSTM
+ * 128, GRU 170 / 256; bf16 256, 340, 512; odd H: the bf16 kernels' lone
+ * last k after a chunk), W_hh past the L2-resident size (the tiles request
+ * the next chunk while they run), sequences past the driver's 64 at a time,
+ * groups of 1 to 4 sequences. */
+static void test_batched_chunks(void) {
+  const size_t Hs[] = {130, 200, 301, 520}, nbs[] = {2, 5, 9, 67};
+  for (size_t hi = 0; hi < COUNT(Hs); hi++)
+    for (size_t ni = 0; ni < COUNT(nbs); ni++) {
+      const size_t H = Hs[hi], Hp = (H + 15) / 16 * 16, nb = nbs[ni];
+      if (nb > 9 && H > 130) continue; /* the scalar reference's time */
+      for (int cell = 0; cell < 3; cell++) /* LSTM, GRU reset_after 1, GRU reset_after 0 */
+        for (int bf16 = 0; bf16 < 2; bf16++) {
+          const size_t G = cell == 0 ? 4 : 3, passes_g = cell == 2 ? 2 : G;
+          float *R = rand_buf(H * G * H, -0.3f, 0.3f);
+          float *w = calloc(Hp * H * G, sizeof(float)), *wh = calloc(Hp * H, sizeof(float));
+          uint16_t *w16 = calloc(Hp * (H + 1) * G, sizeof(uint16_t)), *wh16 = calloc(Hp * (H + 1), sizeof(uint16_t));
+          arnn_rnn_pack_recurrent(R, H, G, 0, passes_g, w);
+          arnn_rnn_pack_recurrent_bf16(R, H, G, 0, passes_g, w16);
+          if (cell == 2) {
+            arnn_rnn_pack_recurrent(R, H, G, 2, 1, wh);
+            arnn_rnn_pack_recurrent_bf16(R, H, G, 2, 1, wh16);
+          }
+          float *brh = rand_buf(Hp, -1, 1);
+          for (size_t u = H; u < Hp; u++) brh[u] = 0.0f;
+          const arnn_rnn_step_args a = {H, Hp, bf16 ? NULL : w, bf16 || cell != 2 ? NULL : wh, cell == 1 ? brh : NULL,
+                                        cell == 1, ARNN_RACT_SIGMOID, bf16 ? w16 : NULL, bf16 && cell == 2 ? wh16 : NULL,
+                                        NULL, NULL, 0, NULL};
+          /* per sequence: xp (G*Hp), h, c, h_out, scratch (Hp each); h and
+           * c zero past H, as the layer keeps them */
+          float *xp = rand_buf(nb * G * Hp, -1, 1), *h = rand_buf(nb * Hp, -0.8f, 0.8f),
+                *c0 = rand_buf(nb * Hp, -2, 2);
+          for (size_t q = 0; q < nb; q++)
+            for (size_t u = H; u < Hp; u++) h[q * Hp + u] = c0[q * Hp + u] = 0.0f;
+          float *c[2], *ho[2], *scr = malloc(nb * Hp * sizeof(float));
+          const float **xpp = malloc(nb * sizeof *xpp), **hp = malloc(nb * sizeof *hp);
+          float **cp[2] = {malloc(nb * sizeof(float *)), malloc(nb * sizeof(float *))};
+          float **hop[2] = {malloc(nb * sizeof(float *)), malloc(nb * sizeof(float *))};
+          float **sp = malloc(nb * sizeof *sp);
+          for (int v = 0; v < 2; v++) {
+            c[v] = malloc(nb * Hp * sizeof(float));
+            ho[v] = malloc(nb * Hp * sizeof(float));
+            for (size_t q = 0; q < nb; q++) {
+              cp[v][q] = c[v] + q * Hp;
+              hop[v][q] = ho[v] + q * Hp;
+            }
+          }
+          for (size_t q = 0; q < nb; q++) {
+            xpp[q] = xp + q * G * Hp;
+            hp[q] = h + q * Hp;
+            sp[q] = scr + q * Hp;
+          }
+          const size_t count = cell == 0 ? (bf16 ? test_lstm_step_bf16_count : test_lstm_step_count)
+                                         : (bf16 ? test_gru_step_bf16_count : test_gru_step_count);
+          for (size_t i = count; i-- > 0;) { /* the scalar kernel (last) first: v = 0 */
+            const char *isa = cell == 0 ? (bf16 ? test_lstm_steps_bf16 : test_lstm_steps)[i].isa
+                                        : (bf16 ? test_gru_steps_bf16 : test_gru_steps)[i].isa;
+            if (i + 1 < count && !test_isa_available(isa)) continue;
+            const int v = i + 1 < count;
+            memcpy(c[v], c0, nb * Hp * sizeof(float));
+            for (size_t q = 0; q < nb * Hp; q++) ho[v][q] = -5.0f;
+            if (cell == 0)
+              (bf16 ? test_lstm_steps_bf16 : test_lstm_steps)[i].fn(&a, nb, xpp, hp, cp[v], hop[v]);
+            else
+              (bf16 ? test_gru_steps_bf16 : test_gru_steps)[i].fn(&a, nb, xpp, hp, hop[v], sp);
+            if (v)
+              CHECK(same(ho[1], ho[0], nb * Hp) && (cell != 0 || same(c[1], c[0], nb * Hp)),
+                    "%s batched step != scalar: cell=%d bf16=%d H=%zu nb=%zu", isa, cell, bf16, H, nb);
+          }
+          for (int v = 0; v < 2; v++) {
+            free(c[v]);
+            free(ho[v]);
+            free(cp[v]);
+            free(hop[v]);
+          }
+          free(scr);
+          free(xpp);
+          free(hp);
+          free(sp);
+          free(xp);
+          free(h);
+          free(c0);
+          free(R);
+          free(w);
+          free(wh);
+          free(w16);
+          free(wh16);
+          free(brh);
+        }
+    }
+}
+
 int main(void) {
   printf("rnn-kernels: seed 0x%llx\n", (unsigned long long)rng);
   test_gemm();
   test_pack_grouped();
   test_steps();
   test_side_pieces();
+  test_batched_chunks();
   if (failures) {
     printf("rnn-kernels: %d failures\n", failures);
     return 1;

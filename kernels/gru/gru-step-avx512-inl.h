@@ -7,7 +7,8 @@
 #define ARNN_KERNELS_GRU_GRU_STEP_AVX512_INL_H
 
 #include "../rnn/rnn-act-avx512-inl.h"
-#include "../rnn/rnn-step-prefetch-inl.h"
+#include "../common/prefetch-inl.h"
+#include "../rnn/rnn-step-batch-inl.h"
 #include "gru-step-inl.h"
 
 /* Bounds of a tile: blocks for one sequence, sequences (of one block) in a
@@ -77,49 +78,97 @@ arnn_gru_avx512_epilogue(const int mode, const size_t nblk, const size_t nseq, c
     }
 }
 
+/* A tile of several sequences (one block) whose chunk does not start the k
+ * range resumes from its parked sums (../rnn/rnn-step-batch-inl.h). */
+static inline __attribute__((always_inline)) void
+arnn_gru_avx512_batch_resume(const int mode, const size_t nseq, const arnn_rnn_step_args *a,
+                             __m512 acc[][ARNN_GRU_AVX512_MAXB][3]) {
+  const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
+  const size_t G = arnn_gru_gates(mode);
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t g = 0; g < G; g++) acc[s][0][g] = _mm512_load_ps(bt->partial + (s * G + g) * 16);
+}
+
+/* After the tile's k range, if it does not end the k loop: the sums parked. */
+static inline __attribute__((always_inline)) void
+arnn_gru_avx512_batch_park(const int mode, const size_t nseq, const arnn_rnn_step_args *a,
+                           __m512 acc[][ARNN_GRU_AVX512_MAXB][3]) {
+  const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
+  const size_t G = arnn_gru_gates(mode);
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t g = 0; g < G; g++) _mm512_store_ps(bt->partial + (s * G + g) * 16, acc[s][0][g]);
+}
+
 /* One pass over all blocks for the sequences [0, nb). tiles[n], 1 <= n <=
- * ARNN_GRU_AVX512_MAXS: one block x n sequences; tiles[MAXS + 1],
- * tiles[MAXS + 2]: two, four blocks x one sequence. One sequence: four blocks
- * at a time, then two, then one (arnn_rnn_one_sequence_tiles). Several: each block in turn, and for it
- * groups of sequences, so that the block's weights stay in L1 while every
- * group uses them; the xp lines each tile reads (z, r and h in one pass, z
- * and r in pass 1, h in pass 2) of the next tile are requested before each
- * tile (../rnn/rnn-step-prefetch-inl.h). */
-static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode, const arnn_rnn_step_args *a,
+ * ARNN_GRU_AVX512_MAXS: one block x n sequences over a chunk of k that
+ * starts and ends the k range; tiles[MAXS + 1], tiles[MAXS + 2]: two, four
+ * blocks x one sequence; tiles[MAXS + 3]: one block x one sequence;
+ * batch[where][n]: n sequences over a chunk (where = ARNN_RNN_BATCH_FIRST /
+ * _LAST flags; batch[FIRST | LAST] is tiles). One sequence: four blocks at a
+ * time, then two, then one (arnn_rnn_one_sequence_tiles). Several:
+ * arnn_rnn_batched_blocks (../rnn/rnn-step-batch-inl.h) over the pass's
+ * packed weights (float32, or bf16 in pairs of k); the xp lines each tile
+ * reads (z, r and h in one pass, z and r in pass 1, h in pass 2) are
+ * requested one tile ahead. */
+static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode, int bf16, const arnn_rnn_step_args *a,
                                                                        size_t nb, const float *const *xp,
                                                                        const float *const *h, float *const *h_out,
                                                                        float *const *scratch,
-                                                                       const arnn_rnn_tile_fn *tiles) {
-  const size_t blocks = a->Hp / 16, maxs = ARNN_GRU_AVX512_MAXS;
+                                                                       const arnn_rnn_tile_fn *tiles,
+                                                                       const arnn_rnn_tile_fn (*batch)[5]) {
+  const size_t maxs = ARNN_GRU_AVX512_MAXS;
   if (nb == 1) {
-    arnn_rnn_one_sequence_tiles(a, xp, h, h_out, scratch, 4, tiles[maxs + 2], tiles[maxs + 1], tiles[1]);
+    arnn_rnn_one_sequence_tiles(a, xp, h, h_out, scratch, 4, tiles[maxs + 2], tiles[maxs + 1], tiles[maxs + 3]);
     return;
   }
+  const size_t G = arnn_gru_gates(mode), H = a->H;
   const size_t xp_first = mode == PASS2 ? 32 : 0, xp_lines = mode == FULL ? 3 : mode == PASS1 ? 2 : 1;
-  for (size_t j = 0; j < blocks; j++)
-    for (size_t s = 0; s < nb; s += maxs) {
-      const size_t ns = nb - s >= maxs ? maxs : nb - s;
-      arnn_rnn_prefetch_next_tile(xp, nb, blocks, j, s, maxs, 48, xp_first, xp_lines);
-      tiles[ns](a, j, xp + s, h + s, h_out + s, scratch ? scratch + s : NULL);
-    }
+  if (bf16)
+    arnn_rnn_batched_blocks(a, nb, xp, h, h_out, scratch, batch, maxs, G, mode == PASS2 ? a->w_h16 : a->w16,
+                            (H + 1) / 2 * G * 64, G * 32, 2, 48, xp_first, xp_lines);
+  else
+    arnn_rnn_batched_blocks(a, nb, xp, h, h_out, scratch, batch, maxs, G, mode == PASS2 ? a->w_h : a->w, H * G * 64,
+                            G * 64, 1, 48, xp_first, xp_lines);
 }
 
-/* Instantiates the including kernel's tile() (see gru-step-inl.h) for every
- * mode and shape arnn_gru_avx512_pass() uses, their table tiles[mode][...],
- * and pass(), the kernel's one pass. */
+/* Instantiates the including kernel's tile(mode, nblk, nseq, batched, ...)
+ * for every mode and shape arnn_gru_avx512_pass() uses (batched 0: one
+ * sequence; ARNN_GRU_AVX512_BATCHED | where: several, over a chunk), their
+ * tables, and pass(), the kernel's one pass (bf16: 1 for the kernel of bf16
+ * weights). */
+#define ARNN_GRU_AVX512_BATCHED 4
+#define ARNN_GRU_AVX512_TILE_FN(mode, name, nblk, nseq, batched)                                           \
+  static void name##_##mode(const arnn_rnn_step_args *a, size_t u0, const float *const *xp,              \
+                            const float *const *h, float *const *h_out, float *const *scratch) {         \
+    tile(mode, nblk, nseq, batched, a, u0, xp, h, h_out, scratch);                                       \
+  }
+#define ARNN_GRU_AVX512_BATCH_TILES(mode, where)                                                         \
+  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_1, 1, 1, ARNN_GRU_AVX512_BATCHED | where)                     \
+  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_2, 1, 2, ARNN_GRU_AVX512_BATCHED | where)                     \
+  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_3, 1, 3, ARNN_GRU_AVX512_BATCHED | where)                     \
+  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_4, 1, 4, ARNN_GRU_AVX512_BATCHED | where)
 #define ARNN_GRU_AVX512_TILES_OF(mode)                                                                   \
-  ARNN_GRU_TILE_FN(mode, 4, 1) ARNN_GRU_TILE_FN(mode, 2, 1) ARNN_GRU_TILE_FN(mode, 1, 1)                 \
-  ARNN_GRU_TILE_FN(mode, 1, 2) ARNN_GRU_TILE_FN(mode, 1, 3) ARNN_GRU_TILE_FN(mode, 1, 4)
+  ARNN_GRU_AVX512_TILE_FN(mode, one_4, 4, 1, 0) ARNN_GRU_AVX512_TILE_FN(mode, one_2, 2, 1, 0)            \
+  ARNN_GRU_AVX512_TILE_FN(mode, one_1, 1, 1, 0) ARNN_GRU_AVX512_BATCH_TILES(mode, 0)                     \
+  ARNN_GRU_AVX512_BATCH_TILES(mode, 1) ARNN_GRU_AVX512_BATCH_TILES(mode, 2)                              \
+  ARNN_GRU_AVX512_BATCH_TILES(mode, 3)
 #define ARNN_GRU_AVX512_TILE_ROW(mode)                                                                   \
-  { 0, tile_##mode##_1_1, tile_##mode##_1_2, tile_##mode##_1_3, tile_##mode##_1_4, tile_##mode##_2_1,    \
-    tile_##mode##_4_1 }
-#define ARNN_GRU_AVX512_PASS                                                                             \
+  { 0, b3_1_##mode, b3_2_##mode, b3_3_##mode, b3_4_##mode, one_2_##mode, one_4_##mode, one_1_##mode }
+#define ARNN_GRU_AVX512_BATCH_ROW(mode, where)                                                           \
+  { 0, b##where##_1_##mode, b##where##_2_##mode, b##where##_3_##mode, b##where##_4_##mode }
+#define ARNN_GRU_AVX512_BATCH_TABLE(mode)                                                                \
+  {ARNN_GRU_AVX512_BATCH_ROW(mode, 0), ARNN_GRU_AVX512_BATCH_ROW(mode, 1),                               \
+   ARNN_GRU_AVX512_BATCH_ROW(mode, 2), ARNN_GRU_AVX512_BATCH_ROW(mode, 3)}
+#define ARNN_GRU_AVX512_PASS(bf16)                                                                       \
   ARNN_GRU_AVX512_TILES_OF(FULL) ARNN_GRU_AVX512_TILES_OF(PASS1) ARNN_GRU_AVX512_TILES_OF(PASS2)         \
-  static const arnn_rnn_tile_fn tiles[3][ARNN_GRU_AVX512_MAXS + 3] = {                                  \
+  static const arnn_rnn_tile_fn tiles[3][ARNN_GRU_AVX512_MAXS + 4] = {                                  \
       ARNN_GRU_AVX512_TILE_ROW(FULL), ARNN_GRU_AVX512_TILE_ROW(PASS1), ARNN_GRU_AVX512_TILE_ROW(PASS2)}; \
+  static const arnn_rnn_tile_fn batch[3][4][ARNN_GRU_AVX512_MAXS + 1] = {                               \
+      ARNN_GRU_AVX512_BATCH_TABLE(FULL), ARNN_GRU_AVX512_BATCH_TABLE(PASS1),                             \
+      ARNN_GRU_AVX512_BATCH_TABLE(PASS2)};                                                               \
   static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *const *xp,            \
                    const float *const *h, float *const *h_out, float *const *scratch) {                 \
-    arnn_gru_avx512_pass(mode, a, nb, xp, h, h_out, scratch, tiles[mode]);                               \
+    arnn_gru_avx512_pass(mode, bf16, a, nb, xp, h, h_out, scratch, tiles[mode], batch[mode]);            \
   }
 
 #endif

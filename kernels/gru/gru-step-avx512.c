@@ -2,7 +2,8 @@
  * per-output order, bit-identical). Tiles as in lstm-step-avx512.c: four
  * 16-unit blocks x G gates for one sequence (then two, then one for the
  * rest), one block x G gates x up to 4 sequences otherwise (weights loaded
- * once per k for the whole tile). Four blocks at batch 1: H = 128, 400 steps
+ * once per k for the whole tile, the k range in chunks:
+ * ../rnn/rnn-step-batch-inl.h). Four blocks at batch 1: H = 128, 400 steps
  * of each of two directions (one after the other), 1.19 ms against 1.61 ms
  * with two blocks and 1.35 ms with one (25th percentiles, one core).
  * reset_after = 1: one pass, G = 3, the candidate's accumulator starts from
@@ -16,7 +17,7 @@
 #define MAXS ARNN_GRU_AVX512_MAXS
 
 static inline __attribute__((always_inline)) void tile(const int mode, const size_t nblk, const size_t nseq,
-                                                       const arnn_rnn_step_args *a, size_t j0,
+                                                       const int batched, const arnn_rnn_step_args *a, size_t j0,
                                                        const float *const *xp, const float *const *h,
                                                        float *const *h_out, float *const *scratch) {
   const size_t H = a->H;
@@ -25,27 +26,49 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
   const float *w1 = mode == PASS2 ? a->w_h1 : a->w1;
   size_t base = j0 * H * G * 16, kstep = G * 16, bstep = H * G * 16;
   const float *w = mode == PASS2 ? a->w_h : a->w;
-  if (nseq == 1 && w1 != NULL) {
+  if (!batched && w1 != NULL) {
     arnn_rnn_grouped_tile(H, a->Hp, G, j0, &base, &kstep);
     w = w1;
     bstep = G * 16;
   }
   w += base;
   __m512 acc[MAXS][MAXB][3];
-  arnn_gru_avx512_acc_init(mode, nblk, nseq, a, acc, j0, xp);
-  ARNN_AVX512_K_LOOP_WITH_SIDE(H, nseq == 1 ? a->side : NULL, k, {
-    __m512 hk[MAXS];
-    for (size_t s = 0; s < nseq; s++) hk[s] = _mm512_set1_ps(mode == PASS2 ? scratch[s][k] : h[s][k]);
-    for (size_t b = 0; b < nblk; b++)
-      for (size_t g = 0; g < G; g++) {
-        const __m512 wv = _mm512_loadu_ps(w + k * kstep + b * bstep + g * 16);
-        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]);
-      }
-  });
+#define K_BODY                                                                                   \
+  do {                                                                                           \
+    __m512 hk[MAXS];                                                                             \
+    for (size_t s = 0; s < nseq; s++) hk[s] = _mm512_set1_ps(mode == PASS2 ? scratch[s][k] : h[s][k]); \
+    for (size_t b = 0; b < nblk; b++)                                                            \
+      for (size_t g = 0; g < G; g++) {                                                           \
+        const __m512 wv = _mm512_loadu_ps(w + k * kstep + b * bstep + g * 16);                   \
+        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]); \
+      }                                                                                          \
+  } while (0)
+  if (!batched) {
+    arnn_gru_avx512_acc_init(mode, nblk, 1, a, acc, j0, xp);
+    ARNN_AVX512_K_LOOP_WITH_SIDE(H, a->side, k, K_BODY);
+  } else {
+    const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
+    if (batched & ARNN_RNN_BATCH_FIRST)
+      arnn_gru_avx512_acc_init(mode, 1, nseq, a, acc, j0, xp);
+    else
+      arnn_gru_avx512_batch_resume(mode, nseq, a, acc);
+    const size_t k1 = bt->k1, pf_end = bt->k0 + (bt->prefetch_lines < k1 - bt->k0 ? bt->prefetch_lines : k1 - bt->k0);
+    size_t k = bt->k0;
+    for (const char *pf = bt->prefetch; k < pf_end; k++, pf += 64) {
+      arnn_prefetch_l2(pf);
+      K_BODY;
+    }
+    for (; k < k1; k++) K_BODY;
+    if (!(batched & ARNN_RNN_BATCH_LAST)) {
+      arnn_gru_avx512_batch_park(mode, nseq, a, acc);
+      return;
+    }
+  }
+#undef K_BODY
   arnn_gru_avx512_epilogue(mode, nblk, nseq, a, acc, j0, xp, h, h_out, scratch);
 }
 
-ARNN_GRU_AVX512_PASS
+ARNN_GRU_AVX512_PASS(0)
 
 void arnn_f32_gru_step__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                const float *const *h, float *const *h_out, float *const *scratch) {

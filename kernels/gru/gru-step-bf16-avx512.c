@@ -20,30 +20,51 @@
 #define MAXS ARNN_GRU_AVX512_MAXS
 
 static inline __attribute__((always_inline)) void tile(const int mode, const size_t nblk, const size_t nseq,
-                                                       const arnn_rnn_step_args *a, size_t j0,
+                                                       const int batched, const arnn_rnn_step_args *a, size_t j0,
                                                        const float *const *xp, const float *const *h,
                                                        float *const *h_out, float *const *scratch) {
   const size_t H = a->H, Kp = (H + 1) / 2;
   const size_t G = arnn_gru_gates(mode);
   const uint16_t *w = (mode == PASS2 ? a->w_h16 : a->w16) + j0 * Kp * G * 32;
   __m512 acc[MAXS][MAXB][3];
-  arnn_gru_avx512_acc_init(mode, nblk, nseq, a, acc, j0, xp);
-  ARNN_AVX512_K_LOOP_WITH_SIDE(H / 2, nseq == 1 ? a->side : NULL, p, {
-    __m512 h0[MAXS], h1[MAXS];
-    for (size_t s = 0; s < nseq; s++) {
-      const float *hs = mode == PASS2 ? scratch[s] : h[s];
-      h0[s] = _mm512_set1_ps(hs[2 * p]);
-      h1[s] = _mm512_set1_ps(hs[2 * p + 1]);
+#define PAIR_BODY                                                                                \
+  do {                                                                                           \
+    __m512 h0[MAXS], h1[MAXS];                                                                   \
+    for (size_t s = 0; s < nseq; s++) {                                                          \
+      const float *hs = mode == PASS2 ? scratch[s] : h[s];                                       \
+      h0[s] = _mm512_set1_ps(hs[2 * p]);                                                         \
+      h1[s] = _mm512_set1_ps(hs[2 * p + 1]);                                                     \
+    }                                                                                            \
+    for (size_t b = 0; b < nblk; b++)                                                            \
+      for (size_t g = 0; g < G; g++) {                                                           \
+        __m512 w0, w1;                                                                           \
+        arnn_avx512_widen_bf16_pairs(w + ((b * Kp + p) * G + g) * 32, &w0, &w1);                 \
+        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h0[s], w0, acc[s][b][g]); \
+        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h1[s], w1, acc[s][b][g]); \
+      }                                                                                          \
+  } while (0)
+  size_t k1 = H;
+  if (!batched) {
+    arnn_gru_avx512_acc_init(mode, nblk, 1, a, acc, j0, xp);
+    ARNN_AVX512_K_LOOP_WITH_SIDE(H / 2, a->side, p, PAIR_BODY);
+  } else {
+    /* k0 is even, k1 even or H; one prefetch per pair of k */
+    const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
+    if (batched & ARNN_RNN_BATCH_FIRST)
+      arnn_gru_avx512_acc_init(mode, 1, nseq, a, acc, j0, xp);
+    else
+      arnn_gru_avx512_batch_resume(mode, nseq, a, acc);
+    k1 = bt->k1;
+    const size_t p1 = k1 / 2, p0 = bt->k0 / 2, pf_end = p0 + (bt->prefetch_lines < p1 - p0 ? bt->prefetch_lines : p1 - p0);
+    size_t p = p0;
+    for (const char *pf = bt->prefetch; p < pf_end; p++, pf += 64) {
+      arnn_prefetch_l2(pf);
+      PAIR_BODY;
     }
-    for (size_t b = 0; b < nblk; b++)
-      for (size_t g = 0; g < G; g++) {
-        __m512 w0, w1;
-        arnn_avx512_widen_bf16_pairs(w + ((b * Kp + p) * G + g) * 32, &w0, &w1);
-        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h0[s], w0, acc[s][b][g]);
-        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h1[s], w1, acc[s][b][g]);
-      }
-  });
-  if (H % 2) { /* the last k alone: its pair partner is zero padding, never used */
+    for (; p < p1; p++) PAIR_BODY;
+  }
+#undef PAIR_BODY
+  if (k1 % 2) { /* the last k alone: its pair partner is zero padding, never used */
     const size_t p = H / 2;
     for (size_t b = 0; b < nblk; b++)
       for (size_t g = 0; g < G; g++) {
@@ -52,10 +73,14 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
           acc[s][b][g] = _mm512_fmadd_ps(_mm512_set1_ps((mode == PASS2 ? scratch[s] : h[s])[2 * p]), w0, acc[s][b][g]);
       }
   }
+  if (batched && !(batched & ARNN_RNN_BATCH_LAST)) {
+    arnn_gru_avx512_batch_park(mode, nseq, a, acc);
+    return;
+  }
   arnn_gru_avx512_epilogue(mode, nblk, nseq, a, acc, j0, xp, h, h_out, scratch);
 }
 
-ARNN_GRU_AVX512_PASS
+ARNN_GRU_AVX512_PASS(1)
 
 void arnn_f32_gru_step_bf16__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                     const float *const *h, float *const *h_out, float *const *scratch) {

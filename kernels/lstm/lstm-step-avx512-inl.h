@@ -7,7 +7,8 @@
 #define ARNN_KERNELS_LSTM_LSTM_STEP_AVX512_INL_H
 
 #include "../rnn/rnn-act-avx512-inl.h"
-#include "../rnn/rnn-step-prefetch-inl.h"
+#include "../common/prefetch-inl.h"
+#include "../rnn/rnn-step-batch-inl.h"
 #include "lstm-step-inl.h"
 
 #ifdef ARNN_LSTM_AVX512_ROLLED_EPILOGUE
@@ -70,27 +71,62 @@ ARNN_LSTM_AVX512_UNROLL
       _mm512_storeu_ps(h_out[s] + (j0 + b) * 16, _mm512_mul_ps(go[s][b], arnn_avx512_tanh(cn[s][b])));
 }
 
+/* A tile of several sequences (one block) whose chunk does not start the k
+ * range resumes from its parked sums (../rnn/rnn-step-batch-inl.h). */
+static inline __attribute__((always_inline)) void
+arnn_lstm_avx512_batch_resume(const size_t nseq, const arnn_rnn_step_args *a, __m512 acc[][ARNN_LSTM_AVX512_MAXB][4]) {
+  const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t g = 0; g < 4; g++) acc[s][0][g] = _mm512_load_ps(bt->partial + (s * 4 + g) * 16);
+}
+
+/* After the tile's k range, if it does not end the k loop: the sums parked. */
+static inline __attribute__((always_inline)) void
+arnn_lstm_avx512_batch_park(const size_t nseq, const arnn_rnn_step_args *a, __m512 acc[][ARNN_LSTM_AVX512_MAXB][4]) {
+  const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t g = 0; g < 4; g++) _mm512_store_ps(bt->partial + (s * 4 + g) * 16, acc[s][0][g]);
+}
+
 /* One sequence: wide_tile, two_tile, one_tile as in
- * arnn_rnn_one_sequence_tiles (../rnn/rnn-step-tiles-inl.h). Several: each
- * block in turn, and for it groups of up to ARNN_LSTM_AVX512_MAXS sequences
- * (seq_tiles[n]: n sequences), so that the block's weights stay in L1 while
- * every group uses them; the next tile's xp is requested before each tile
- * (rnn-step-prefetch-inl.h). */
+ * arnn_rnn_one_sequence_tiles (../rnn/rnn-step-tiles-inl.h). Several:
+ * arnn_rnn_batched_blocks (../rnn/rnn-step-batch-inl.h) over the packed
+ * weights w (block j at w + j*block_bytes, one k = k_bytes, a prefetched
+ * line per k_per_line k's). */
 static inline __attribute__((always_inline)) void
 arnn_lstm_avx512_step(const arnn_rnn_step_args *a, size_t nb, const float *const *xp, const float *const *h,
                       float *const *c, float *const *h_out, size_t wide, arnn_rnn_tile_fn wide_tile,
-                      arnn_rnn_tile_fn two_tile, arnn_rnn_tile_fn one_tile, const arnn_rnn_tile_fn *seq_tiles) {
-  const size_t blocks = a->Hp / 16, maxs = ARNN_LSTM_AVX512_MAXS;
+                      arnn_rnn_tile_fn two_tile, arnn_rnn_tile_fn one_tile, const arnn_rnn_tile_fn (*batch_tiles)[5],
+                      const void *w, size_t block_bytes, size_t k_bytes, size_t k_per_line) {
   if (nb == 1) {
     arnn_rnn_one_sequence_tiles(a, xp, h, c, h_out, wide, wide_tile, two_tile, one_tile);
     return;
   }
-  for (size_t j = 0; j < blocks; j++)
-    for (size_t s = 0; s < nb; s += maxs) {
-      const size_t ns = nb - s >= maxs ? maxs : nb - s;
-      arnn_rnn_prefetch_next_tile(xp, nb, blocks, j, s, maxs, 64, 0, 4);
-      seq_tiles[ns](a, j, xp + s, h + s, c + s, h_out + s);
-    }
+  arnn_rnn_batched_blocks(a, nb, xp, h, c, h_out, batch_tiles, ARNN_LSTM_AVX512_MAXS, 4, w, block_bytes, k_bytes,
+                          k_per_line, 64, 0, 4);
 }
+
+/* The kernel's tile instances, from its tile(nblk, nseq, batched, ...):
+ * one_<n>, n blocks of one sequence (batched 0); b<where>_<n>, one block of
+ * n sequences over a chunk of k (batched = ARNN_LSTM_AVX512_BATCHED | where,
+ * where = ARNN_RNN_BATCH_FIRST / _LAST flags), in batch_tiles[where][n]. */
+#define ARNN_LSTM_AVX512_BATCHED 4
+#define ARNN_LSTM_AVX512_TILE_FN(name, nblk, nseq, batched)                                                  \
+  static void name(const arnn_rnn_step_args *a, size_t u0, const float *const *xp, const float *const *h,   \
+                   float *const *c, float *const *h_out) {                                                  \
+    tile(nblk, nseq, batched, a, u0, xp, h, c, h_out);                                                      \
+  }
+#define ARNN_LSTM_AVX512_BATCH_TILES(where)                                                                 \
+  ARNN_LSTM_AVX512_TILE_FN(b##where##_1, 1, 1, ARNN_LSTM_AVX512_BATCHED | where)                           \
+  ARNN_LSTM_AVX512_TILE_FN(b##where##_2, 1, 2, ARNN_LSTM_AVX512_BATCHED | where)                           \
+  ARNN_LSTM_AVX512_TILE_FN(b##where##_3, 1, 3, ARNN_LSTM_AVX512_BATCHED | where)                           \
+  ARNN_LSTM_AVX512_TILE_FN(b##where##_4, 1, 4, ARNN_LSTM_AVX512_BATCHED | where)
+#define ARNN_LSTM_AVX512_TILES                                                                              \
+  ARNN_LSTM_AVX512_TILE_FN(one_4, 4, 1, 0) ARNN_LSTM_AVX512_TILE_FN(one_2, 2, 1, 0)                        \
+  ARNN_LSTM_AVX512_TILE_FN(one_1, 1, 1, 0) ARNN_LSTM_AVX512_BATCH_TILES(0) ARNN_LSTM_AVX512_BATCH_TILES(1) \
+  ARNN_LSTM_AVX512_BATCH_TILES(2) ARNN_LSTM_AVX512_BATCH_TILES(3)                                          \
+  static const arnn_rnn_tile_fn batch_tiles[4][ARNN_LSTM_AVX512_MAXS + 1] = {                              \
+      {0, b0_1, b0_2, b0_3, b0_4}, {0, b1_1, b1_2, b1_3, b1_4}, {0, b2_1, b2_2, b2_3, b2_4},               \
+      {0, b3_1, b3_2, b3_3, b3_4}};
 
 #endif

@@ -10,7 +10,9 @@
  *    units go as two blocks, then one;
  *  - several sequences: one block x 4 gates x up to 4 sequences = 16
  *    accumulators; each weight vector is loaded once per k and used for every
- *    sequence of the tile.
+ *    sequence of the tile; the k range in chunks that stay in L1 while every
+ *    group of sequences uses them, the next chunk requested into L2 during
+ *    each (../rnn/rnn-step-batch-inl.h).
  * Start, epilogue (per tile, in registers: gates, c' = fma(f, c, i*g),
  * h' = o*tanh(c'), then c and h are stored once) and driver:
  * lstm-step-avx512-inl.h, shared with the bf16 kernel. */
@@ -20,41 +22,60 @@
 #define MAXB ARNN_LSTM_AVX512_MAXB
 #define MAXS ARNN_LSTM_AVX512_MAXS
 
-static inline __attribute__((always_inline)) void tile(const size_t nblk, const size_t nseq, const arnn_rnn_step_args *a,
-                                                       size_t j0, const float *const *xp, const float *const *h,
+static inline __attribute__((always_inline)) void tile(const size_t nblk, const size_t nseq, const int batched,
+                                                       const arnn_rnn_step_args *a, size_t j0, const float *const *xp, const float *const *h,
                                                        float *const *c, float *const *h_out) {
   const size_t H = a->H;
   /* one sequence with the group-interleaved copy: one stream (rnn-step.h) */
   size_t base = j0 * H * 64, kstep = 64, bstep = H * 64;
   const float *w = a->w;
-  if (nseq == 1 && a->w1 != NULL) {
+  if (!batched && a->w1 != NULL) {
     arnn_rnn_grouped_tile(H, a->Hp, 4, j0, &base, &kstep);
     w = a->w1;
     bstep = 64;
   }
   w += base;
   __m512 acc[MAXS][MAXB][4];
-  arnn_lstm_avx512_acc_init(nblk, nseq, acc, j0, xp);
-  ARNN_AVX512_K_LOOP_WITH_SIDE(H, nseq == 1 ? a->side : NULL, k, {
-    __m512 hk[MAXS];
-    for (size_t s = 0; s < nseq; s++) hk[s] = _mm512_set1_ps(h[s][k]);
-    for (size_t b = 0; b < nblk; b++)
-      for (size_t g = 0; g < 4; g++) {
-        const __m512 wv = _mm512_loadu_ps(w + k * kstep + b * bstep + g * 16);
-        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]);
-      }
-  });
+#define K_BODY                                                                                 \
+  do {                                                                                         \
+    __m512 hk[MAXS];                                                                           \
+    for (size_t s = 0; s < nseq; s++) hk[s] = _mm512_set1_ps(h[s][k]);                         \
+    for (size_t b = 0; b < nblk; b++)                                                          \
+      for (size_t g = 0; g < 4; g++) {                                                         \
+        const __m512 wv = _mm512_loadu_ps(w + k * kstep + b * bstep + g * 16);                 \
+        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(hk[s], wv, acc[s][b][g]); \
+      }                                                                                        \
+  } while (0)
+  if (!batched) {
+    arnn_lstm_avx512_acc_init(nblk, 1, acc, j0, xp);
+    ARNN_AVX512_K_LOOP_WITH_SIDE(H, a->side, k, K_BODY);
+  } else {
+    const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
+    if (batched & ARNN_RNN_BATCH_FIRST)
+      arnn_lstm_avx512_acc_init(1, nseq, acc, j0, xp);
+    else
+      arnn_lstm_avx512_batch_resume(nseq, a, acc);
+    const size_t k1 = bt->k1, pf_end = bt->k0 + (bt->prefetch_lines < k1 - bt->k0 ? bt->prefetch_lines : k1 - bt->k0);
+    size_t k = bt->k0;
+    for (const char *pf = bt->prefetch; k < pf_end; k++, pf += 64) {
+      arnn_prefetch_l2(pf);
+      K_BODY;
+    }
+    for (; k < k1; k++) K_BODY;
+    if (!(batched & ARNN_RNN_BATCH_LAST)) {
+      arnn_lstm_avx512_batch_park(nseq, a, acc);
+      return;
+    }
+  }
+#undef K_BODY
   arnn_lstm_avx512_epilogue(nblk, nseq, a, acc, j0, c, h_out);
 }
 
-ARNN_LSTM_TILE_FN(4, 1) ARNN_LSTM_TILE_FN(2, 1) ARNN_LSTM_TILE_FN(1, 1)
-ARNN_LSTM_TILE_FN(1, 2) ARNN_LSTM_TILE_FN(1, 3) ARNN_LSTM_TILE_FN(1, 4)
-
-static const arnn_rnn_tile_fn seq_tiles[MAXS + 1] = {0, tile_1_1, tile_1_2, tile_1_3, tile_1_4};
+ARNN_LSTM_AVX512_TILES
 
 void arnn_f32_lstm_step__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                 const float *const *h, float *const *c, float *const *h_out) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
-  arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 4, tile_4_1, tile_2_1, tile_1_1, seq_tiles);
+  arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 4, one_4, one_2, one_1, batch_tiles, a->w, a->H * 256, 256, 1);
   if (nb == 1) arnn_avx512_side_finish(a->side);
 }

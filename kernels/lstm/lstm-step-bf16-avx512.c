@@ -16,7 +16,9 @@
  *    us against two 1.12-1.14; H = 512, four 23.3-24.1 us against two
  *    19.3-19.7 (once 23.8);
  *  - several sequences: one block x 4 gates x up to 4 sequences = 16
- *    accumulators, each line widened once for the whole tile.
+ *    accumulators, each line widened once for the whole tile; the k range
+ *    in chunks (../rnn/rnn-step-batch-inl.h), one line of the next chunk
+ *    requested per pair of k.
  * Start, epilogue and driver: lstm-step-avx512-inl.h, shared with the
  * float32 kernel. */
 #include "../rnn/rnn-bf16-avx512-inl.h"
@@ -30,28 +32,50 @@
 #define MAXB ARNN_LSTM_AVX512_MAXB
 #define MAXS ARNN_LSTM_AVX512_MAXS
 
-static inline __attribute__((always_inline)) void tile(const size_t nblk, const size_t nseq, const arnn_rnn_step_args *a,
+static inline __attribute__((always_inline)) void tile(const size_t nblk, const size_t nseq, const int batched,
+                                                       const arnn_rnn_step_args *a,
                                                        size_t j0, const float *const *xp, const float *const *h,
                                                        float *const *c, float *const *h_out) {
   const size_t H = a->H, Kp = (H + 1) / 2;
   const uint16_t *w = a->w16 + j0 * Kp * 128;
   __m512 acc[MAXS][MAXB][4];
-  arnn_lstm_avx512_acc_init(nblk, nseq, acc, j0, xp);
-  ARNN_AVX512_K_LOOP_WITH_SIDE(H / 2, nseq == 1 ? a->side : NULL, p, {
-    __m512 h0[MAXS], h1[MAXS];
-    for (size_t s = 0; s < nseq; s++) {
-      h0[s] = _mm512_set1_ps(h[s][2 * p]);
-      h1[s] = _mm512_set1_ps(h[s][2 * p + 1]);
+#define PAIR_BODY                                                                                \
+  do {                                                                                           \
+    __m512 h0[MAXS], h1[MAXS];                                                                   \
+    for (size_t s = 0; s < nseq; s++) {                                                          \
+      h0[s] = _mm512_set1_ps(h[s][2 * p]);                                                       \
+      h1[s] = _mm512_set1_ps(h[s][2 * p + 1]);                                                   \
+    }                                                                                            \
+    for (size_t b = 0; b < nblk; b++)                                                            \
+      for (size_t g = 0; g < 4; g++) {                                                           \
+        __m512 w0, w1;                                                                           \
+        arnn_avx512_widen_bf16_pairs(w + ((b * Kp + p) * 4 + g) * 32, &w0, &w1);                 \
+        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h0[s], w0, acc[s][b][g]); \
+        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h1[s], w1, acc[s][b][g]); \
+      }                                                                                          \
+  } while (0)
+  size_t k1 = H;
+  if (!batched) {
+    arnn_lstm_avx512_acc_init(nblk, 1, acc, j0, xp);
+    ARNN_AVX512_K_LOOP_WITH_SIDE(H / 2, a->side, p, PAIR_BODY);
+  } else {
+    /* k0 is even, k1 even or H; one prefetch per pair of k */
+    const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
+    if (batched & ARNN_RNN_BATCH_FIRST)
+      arnn_lstm_avx512_acc_init(1, nseq, acc, j0, xp);
+    else
+      arnn_lstm_avx512_batch_resume(nseq, a, acc);
+    k1 = bt->k1;
+    const size_t p1 = k1 / 2, p0 = bt->k0 / 2, pf_end = p0 + (bt->prefetch_lines < p1 - p0 ? bt->prefetch_lines : p1 - p0);
+    size_t p = p0;
+    for (const char *pf = bt->prefetch; p < pf_end; p++, pf += 64) {
+      arnn_prefetch_l2(pf);
+      PAIR_BODY;
     }
-    for (size_t b = 0; b < nblk; b++)
-      for (size_t g = 0; g < 4; g++) {
-        __m512 w0, w1;
-        arnn_avx512_widen_bf16_pairs(w + ((b * Kp + p) * 4 + g) * 32, &w0, &w1);
-        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h0[s], w0, acc[s][b][g]);
-        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h1[s], w1, acc[s][b][g]);
-      }
-  });
-  if (H % 2) { /* the last k alone: its pair partner is zero padding, never used */
+    for (; p < p1; p++) PAIR_BODY;
+  }
+#undef PAIR_BODY
+  if (k1 % 2) { /* the last k alone: its pair partner is zero padding, never used */
     const size_t p = H / 2;
     __m512 h0[MAXS];
     for (size_t s = 0; s < nseq; s++) h0[s] = _mm512_set1_ps(h[s][2 * p]);
@@ -61,21 +85,22 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
         for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h0[s], w0, acc[s][b][g]);
       }
   }
+  if (batched && !(batched & ARNN_RNN_BATCH_LAST)) {
+    arnn_lstm_avx512_batch_park(nseq, a, acc);
+    return;
+  }
   arnn_lstm_avx512_epilogue(nblk, nseq, a, acc, j0, c, h_out);
 }
 
-ARNN_LSTM_TILE_FN(4, 1) ARNN_LSTM_TILE_FN(2, 1) ARNN_LSTM_TILE_FN(1, 1) ARNN_LSTM_TILE_FN(1, 2) ARNN_LSTM_TILE_FN(1, 3)
-ARNN_LSTM_TILE_FN(1, 4)
-
-static const arnn_rnn_tile_fn seq_tiles[MAXS + 1] = {0, tile_1_1, tile_1_2, tile_1_3, tile_1_4};
+ARNN_LSTM_AVX512_TILES
 
 void arnn_f32_lstm_step_bf16__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                      const float *const *h, float *const *c, float *const *h_out) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
   const size_t w16_bytes = a->Hp * ((a->H + 1) / 2) * 2 * 4 * sizeof(uint16_t);
   if (w16_bytes <= ARNN_RNN_L2_RESIDENT_BYTES)
-    arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 4, tile_4_1, tile_2_1, tile_1_1, seq_tiles);
+    arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 4, one_4, one_2, one_1, batch_tiles, a->w16, (a->H + 1) / 2 * 256, 128, 2);
   else
-    arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 2, tile_2_1, tile_2_1, tile_1_1, seq_tiles);
+    arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 2, one_2, one_2, one_1, batch_tiles, a->w16, (a->H + 1) / 2 * 256, 128, 2);
   if (nb == 1) arnn_avx512_side_finish(a->side);
 }
