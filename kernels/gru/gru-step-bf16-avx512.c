@@ -55,13 +55,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
     else
       arnn_gru_avx512_batch_resume(mode, nseq, a, acc);
     k1 = bt->k1;
-    const size_t p1 = k1 / 2, p0 = bt->k0 / 2, pf_end = p0 + (bt->prefetch_lines < p1 - p0 ? bt->prefetch_lines : p1 - p0);
-    size_t p = p0;
-    for (const char *pf = bt->prefetch; p < pf_end; p++, pf += 64) {
-      arnn_prefetch_l2(pf);
-      PAIR_BODY;
-    }
-    for (; p < p1; p++) PAIR_BODY;
+    ARNN_RNN_BATCH_LOOP(bt, p, bt->k0 / 2, k1 / 2, PAIR_BODY);
   }
 #undef PAIR_BODY
   if (k1 % 2) { /* the last k alone: its pair partner is zero padding, never used */

@@ -55,13 +55,7 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
       arnn_lstm_avx512_acc_init(1, nseq, acc, j0, xp);
     else
       arnn_lstm_avx512_batch_resume(nseq, a, acc);
-    const size_t k1 = bt->k1, pf_end = bt->k0 + (bt->prefetch_lines < k1 - bt->k0 ? bt->prefetch_lines : k1 - bt->k0);
-    size_t k = bt->k0;
-    for (const char *pf = bt->prefetch; k < pf_end; k++, pf += 64) {
-      arnn_prefetch_l2(pf);
-      K_BODY;
-    }
-    for (; k < k1; k++) K_BODY;
+    ARNN_RNN_BATCH_LOOP(bt, k, bt->k0, bt->k1, K_BODY);
     if (!(batched & ARNN_RNN_BATCH_LAST)) {
       arnn_lstm_avx512_batch_park(nseq, a, acc);
       return;

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 
+#include "../common/prefetch-inl.h"
 #include "rnn-step-prefetch-inl.h"
 #include "rnn-step-tiles-inl.h"
 
@@ -114,5 +115,20 @@ arnn_rnn_batched_blocks(const arnn_rnn_step_args *a, size_t nb, const float *con
       }
   }
 }
+
+/* A batched tile's loop over iterations [i0, i1) (k's, or pairs of k in the
+ * bf16 kernels), the first ones each requesting one of the tile's
+ * prefetch_lines from bt->prefetch. */
+#define ARNN_RNN_BATCH_LOOP(bt, i, i0, i1, ...)                                                   \
+  do {                                                                                           \
+    const size_t i1_ = (i1);                                                                     \
+    size_t i = (i0);                                                                             \
+    const size_t pf_end_ = i + ((bt)->prefetch_lines < i1_ - i ? (bt)->prefetch_lines : i1_ - i); \
+    for (const char *pf_ = (bt)->prefetch; i < pf_end_; i++, pf_ += 64) {                        \
+      arnn_prefetch_l2(pf_);                                                                     \
+      __VA_ARGS__;                                                                               \
+    }                                                                                            \
+    for (; i < i1_; i++) __VA_ARGS__;                                                            \
+  } while (0)
 
 #endif
