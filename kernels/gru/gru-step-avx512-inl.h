@@ -104,7 +104,7 @@ arnn_gru_avx512_batch_park(const int mode, const size_t nseq, const arnn_rnn_ste
  * starts and ends the k range; tiles[MAXS + 1], tiles[MAXS + 2]: two, four
  * blocks x one sequence; tiles[MAXS + 3]: one block x one sequence;
  * batch[where][n]: n sequences over a chunk (where = ARNN_RNN_BATCH_FIRST /
- * _LAST flags; batch[FIRST | LAST] is tiles). One sequence: four blocks at a
+ * _LAST / _STREAM flags; batch[FIRST | LAST] is tiles). One sequence: four blocks at a
  * time, then two, then one (arnn_rnn_one_sequence_tiles). Several:
  * arnn_rnn_batched_blocks (../rnn/rnn-step-batch-inl.h) over the pass's
  * packed weights (float32, or bf16 in pairs of k); the xp lines each tile
@@ -136,7 +136,7 @@ static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode,
  * sequence; ARNN_GRU_AVX512_BATCHED | where: several, over a chunk), their
  * tables, and pass(), the kernel's one pass (bf16: 1 for the kernel of bf16
  * weights). */
-#define ARNN_GRU_AVX512_BATCHED 4
+#define ARNN_GRU_AVX512_BATCHED 8
 #define ARNN_GRU_AVX512_TILE_FN(mode, name, nblk, nseq, batched)                                           \
   static void name##_##mode(const arnn_rnn_step_args *a, size_t u0, const float *const *xp,              \
                             const float *const *h, float *const *h_out, float *const *scratch) {         \
@@ -151,19 +151,23 @@ static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode,
   ARNN_GRU_AVX512_TILE_FN(mode, one_4, 4, 1, 0) ARNN_GRU_AVX512_TILE_FN(mode, one_2, 2, 1, 0)            \
   ARNN_GRU_AVX512_TILE_FN(mode, one_1, 1, 1, 0) ARNN_GRU_AVX512_BATCH_TILES(mode, 0)                     \
   ARNN_GRU_AVX512_BATCH_TILES(mode, 1) ARNN_GRU_AVX512_BATCH_TILES(mode, 2)                              \
-  ARNN_GRU_AVX512_BATCH_TILES(mode, 3)
+  ARNN_GRU_AVX512_BATCH_TILES(mode, 3) ARNN_GRU_AVX512_BATCH_TILES(mode, 4)                              \
+  ARNN_GRU_AVX512_BATCH_TILES(mode, 5) ARNN_GRU_AVX512_BATCH_TILES(mode, 6)                              \
+  ARNN_GRU_AVX512_BATCH_TILES(mode, 7)
 #define ARNN_GRU_AVX512_TILE_ROW(mode)                                                                   \
   { 0, b3_1_##mode, b3_2_##mode, b3_3_##mode, b3_4_##mode, one_2_##mode, one_4_##mode, one_1_##mode }
 #define ARNN_GRU_AVX512_BATCH_ROW(mode, where)                                                           \
   { 0, b##where##_1_##mode, b##where##_2_##mode, b##where##_3_##mode, b##where##_4_##mode }
 #define ARNN_GRU_AVX512_BATCH_TABLE(mode)                                                                \
   {ARNN_GRU_AVX512_BATCH_ROW(mode, 0), ARNN_GRU_AVX512_BATCH_ROW(mode, 1),                               \
-   ARNN_GRU_AVX512_BATCH_ROW(mode, 2), ARNN_GRU_AVX512_BATCH_ROW(mode, 3)}
+   ARNN_GRU_AVX512_BATCH_ROW(mode, 2), ARNN_GRU_AVX512_BATCH_ROW(mode, 3),                               \
+   ARNN_GRU_AVX512_BATCH_ROW(mode, 4), ARNN_GRU_AVX512_BATCH_ROW(mode, 5),                               \
+   ARNN_GRU_AVX512_BATCH_ROW(mode, 6), ARNN_GRU_AVX512_BATCH_ROW(mode, 7)}
 #define ARNN_GRU_AVX512_PASS(bf16)                                                                       \
   ARNN_GRU_AVX512_TILES_OF(FULL) ARNN_GRU_AVX512_TILES_OF(PASS1) ARNN_GRU_AVX512_TILES_OF(PASS2)         \
   static const arnn_rnn_tile_fn tiles[3][ARNN_GRU_AVX512_MAXS + 4] = {                                  \
       ARNN_GRU_AVX512_TILE_ROW(FULL), ARNN_GRU_AVX512_TILE_ROW(PASS1), ARNN_GRU_AVX512_TILE_ROW(PASS2)}; \
-  static const arnn_rnn_tile_fn batch[3][4][ARNN_GRU_AVX512_MAXS + 1] = {                               \
+  static const arnn_rnn_tile_fn batch[3][8][ARNN_GRU_AVX512_MAXS + 1] = {                               \
       ARNN_GRU_AVX512_BATCH_TABLE(FULL), ARNN_GRU_AVX512_BATCH_TABLE(PASS1),                             \
       ARNN_GRU_AVX512_BATCH_TABLE(PASS2)};                                                               \
   static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *const *xp,            \

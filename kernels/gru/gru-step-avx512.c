@@ -52,7 +52,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
       arnn_gru_avx512_acc_init(mode, 1, nseq, a, acc, j0, xp);
     else
       arnn_gru_avx512_batch_resume(mode, nseq, a, acc);
-    ARNN_RNN_BATCH_LOOP(bt, k, bt->k0, bt->k1, K_BODY);
+    ARNN_RNN_BATCH_LOOP(bt, batched & ARNN_RNN_BATCH_STREAM, k, bt->k0, bt->k1, K_BODY);
     if (!(batched & ARNN_RNN_BATCH_LAST)) {
       arnn_gru_avx512_batch_park(mode, nseq, a, acc);
       return;

@@ -55,7 +55,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
     else
       arnn_gru_avx512_batch_resume(mode, nseq, a, acc);
     k1 = bt->k1;
-    ARNN_RNN_BATCH_LOOP(bt, p, bt->k0 / 2, k1 / 2, PAIR_BODY);
+    ARNN_RNN_BATCH_LOOP(bt, batched & ARNN_RNN_BATCH_STREAM, p, bt->k0 / 2, k1 / 2, PAIR_BODY);
   }
 #undef PAIR_BODY
   if (k1 % 2) { /* the last k alone: its pair partner is zero padding, never used */

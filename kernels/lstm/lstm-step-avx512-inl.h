@@ -109,8 +109,9 @@ arnn_lstm_avx512_step(const arnn_rnn_step_args *a, size_t nb, const float *const
 /* The kernel's tile instances, from its tile(nblk, nseq, batched, ...):
  * one_<n>, n blocks of one sequence (batched 0); b<where>_<n>, one block of
  * n sequences over a chunk of k (batched = ARNN_LSTM_AVX512_BATCHED | where,
- * where = ARNN_RNN_BATCH_FIRST / _LAST flags), in batch_tiles[where][n]. */
-#define ARNN_LSTM_AVX512_BATCHED 4
+ * where = ARNN_RNN_BATCH_FIRST / _LAST / _STREAM flags), in
+ * batch_tiles[where][n]. */
+#define ARNN_LSTM_AVX512_BATCHED 8
 #define ARNN_LSTM_AVX512_TILE_FN(name, nblk, nseq, batched)                                                  \
   static void name(const arnn_rnn_step_args *a, size_t u0, const float *const *xp, const float *const *h,   \
                    float *const *c, float *const *h_out) {                                                  \
@@ -124,9 +125,11 @@ arnn_lstm_avx512_step(const arnn_rnn_step_args *a, size_t nb, const float *const
 #define ARNN_LSTM_AVX512_TILES                                                                              \
   ARNN_LSTM_AVX512_TILE_FN(one_4, 4, 1, 0) ARNN_LSTM_AVX512_TILE_FN(one_2, 2, 1, 0)                        \
   ARNN_LSTM_AVX512_TILE_FN(one_1, 1, 1, 0) ARNN_LSTM_AVX512_BATCH_TILES(0) ARNN_LSTM_AVX512_BATCH_TILES(1) \
-  ARNN_LSTM_AVX512_BATCH_TILES(2) ARNN_LSTM_AVX512_BATCH_TILES(3)                                          \
-  static const arnn_rnn_tile_fn batch_tiles[4][ARNN_LSTM_AVX512_MAXS + 1] = {                              \
+  ARNN_LSTM_AVX512_BATCH_TILES(2) ARNN_LSTM_AVX512_BATCH_TILES(3) ARNN_LSTM_AVX512_BATCH_TILES(4)         \
+  ARNN_LSTM_AVX512_BATCH_TILES(5) ARNN_LSTM_AVX512_BATCH_TILES(6) ARNN_LSTM_AVX512_BATCH_TILES(7)          \
+  static const arnn_rnn_tile_fn batch_tiles[8][ARNN_LSTM_AVX512_MAXS + 1] = {                              \
       {0, b0_1, b0_2, b0_3, b0_4}, {0, b1_1, b1_2, b1_3, b1_4}, {0, b2_1, b2_2, b2_3, b2_4},               \
-      {0, b3_1, b3_2, b3_3, b3_4}};
+      {0, b3_1, b3_2, b3_3, b3_4}, {0, b4_1, b4_2, b4_3, b4_4}, {0, b5_1, b5_2, b5_3, b5_4},               \
+      {0, b6_1, b6_2, b6_3, b6_4}, {0, b7_1, b7_2, b7_3, b7_4}};
 
 #endif

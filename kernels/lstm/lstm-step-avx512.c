@@ -55,7 +55,7 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
       arnn_lstm_avx512_acc_init(1, nseq, acc, j0, xp);
     else
       arnn_lstm_avx512_batch_resume(nseq, a, acc);
-    ARNN_RNN_BATCH_LOOP(bt, k, bt->k0, bt->k1, K_BODY);
+    ARNN_RNN_BATCH_LOOP(bt, batched & ARNN_RNN_BATCH_STREAM, k, bt->k0, bt->k1, K_BODY);
     if (!(batched & ARNN_RNN_BATCH_LAST)) {
       arnn_lstm_avx512_batch_park(nseq, a, acc);
       return;

@@ -19,7 +19,8 @@
  * of the k range a chunk touches is compiled into the tile, not tested in
  * it: tiles[ARNN_RNN_BATCH_FIRST | ARNN_RNN_BATCH_LAST][n] start from xp
  * and end with the epilogue (the whole range), tiles[0][n] start from and
- * end by parking the sums, and so on. With a run-time choice between the
+ * end by parking the sums, and so on (and the _STREAM ones request the next
+ * chunk). With a run-time choice between the
  * two starts or the two ends, GCC 12 keeps the
  * accumulators in memory between the tile's loops. */
 #ifndef ARNN_KERNELS_RNN_RNN_STEP_BATCH_INL_H
@@ -36,9 +37,11 @@
  * turns. */
 #define ARNN_RNN_BATCH_SEQS 64
 /* A tile's chunk starts the k range (its sums start from xp), ends it (the
- * epilogue follows). */
+ * epilogue follows); the tile requests the next chunk's weights (W_hh
+ * streams from L3). tiles[flags][n]. */
 #define ARNN_RNN_BATCH_FIRST 1
 #define ARNN_RNN_BATCH_LAST 2
+#define ARNN_RNN_BATCH_STREAM 4
 
 typedef struct {
   arnn_rnn_step_args step; /* first: what the tiles receive */
@@ -73,7 +76,7 @@ static inline size_t arnn_rnn_batch_chunk(size_t H, size_t k_bytes) {
  * weights (block j at w + j*block_bytes, k-major inside, one k = k_bytes;
  * the tiles request one line per k_per_line k's);
  * G = gates of the pass (partial's stride is G*16 floats); tiles[where][n]:
- * n sequences, where = ARNN_RNN_BATCH_FIRST / _LAST flags. The xp lines each
+ * n sequences, where = ARNN_RNN_BATCH_FIRST / _LAST / _STREAM flags. The xp lines each
  * tile reads (xp_lines from xp_first, block stride xp_stride floats) are
  * requested one tile ahead (rnn-step-prefetch-inl.h). */
 static inline __attribute__((always_inline)) void
@@ -89,6 +92,23 @@ arnn_rnn_batched_blocks(const arnn_rnn_step_args *a, size_t nb, const float *con
   const char *const wb = (const char *)w;
   const size_t w_lines = blocks * block_bytes / 64;
   const int stream = blocks * block_bytes > ARNN_RNN_L2_RESIDENT_BYTES;
+  /* One chunk and nothing to request (W_hh in L2, small blocks: imdb): the
+   * whole-range tiles, without the per-tile bookkeeping of chunks (measured:
+   * the GRU batch-32 step at H = 128 back from 20.8 to 20.1 us, base 20.4) */
+  if (kc == H && !stream) {
+    t.k0 = 0;
+    t.k1 = H;
+    t.prefetch_lines = 0;
+    t.prefetch = wb;
+    const arnn_rnn_tile_fn *whole = tiles[ARNN_RNN_BATCH_FIRST | ARNN_RNN_BATCH_LAST];
+    for (size_t j = 0; j < blocks; j++)
+      for (size_t s = 0; s < nb; s += maxs) {
+        const size_t ns = nb - s >= maxs ? maxs : nb - s;
+        arnn_rnn_prefetch_next_tile(xp, nb, blocks, j, s, maxs, xp_stride, xp_first, xp_lines);
+        whole[ns](&t.step, j, xp + s, h + s, out0 + s, out1 ? out1 + s : NULL);
+      }
+    return;
+  }
   for (size_t s0 = 0; s0 < nb; s0 += ARNN_RNN_BATCH_SEQS) {
     const size_t n = nb - s0 < ARNN_RNN_BATCH_SEQS ? nb - s0 : ARNN_RNN_BATCH_SEQS;
     for (size_t j = 0; j < blocks; j++)
@@ -109,7 +129,8 @@ arnn_rnn_batched_blocks(const arnn_rnn_step_args *a, size_t nb, const float *con
           if ((k0 == 0 && s + maxs < n) || (t.k1 == H && s + maxs >= n))
             arnn_rnn_prefetch_next_tile(xp + s0, n, blocks, j, s, maxs, xp_stride, xp_first, xp_lines);
           t.partial = partial + s * G * 16;
-          const int where = (k0 == 0 ? ARNN_RNN_BATCH_FIRST : 0) | (t.k1 == H ? ARNN_RNN_BATCH_LAST : 0);
+          const int where = (k0 == 0 ? ARNN_RNN_BATCH_FIRST : 0) | (t.k1 == H ? ARNN_RNN_BATCH_LAST : 0) |
+                            (stream ? ARNN_RNN_BATCH_STREAM : 0);
           tiles[where][ns](&t.step, j, xp + s0 + s, h + s0 + s, out0 + s0 + s, out1 ? out1 + s0 + s : NULL);
         }
       }
@@ -117,18 +138,26 @@ arnn_rnn_batched_blocks(const arnn_rnn_step_args *a, size_t nb, const float *con
 }
 
 /* A batched tile's loop over iterations [i0, i1) (k's, or pairs of k in the
- * bf16 kernels), the first ones each requesting one of the tile's
- * prefetch_lines from bt->prefetch. */
-#define ARNN_RNN_BATCH_LOOP(bt, i, i0, i1, ...)                                                   \
-  do {                                                                                           \
-    const size_t i1_ = (i1);                                                                     \
-    size_t i = (i0);                                                                             \
-    const size_t pf_end_ = i + ((bt)->prefetch_lines < i1_ - i ? (bt)->prefetch_lines : i1_ - i); \
-    for (const char *pf_ = (bt)->prefetch; i < pf_end_; i++, pf_ += 64) {                        \
-      arnn_prefetch_l2(pf_);                                                                     \
-      __VA_ARGS__;                                                                               \
-    }                                                                                            \
-    for (; i < i1_; i++) __VA_ARGS__;                                                            \
+ * bf16 kernels). stream (a compile-time constant of the tile instance): the
+ * first iterations each request one of the tile's prefetch_lines from
+ * bt->prefetch; else one plain loop. Instances without the prefetch code
+ * rather than a test per iteration: the test (a not-taken branch, which may
+ * issue on an FMA port) made the GRU batch-32 step at H = 128 4-5% slower. */
+#define ARNN_RNN_BATCH_LOOP(bt, stream, i, i0, i1, ...)                                                \
+  do {                                                                                                \
+    const size_t i0_ = (i0), i1_ = (i1);                                                              \
+    if (!(stream)) {                                                                                  \
+      for (size_t i = i0_; i < i1_; i++) __VA_ARGS__;                                                 \
+    } else {                                                                                          \
+      const size_t lines_ = (bt)->prefetch_lines;                                                     \
+      const size_t pf_end_ = i0_ + (lines_ < i1_ - i0_ ? lines_ : i1_ - i0_);                         \
+      size_t i = i0_;                                                                                 \
+      for (const char *pf_ = (bt)->prefetch; i < pf_end_; i++, pf_ += 64) {                           \
+        arnn_prefetch_l2(pf_);                                                                        \
+        __VA_ARGS__;                                                                                  \
+      }                                                                                               \
+      for (; i < i1_; i++) __VA_ARGS__;                                                               \
+    }                                                                                                 \
   } while (0)
 
 #endif
