@@ -230,6 +230,45 @@ static void test_steps(void) {
         }
 }
 
+/* A cell's W_hh as the layer packs it (random Keras-layout R, values in
+ * [-range, range]), float32 and bf16, and the step arguments of one weight
+ * type. cell: 0 LSTM, 1 GRU reset_after 1, 2 GRU reset_after 0. */
+typedef struct {
+  float *R, *w, *wh, *brh;
+  uint16_t *w16, *wh16;
+  arnn_rnn_step_args a;
+} test_cell_weights;
+
+static void test_cell_weights_init(test_cell_weights *cw, int cell, int bf16, size_t H, float range) {
+  const size_t Hp = (H + 15) / 16 * 16, G = cell == 0 ? 4 : 3, passes_g = cell == 2 ? 2 : G;
+  cw->R = rand_buf(H * G * H, -range, range);
+  cw->w = calloc(Hp * H * G, sizeof(float));
+  cw->wh = calloc(Hp * H, sizeof(float));
+  cw->w16 = calloc(Hp * (H + 1) * G, sizeof(uint16_t));
+  cw->wh16 = calloc(Hp * (H + 1), sizeof(uint16_t));
+  arnn_rnn_pack_recurrent(cw->R, H, G, 0, passes_g, cw->w);
+  arnn_rnn_pack_recurrent_bf16(cw->R, H, G, 0, passes_g, cw->w16);
+  if (cell == 2) {
+    arnn_rnn_pack_recurrent(cw->R, H, G, 2, 1, cw->wh);
+    arnn_rnn_pack_recurrent_bf16(cw->R, H, G, 2, 1, cw->wh16);
+  }
+  cw->brh = rand_buf(Hp, -1, 1);
+  for (size_t u = H; u < Hp; u++) cw->brh[u] = 0.0f;
+  const arnn_rnn_step_args a = {H, Hp, bf16 ? NULL : cw->w, bf16 || cell != 2 ? NULL : cw->wh,
+                                cell == 1 ? cw->brh : NULL, cell == 1, ARNN_RACT_SIGMOID, bf16 ? cw->w16 : NULL,
+                                bf16 && cell == 2 ? cw->wh16 : NULL, NULL, NULL, 0, NULL};
+  cw->a = a;
+}
+
+static void test_cell_weights_free(test_cell_weights *cw) {
+  free(cw->R);
+  free(cw->w);
+  free(cw->wh);
+  free(cw->w16);
+  free(cw->wh16);
+  free(cw->brh);
+}
+
 /* Projection pieces (arnn_rnn_side_gemm, rnn-step.h) at one sequence: every
  * step kernel on every ISA, float32 and bf16 W_hh, LSTM and both GRU modes.
  * With a piece the step's own outputs keep their bits. The AVX-512 kernels
@@ -249,21 +288,9 @@ static void test_side_pieces(void) {
           const size_t pr = ranges[(hi + ki + (size_t)cell) % COUNT(ranges)][0],
                        pe = ranges[(hi + ki + (size_t)cell) % COUNT(ranges)][1];
           /* W_hh: random Keras-layout R, packed as the layer does */
-          float *R = rand_buf(H * G * H, -0.4f, 0.4f);
-          const size_t passes_g = cell == 2 ? 2 : G;
-          float *w = calloc(Hp * H * G, sizeof(float)), *wh = calloc(Hp * H, sizeof(float));
-          uint16_t *w16 = calloc(Hp * (H + 1) * G, sizeof(uint16_t)), *wh16 = calloc(Hp * (H + 1), sizeof(uint16_t));
-          arnn_rnn_pack_recurrent(R, H, G, 0, passes_g, w);
-          arnn_rnn_pack_recurrent_bf16(R, H, G, 0, passes_g, w16);
-          if (cell == 2) {
-            arnn_rnn_pack_recurrent(R, H, G, 2, 1, wh);
-            arnn_rnn_pack_recurrent_bf16(R, H, G, 2, 1, wh16);
-          }
-          float *brh = rand_buf(Hp, -1, 1);
-          for (size_t u = H; u < Hp; u++) brh[u] = 0.0f;
-          arnn_rnn_step_args a = {H, Hp, bf16 ? NULL : w, bf16 || cell != 2 ? NULL : wh, cell == 1 ? brh : NULL,
-                                  cell == 1, ARNN_RACT_SIGMOID, bf16 ? w16 : NULL, bf16 && cell == 2 ? wh16 : NULL,
-                                  NULL, NULL, 0, NULL};
+          test_cell_weights cw;
+          test_cell_weights_init(&cw, cell, bf16, H, 0.4f);
+          arnn_rnn_step_args a = cw.a;
           /* the piece: 8 rows x K of A (and k-major), NPAN panels of B */
           float *A = rand_buf(ROWS * lda, -1, 1), *At = malloc(K * ROWS * sizeof(float));
           for (size_t k = 0; k < K; k++)
@@ -308,12 +335,7 @@ static void test_side_pieces(void) {
             test_step_bufs_free(&plain);
             test_step_bufs_free(&with);
           }
-          free(R);
-          free(w);
-          free(wh);
-          free(w16);
-          free(wh16);
-          free(brh);
+          test_cell_weights_free(&cw);
           free(A);
           free(At);
           free(Bp);
@@ -338,21 +360,10 @@ static void test_batched_chunks(void) {
       if (nb > 9 && H > 130) continue; /* the scalar reference's time */
       for (int cell = 0; cell < 3; cell++) /* LSTM, GRU reset_after 1, GRU reset_after 0 */
         for (int bf16 = 0; bf16 < 2; bf16++) {
-          const size_t G = cell == 0 ? 4 : 3, passes_g = cell == 2 ? 2 : G;
-          float *R = rand_buf(H * G * H, -0.3f, 0.3f);
-          float *w = calloc(Hp * H * G, sizeof(float)), *wh = calloc(Hp * H, sizeof(float));
-          uint16_t *w16 = calloc(Hp * (H + 1) * G, sizeof(uint16_t)), *wh16 = calloc(Hp * (H + 1), sizeof(uint16_t));
-          arnn_rnn_pack_recurrent(R, H, G, 0, passes_g, w);
-          arnn_rnn_pack_recurrent_bf16(R, H, G, 0, passes_g, w16);
-          if (cell == 2) {
-            arnn_rnn_pack_recurrent(R, H, G, 2, 1, wh);
-            arnn_rnn_pack_recurrent_bf16(R, H, G, 2, 1, wh16);
-          }
-          float *brh = rand_buf(Hp, -1, 1);
-          for (size_t u = H; u < Hp; u++) brh[u] = 0.0f;
-          const arnn_rnn_step_args a = {H, Hp, bf16 ? NULL : w, bf16 || cell != 2 ? NULL : wh, cell == 1 ? brh : NULL,
-                                        cell == 1, ARNN_RACT_SIGMOID, bf16 ? w16 : NULL, bf16 && cell == 2 ? wh16 : NULL,
-                                        NULL, NULL, 0, NULL};
+          const size_t G = cell == 0 ? 4 : 3;
+          test_cell_weights cw;
+          test_cell_weights_init(&cw, cell, bf16, H, 0.3f);
+          const arnn_rnn_step_args a = cw.a;
           /* per sequence: xp (G*Hp), h, c, h_out, scratch (Hp each); h and
            * c zero past H, as the layer keeps them */
           float *xp = rand_buf(nb * G * Hp, -1, 1), *h = rand_buf(nb * Hp, -0.8f, 0.8f),
@@ -407,12 +418,7 @@ static void test_batched_chunks(void) {
           free(xp);
           free(h);
           free(c0);
-          free(R);
-          free(w);
-          free(wh);
-          free(w16);
-          free(wh16);
-          free(brh);
+          test_cell_weights_free(&cw);
         }
     }
 }
