@@ -78,11 +78,16 @@ arnn_gru_avx512_epilogue(const int mode, const size_t nblk, const size_t nseq, c
     }
 }
 
-/* A tile of several sequences (one block) whose chunk does not start the k
- * range resumes from its parked sums (../rnn/rnn-step-batch-inl.h). */
+/* A tile of several sequences (one block) starts as arnn_gru_avx512_acc_init
+ * where its chunk starts the k range and from its parked sums elsewhere
+ * (../rnn/rnn-step-batch-inl.h; batched: the instance's flags). */
 static inline __attribute__((always_inline)) void
-arnn_gru_avx512_batch_resume(const int mode, const size_t nseq, const arnn_rnn_step_args *a,
-                             __m512 acc[][ARNN_GRU_AVX512_MAXB][3]) {
+arnn_gru_avx512_batch_start(const int batched, const int mode, const size_t nseq, const arnn_rnn_step_args *a,
+                            __m512 acc[][ARNN_GRU_AVX512_MAXB][3], size_t j0, const float *const *xp) {
+  if (batched & ARNN_RNN_BATCH_FIRST) {
+    arnn_gru_avx512_acc_init(mode, 1, nseq, a, acc, j0, xp);
+    return;
+  }
   const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
   const size_t G = arnn_gru_gates(mode);
   for (size_t s = 0; s < nseq; s++)

@@ -48,10 +48,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
     ARNN_AVX512_K_LOOP_WITH_SIDE(H, a->side, k, K_BODY);
   } else {
     const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
-    if (batched & ARNN_RNN_BATCH_FIRST)
-      arnn_gru_avx512_acc_init(mode, 1, nseq, a, acc, j0, xp);
-    else
-      arnn_gru_avx512_batch_resume(mode, nseq, a, acc);
+    arnn_gru_avx512_batch_start(batched, mode, nseq, a, acc, j0, xp);
     ARNN_RNN_BATCH_LOOP(bt, batched & ARNN_RNN_BATCH_STREAM, k, bt->k0, bt->k1, K_BODY);
     if (!(batched & ARNN_RNN_BATCH_LAST)) {
       arnn_gru_avx512_batch_park(mode, nseq, a, acc);

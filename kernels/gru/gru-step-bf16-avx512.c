@@ -50,10 +50,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
   } else {
     /* k0 is even, k1 even or H; one prefetch per pair of k */
     const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
-    if (batched & ARNN_RNN_BATCH_FIRST)
-      arnn_gru_avx512_acc_init(mode, 1, nseq, a, acc, j0, xp);
-    else
-      arnn_gru_avx512_batch_resume(mode, nseq, a, acc);
+    arnn_gru_avx512_batch_start(batched, mode, nseq, a, acc, j0, xp);
     k1 = bt->k1;
     ARNN_RNN_BATCH_LOOP(bt, batched & ARNN_RNN_BATCH_STREAM, p, bt->k0 / 2, k1 / 2, PAIR_BODY);
   }

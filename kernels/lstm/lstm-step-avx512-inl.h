@@ -71,10 +71,16 @@ ARNN_LSTM_AVX512_UNROLL
       _mm512_storeu_ps(h_out[s] + (j0 + b) * 16, _mm512_mul_ps(go[s][b], arnn_avx512_tanh(cn[s][b])));
 }
 
-/* A tile of several sequences (one block) whose chunk does not start the k
- * range resumes from its parked sums (../rnn/rnn-step-batch-inl.h). */
+/* A tile of several sequences (one block) starts from xp where its chunk
+ * starts the k range and from its parked sums elsewhere
+ * (../rnn/rnn-step-batch-inl.h; batched: the instance's flags). */
 static inline __attribute__((always_inline)) void
-arnn_lstm_avx512_batch_resume(const size_t nseq, const arnn_rnn_step_args *a, __m512 acc[][ARNN_LSTM_AVX512_MAXB][4]) {
+arnn_lstm_avx512_batch_start(const int batched, const size_t nseq, const arnn_rnn_step_args *a,
+                             __m512 acc[][ARNN_LSTM_AVX512_MAXB][4], size_t j0, const float *const *xp) {
+  if (batched & ARNN_RNN_BATCH_FIRST) {
+    arnn_lstm_avx512_acc_init(1, nseq, acc, j0, xp);
+    return;
+  }
   const arnn_rnn_batch_tile *bt = arnn_rnn_batch_tile_of(a);
   for (size_t s = 0; s < nseq; s++)
     for (size_t g = 0; g < 4; g++) acc[s][0][g] = _mm512_load_ps(bt->partial + (s * 4 + g) * 16);
