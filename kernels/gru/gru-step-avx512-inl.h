@@ -104,14 +104,11 @@ arnn_gru_avx512_batch_park(const int mode, const size_t nseq, const arnn_rnn_ste
     for (size_t g = 0; g < G; g++) _mm512_store_ps(bt->partial + (s * G + g) * 16, acc[s][0][g]);
 }
 
-/* One pass over all blocks for the sequences [0, nb). tiles[n], 1 <= n <=
- * ARNN_GRU_AVX512_MAXS: one block x n sequences over a chunk of k that
- * starts and ends the k range; tiles[MAXS + 1], tiles[MAXS + 2]: two, four
- * blocks x one sequence; tiles[MAXS + 3]: one block x one sequence;
- * batch[where][n]: n sequences over a chunk (where = ARNN_RNN_BATCH_FIRST /
- * _LAST / _STREAM flags; batch[FIRST | LAST] is tiles). One sequence: four blocks at a
- * time, then two, then one (arnn_rnn_one_sequence_tiles). Several:
- * arnn_rnn_batched_blocks (../rnn/rnn-step-batch-inl.h) over the pass's
+/* One pass over all blocks for the sequences [0, nb). One sequence: four
+ * blocks at a time, then two, then one (arnn_rnn_one_sequence_tiles; tiles
+ * = {one, two, four blocks}). Several: arnn_rnn_batched_blocks
+ * (../rnn/rnn-step-batch-inl.h; batch[where][n], n sequences over a chunk,
+ * where = ARNN_RNN_BATCH_FIRST / _LAST / _STREAM flags) over the pass's
  * packed weights (float32, or bf16 in pairs of k); the xp lines each tile
  * reads (z, r and h in one pass, z and r in pass 1, h in pass 2) are
  * requested one tile ahead. */
@@ -123,7 +120,7 @@ static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode,
                                                                        const arnn_rnn_tile_fn (*batch)[5]) {
   const size_t maxs = ARNN_GRU_AVX512_MAXS;
   if (nb == 1) {
-    arnn_rnn_one_sequence_tiles(a, xp, h, h_out, scratch, 4, tiles[maxs + 2], tiles[maxs + 1], tiles[maxs + 3]);
+    arnn_rnn_one_sequence_tiles(a, xp, h, h_out, scratch, 4, tiles[2], tiles[1], tiles[0]);
     return;
   }
   const size_t G = arnn_gru_gates(mode), H = a->H;
@@ -159,8 +156,7 @@ static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode,
   ARNN_GRU_AVX512_BATCH_TILES(mode, 3) ARNN_GRU_AVX512_BATCH_TILES(mode, 4)                              \
   ARNN_GRU_AVX512_BATCH_TILES(mode, 5) ARNN_GRU_AVX512_BATCH_TILES(mode, 6)                              \
   ARNN_GRU_AVX512_BATCH_TILES(mode, 7)
-#define ARNN_GRU_AVX512_TILE_ROW(mode)                                                                   \
-  { 0, b3_1_##mode, b3_2_##mode, b3_3_##mode, b3_4_##mode, one_2_##mode, one_4_##mode, one_1_##mode }
+#define ARNN_GRU_AVX512_TILE_ROW(mode) { one_1_##mode, one_2_##mode, one_4_##mode }
 #define ARNN_GRU_AVX512_BATCH_ROW(mode, where)                                                           \
   { 0, b##where##_1_##mode, b##where##_2_##mode, b##where##_3_##mode, b##where##_4_##mode }
 #define ARNN_GRU_AVX512_BATCH_TABLE(mode)                                                                \
@@ -170,7 +166,7 @@ static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode,
    ARNN_GRU_AVX512_BATCH_ROW(mode, 6), ARNN_GRU_AVX512_BATCH_ROW(mode, 7)}
 #define ARNN_GRU_AVX512_PASS(bf16)                                                                       \
   ARNN_GRU_AVX512_TILES_OF(FULL) ARNN_GRU_AVX512_TILES_OF(PASS1) ARNN_GRU_AVX512_TILES_OF(PASS2)         \
-  static const arnn_rnn_tile_fn tiles[3][ARNN_GRU_AVX512_MAXS + 4] = {                                  \
+  static const arnn_rnn_tile_fn tiles[3][3] = {                                                         \
       ARNN_GRU_AVX512_TILE_ROW(FULL), ARNN_GRU_AVX512_TILE_ROW(PASS1), ARNN_GRU_AVX512_TILE_ROW(PASS2)}; \
   static const arnn_rnn_tile_fn batch[3][8][ARNN_GRU_AVX512_MAXS + 1] = {                               \
       ARNN_GRU_AVX512_BATCH_TABLE(FULL), ARNN_GRU_AVX512_BATCH_TABLE(PASS1),                             \
