@@ -135,20 +135,19 @@ static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode,
 
 /* Instantiates the including kernel's tile(mode, nblk, nseq, batched, ...)
  * for every mode and shape arnn_gru_avx512_pass() uses (batched 0: one
- * sequence; ARNN_GRU_AVX512_BATCHED | where: several, over a chunk), their
+ * sequence; ARNN_RNN_BATCHED | where: several, over a chunk), their
  * tables, and pass(), the kernel's one pass (bf16: 1 for the kernel of bf16
  * weights). */
-#define ARNN_GRU_AVX512_BATCHED 8
 #define ARNN_GRU_AVX512_TILE_FN(mode, name, nblk, nseq, batched)                                           \
   static void name##_##mode(const arnn_rnn_step_args *a, size_t u0, const float *const *xp,              \
                             const float *const *h, float *const *h_out, float *const *scratch) {         \
     tile(mode, nblk, nseq, batched, a, u0, xp, h, h_out, scratch);                                       \
   }
 #define ARNN_GRU_AVX512_BATCH_TILES(mode, where)                                                         \
-  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_1, 1, 1, ARNN_GRU_AVX512_BATCHED | where)                     \
-  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_2, 1, 2, ARNN_GRU_AVX512_BATCHED | where)                     \
-  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_3, 1, 3, ARNN_GRU_AVX512_BATCHED | where)                     \
-  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_4, 1, 4, ARNN_GRU_AVX512_BATCHED | where)
+  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_1, 1, 1, ARNN_RNN_BATCHED | where)                            \
+  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_2, 1, 2, ARNN_RNN_BATCHED | where)                            \
+  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_3, 1, 3, ARNN_RNN_BATCHED | where)                            \
+  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_4, 1, 4, ARNN_RNN_BATCHED | where       )
 #define ARNN_GRU_AVX512_TILES_OF(mode)                                                                   \
   ARNN_GRU_AVX512_TILE_FN(mode, one_4, 4, 1, 0) ARNN_GRU_AVX512_TILE_FN(mode, one_2, 2, 1, 0)            \
   ARNN_GRU_AVX512_TILE_FN(mode, one_1, 1, 1, 0) ARNN_GRU_AVX512_BATCH_TILES(mode, 0)                     \

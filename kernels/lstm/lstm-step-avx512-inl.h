@@ -114,20 +114,18 @@ arnn_lstm_avx512_step(const arnn_rnn_step_args *a, size_t nb, const float *const
 
 /* The kernel's tile instances, from its tile(nblk, nseq, batched, ...):
  * one_<n>, n blocks of one sequence (batched 0); b<where>_<n>, one block of
- * n sequences over a chunk of k (batched = ARNN_LSTM_AVX512_BATCHED | where,
- * where = ARNN_RNN_BATCH_FIRST / _LAST / _STREAM flags), in
- * batch_tiles[where][n]. */
-#define ARNN_LSTM_AVX512_BATCHED 8
+ * n sequences over a chunk of k (batched = ARNN_RNN_BATCHED | where, where =
+ * ARNN_RNN_BATCH_FIRST / _LAST / _STREAM flags), in batch_tiles[where][n]. */
 #define ARNN_LSTM_AVX512_TILE_FN(name, nblk, nseq, batched)                                                  \
   static void name(const arnn_rnn_step_args *a, size_t u0, const float *const *xp, const float *const *h,   \
                    float *const *c, float *const *h_out) {                                                  \
     tile(nblk, nseq, batched, a, u0, xp, h, c, h_out);                                                      \
   }
 #define ARNN_LSTM_AVX512_BATCH_TILES(where)                                                                 \
-  ARNN_LSTM_AVX512_TILE_FN(b##where##_1, 1, 1, ARNN_LSTM_AVX512_BATCHED | where)                           \
-  ARNN_LSTM_AVX512_TILE_FN(b##where##_2, 1, 2, ARNN_LSTM_AVX512_BATCHED | where)                           \
-  ARNN_LSTM_AVX512_TILE_FN(b##where##_3, 1, 3, ARNN_LSTM_AVX512_BATCHED | where)                           \
-  ARNN_LSTM_AVX512_TILE_FN(b##where##_4, 1, 4, ARNN_LSTM_AVX512_BATCHED | where)
+  ARNN_LSTM_AVX512_TILE_FN(b##where##_1, 1, 1, ARNN_RNN_BATCHED | where)                                 \
+  ARNN_LSTM_AVX512_TILE_FN(b##where##_2, 1, 2, ARNN_RNN_BATCHED | where)                                 \
+  ARNN_LSTM_AVX512_TILE_FN(b##where##_3, 1, 3, ARNN_RNN_BATCHED | where)                                 \
+  ARNN_LSTM_AVX512_TILE_FN(b##where##_4, 1, 4, ARNN_RNN_BATCHED | where      )
 #define ARNN_LSTM_AVX512_TILES                                                                              \
   ARNN_LSTM_AVX512_TILE_FN(one_4, 4, 1, 0) ARNN_LSTM_AVX512_TILE_FN(one_2, 2, 1, 0)                        \
   ARNN_LSTM_AVX512_TILE_FN(one_1, 1, 1, 0) ARNN_LSTM_AVX512_BATCH_TILES(0) ARNN_LSTM_AVX512_BATCH_TILES(1) \

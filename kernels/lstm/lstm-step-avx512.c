@@ -23,8 +23,8 @@
 #define MAXS ARNN_LSTM_AVX512_MAXS
 
 static inline __attribute__((always_inline)) void tile(const size_t nblk, const size_t nseq, const int batched,
-                                                       const arnn_rnn_step_args *a, size_t j0, const float *const *xp, const float *const *h,
-                                                       float *const *c, float *const *h_out) {
+                                                       const arnn_rnn_step_args *a, size_t j0, const float *const *xp,
+                                                       const float *const *h, float *const *c, float *const *h_out) {
   const size_t H = a->H;
   /* one sequence with the group-interleaved copy: one stream (rnn-step.h) */
   size_t base = j0 * H * 64, kstep = 64, bstep = H * 64;

@@ -20,9 +20,8 @@
  * it: tiles[ARNN_RNN_BATCH_FIRST | ARNN_RNN_BATCH_LAST][n] start from xp
  * and end with the epilogue (the whole range), tiles[0][n] start from and
  * end by parking the sums, and so on (and the _STREAM ones request the next
- * chunk). With a run-time choice between the
- * two starts or the two ends, GCC 12 keeps the
- * accumulators in memory between the tile's loops. */
+ * chunk). With a run-time choice between the two starts or the two ends,
+ * GCC 12 keeps the accumulators in memory between the tile's loops. */
 #ifndef ARNN_KERNELS_RNN_RNN_STEP_BATCH_INL_H
 #define ARNN_KERNELS_RNN_RNN_STEP_BATCH_INL_H
 
@@ -42,6 +41,9 @@
 #define ARNN_RNN_BATCH_FIRST 1
 #define ARNN_RNN_BATCH_LAST 2
 #define ARNN_RNN_BATCH_STREAM 4
+/* The kernels' tile(..., batched, ...) parameter: 0 for a tile of one
+ * sequence, ARNN_RNN_BATCHED | flags for a tile of several. */
+#define ARNN_RNN_BATCHED 8
 
 typedef struct {
   arnn_rnn_step_args step; /* first: what the tiles receive */
@@ -84,10 +86,8 @@ arnn_rnn_batched_blocks(const arnn_rnn_step_args *a, size_t nb, const float *con
                         float *const *out0, float *const *out1, const arnn_rnn_tile_fn (*tiles)[5], size_t maxs,
                         size_t G, const void *w, size_t block_bytes, size_t k_bytes, size_t k_per_line,
                         size_t xp_stride, size_t xp_first, size_t xp_lines) {
-  float partial[ARNN_RNN_BATCH_SEQS * 4 * 16] __attribute__((aligned(64)));
   arnn_rnn_batch_tile t;
   t.step = *a;
-  t.partial = partial;
   const size_t H = a->H, blocks = a->Hp / 16, kc = arnn_rnn_batch_chunk(H, k_bytes);
   const char *const wb = (const char *)w;
   const size_t w_lines = blocks * block_bytes / 64;
@@ -109,6 +109,7 @@ arnn_rnn_batched_blocks(const arnn_rnn_step_args *a, size_t nb, const float *con
       }
     return;
   }
+  float partial[ARNN_RNN_BATCH_SEQS * 4 * 16] __attribute__((aligned(64)));
   for (size_t s0 = 0; s0 < nb; s0 += ARNN_RNN_BATCH_SEQS) {
     const size_t n = nb - s0 < ARNN_RNN_BATCH_SEQS ? nb - s0 : ARNN_RNN_BATCH_SEQS;
     for (size_t j = 0; j < blocks; j++)
