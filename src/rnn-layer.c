@@ -311,11 +311,12 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_r
       !mul_ok(t1, sizeof(float), &t1))
     return ARNN_ERR_INVALID_ARGUMENT;
   size_t fold_bytes = 0;
+  const size_t fold_ld = N + 16; /* arnn_rnn_layer.fold_ld */
   int fold = 0;
   if (desc->embedding != NULL) {
     size_t tb;
     if (!mul_ok(desc->vocab_size, E, &tb) || !mul_ok(tb, sizeof(float), &tb)) return ARNN_ERR_INVALID_ARGUMENT;
-    fold = mul_ok(desc->vocab_size, N + 16, &fold_bytes) && mul_ok(fold_bytes, sizeof(float), &fold_bytes) &&
+    fold = mul_ok(desc->vocab_size, fold_ld, &fold_bytes) && mul_ok(fold_bytes, sizeof(float), &fold_bytes) &&
            fold_bytes <= desc->fold_budget;
   }
 
@@ -431,7 +432,7 @@ arnn_status arnn_rnn_layer_create(const arnn_rnn_layer_desc *caller_desc, arnn_r
     if (fold) {
       /* P = table x kernel + bias for every token, both directions, with the
        * same GEMM kernel as the unfolded path: identical bits. */
-      l->fold_ld = N + 16;
+      l->fold_ld = fold_ld;
       l->folded = alloc_floats(l->V * l->fold_ld);
       if (!l->folded)
         st = ARNN_ERR_OUT_OF_MEMORY;
