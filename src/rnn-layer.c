@@ -496,11 +496,21 @@ static int pipelines(const arnn_rnn_layer *l, size_t T, size_t gs) {
  * back. Measured (rnn-peers-bench imdb b32 t1, Zen 4, two alternated runs
  * each): LSTM 55.6-58.9 -> 49.8-52.8 ms, GRU 40.3-42.1 -> 36.2-39.8 ms;
  * elmo and large unchanged. Smaller groups keep the one GEMM (a call per
- * timestep would reuse each weight of B over too few rows). */
+ * timestep would reuse each weight of B over too few rows). So does a
+ * direction whose packed input kernel B is larger than XP_CHUNK_MAX_B_BYTES:
+ * a call per timestep reads all of B, which then does not stay in L2 beside
+ * W_hh and comes from L3 every timestep, while the one GEMM reads each group
+ * of panels once for all rows. Measured (rnn-peers-bench b32 t1, an Intel
+ * Xeon with 2 MiB L2 and 28 GB/s of L3 per core, two alternated runs each,
+ * medians of 3): elmo (B 2 MiB) LSTM 18.0-18.7 -> 15.7-17.1 ms, GRU
+ * 12.8-12.9 -> 11.4-11.8; large (2.4 MiB) LSTM 133-134 -> 124-133, GRU
+ * 103-110 -> 100-110; imdb (100 KiB, still chunked) unchanged. */
 #define XP_CHUNK 8
 #define XP_CHUNK_MIN_GROUP 8
+#define XP_CHUNK_MAX_B_BYTES ((size_t)256 << 10)
 static int chunks_projection(const arnn_rnn_layer *l, size_t T, size_t gs) {
-  return !pipelines(l, T, gs) && gs >= XP_CHUNK_MIN_GROUP && T > XP_CHUNK;
+  return !pipelines(l, T, gs) && gs >= XP_CHUNK_MIN_GROUP && T > XP_CHUNK &&
+         l->NG * l->E * sizeof(float) <= XP_CHUNK_MAX_B_BYTES;
 }
 
 /* Floats of scratch one (direction, group) slot needs for gs sequences. */

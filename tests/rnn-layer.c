@@ -551,8 +551,9 @@ int main(void) {
     }
   /* groups of 8 and more sequences project a chunk of timesteps at a time
    * into a ring (T = 8 still in one go; 9: a chunk and one step; 29: three
-   * chunks and five steps) */
-  const size_t chunk_shapes[][4] = {{13, 37, 8, 29}, {5, 16, 11, 9}, {3, 20, 9, 8}};
+   * chunks and five steps), unless the input kernel is large (E = 520, H =
+   * 40: 390 KiB of packed B per direction, one GEMM for all timesteps) */
+  const size_t chunk_shapes[][4] = {{13, 37, 8, 29}, {5, 16, 11, 9}, {3, 20, 9, 8}, {520, 40, 9, 10}};
   for (size_t s = 0; s < sizeof chunk_shapes / sizeof chunk_shapes[0]; s++)
     for (int cell = 0; cell < 3; cell++) {
       weights w;
