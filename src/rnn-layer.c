@@ -17,9 +17,7 @@
  * one sequence, both ways alternated call by call in one process, 25th
  * percentiles of 60 calls each): T = 400, E = 50, H = 128: LSTM 2.83 ->
  * 2.65 ms, GRU 2.15 -> 1.89; bf16 W_hh 2.18 -> 1.93 and 1.50 -> 1.38 ms.
- * T = 100, E = 300, H = 512: GRU 9.33 -> 9.11 ms, bf16 LSTM 7.68 -> 7.16,
- * bf16 GRU 5.56 -> 5.22; float32 LSTM unchanged (12.7 ms; the pieces add
- * reads of B to a step that streams W_hh from L3).
+ * Only where the input kernel stays in L2 (pipelines).
  *
  * Work split. A forward call splits the batch into groups of sequences;
  * with two or more threads each (direction, group) is a work item that runs
@@ -476,16 +474,35 @@ typedef struct {
   size_t item_ptrs;
 } fwd_ctx;
 
+/* A direction's packed input kernel B (NG x E floats) up to this size stays
+ * in L2 beside W_hh from one timestep to the next. A larger one, read again
+ * during the steps (projection pieces, or a GEMM call per timestep), comes
+ * from L3 every time, where it competes with W_hh and evicts it from L2;
+ * there the one GEMM before the steps, which reads each group of B's panels
+ * once for all rows, does better (pipelines, chunks_projection). */
+#define INPUT_KERNEL_L2_BYTES ((size_t)256 << 10)
+static int input_kernel_stays_in_l2(const arnn_rnn_layer *l) {
+  return l->NG * l->E * sizeof(float) <= INPUT_KERNEL_L2_BYTES;
+}
+
 /* One sequence with dense input on kernels that take projection pieces:
  * the projection runs during the steps (dir_run, side_piece). Not where
  * the pieces would be much longer than the step: beyond twice its k-loop
  * iterations (tiles of four blocks: H * ceil(Hp / 64)) most of a piece runs
  * alone after its step, and the one GEMM before the steps was as fast (elmo,
- * E = 1024: 0.94 against 0.95 ms). */
+ * E = 1024: 0.94 against 0.95 ms). Nor where B does not stay in L2
+ * (input_kernel_stays_in_l2). Measured at T = 100, E = 300, H = 512 (B 2.4
+ * MiB; rnn-peers-bench large b1 t1, two alternated runs, medians of 3) on an
+ * Intel Xeon with 2 MiB L2 and 28 GB/s of L3 per core: pieces against the
+ * one GEMM, LSTM 22.9-23.3 against 20.5-20.6 ms, GRU 13.9-14.3 against
+ * 12.2-12.6, bf16 W_hh 9.3-9.7 against 7.4-8.0 and 5.2-5.4 against 4.4-4.6
+ * (two cores, b1 t2: LSTM 11.6-11.7 against 10.6, bf16 5.0-5.2 against
+ * 3.9-4.0); on a Zen 4 (1 MiB L2, 88 GB/s of L3 per core) the pieces had won 2-7%
+ * there (bf16 LSTM 7.68 -> 7.16 ms, float32 LSTM unchanged). */
 static int pipelines(const arnn_rnn_layer *l, size_t T, size_t gs) {
   const size_t R = ARNN_RNN_SIDE_ROWS;
   const size_t piece_k = (l->NG / 16 + R - 1) / R * l->E, step_k = l->H * ((l->Hp + 63) / 64);
-  return gs == 1 && l->side_projection && T / R >= 2 && piece_k <= 2 * step_k;
+  return gs == 1 && l->side_projection && T / R >= 2 && piece_k <= 2 * step_k && input_kernel_stays_in_l2(l);
 }
 
 /* Groups of at least XP_CHUNK_MIN_GROUP sequences project XP_CHUNK timesteps
@@ -497,20 +514,16 @@ static int pipelines(const arnn_rnn_layer *l, size_t T, size_t gs) {
  * each): LSTM 55.6-58.9 -> 49.8-52.8 ms, GRU 40.3-42.1 -> 36.2-39.8 ms;
  * elmo and large unchanged. Smaller groups keep the one GEMM (a call per
  * timestep would reuse each weight of B over too few rows). So does a
- * direction whose packed input kernel B is larger than XP_CHUNK_MAX_B_BYTES:
- * a call per timestep reads all of B, which then does not stay in L2 beside
- * W_hh and comes from L3 every timestep, while the one GEMM reads each group
- * of panels once for all rows. Measured (rnn-peers-bench b32 t1, an Intel
+ * direction whose B does not stay in L2 (input_kernel_stays_in_l2): a call
+ * per timestep reads all of B. Measured (rnn-peers-bench b32 t1, an Intel
  * Xeon with 2 MiB L2 and 28 GB/s of L3 per core, two alternated runs each,
  * medians of 3): elmo (B 2 MiB) LSTM 18.0-18.7 -> 15.7-17.1 ms, GRU
  * 12.8-12.9 -> 11.4-11.8; large (2.4 MiB) LSTM 133-134 -> 124-133, GRU
  * 103-110 -> 100-110; imdb (100 KiB, still chunked) unchanged. */
 #define XP_CHUNK 8
 #define XP_CHUNK_MIN_GROUP 8
-#define XP_CHUNK_MAX_B_BYTES ((size_t)256 << 10)
 static int chunks_projection(const arnn_rnn_layer *l, size_t T, size_t gs) {
-  return !pipelines(l, T, gs) && gs >= XP_CHUNK_MIN_GROUP && T > XP_CHUNK &&
-         l->NG * l->E * sizeof(float) <= XP_CHUNK_MAX_B_BYTES;
+  return !pipelines(l, T, gs) && gs >= XP_CHUNK_MIN_GROUP && T > XP_CHUNK && input_kernel_stays_in_l2(l);
 }
 
 /* Floats of scratch one (direction, group) slot needs for gs sequences. */
