@@ -6,7 +6,7 @@
  * four 16-unit blocks x G gates (12 accumulators with G = 3; with two blocks'
  * 6, each taking two dependent FMAs per pair of rows, the step waited on the
  * FMA latency: H = 128, reset_after, thread CPU time 0.97-1.04 -> 0.71 us per
- * step), then 2 and 1 for the rest; one block x G gates x up to 4 sequences
+ * step), then 2 and 1 for the rest; one block x G gates x up to 6 sequences
  * otherwise. reset_after = 1: one pass, G = 3, the candidate's accumulator
  * starts from the recurrent bias. reset_after = 0: pass 1 (G = 2, z and r; z
  * parked in h_out, r*h in scratch), pass 2 (G = 1, R_h applied to r*h).

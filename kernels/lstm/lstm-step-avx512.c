@@ -8,9 +8,11 @@
  *    steps of both directions against 2.05-2.07 ms with two blocks (8
  *    accumulators) and 1.39 ms with one (25th percentiles); the rest of the
  *    units go as two blocks, then one;
- *  - several sequences: one block x 4 gates x up to 4 sequences = 16
+ *  - several sequences: one block x 4 gates x up to 6 sequences = 24
  *    accumulators; each weight vector is loaded once per k and used for every
- *    sequence of the tile; the k range in chunks that stay in L1 while every
+ *    sequence of the tile (6 rather than 4: BM_rnn_step nb = 32, three
+ *    alternated runs, H = 512 372-394 us against 406-410, H = 128 24.4-27.2
+ *    against 26.6-28.3); the k range in chunks that stay in L1 while every
  *    group of sequences uses them, the next chunk requested into L2 during
  *    each (../rnn/rnn-step-batch-inl.h).
  * Start, epilogue (per tile, in registers: gates, c' = fma(f, c, i*g),
@@ -62,11 +64,11 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
   arnn_lstm_avx512_epilogue(nblk, nseq, a, acc, j0, c, h_out);
 }
 
-ARNN_LSTM_AVX512_TILES
+ARNN_LSTM_AVX512_TILES(6)
 
 void arnn_f32_lstm_step__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                 const float *const *h, float *const *c, float *const *h_out) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
-  arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 4, one_4, one_2, one_1, batch_tiles, a->w, a->H * 256, 256, 1);
+  arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 4, one_4, one_2, one_1, batch_tiles, 6, a->w, a->H * 256, 256, 1);
   if (nb == 1) arnn_avx512_side_finish(a->side);
 }

@@ -82,15 +82,15 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
   arnn_lstm_avx512_epilogue(nblk, nseq, a, acc, j0, c, h_out);
 }
 
-ARNN_LSTM_AVX512_TILES
+ARNN_LSTM_AVX512_TILES(4)
 
 void arnn_f32_lstm_step_bf16__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                      const float *const *h, float *const *c, float *const *h_out) {
   ARNN_KERNEL_ASSERT(arnn_rnn_step_args_ok(a, nb, xp, h, (const float *const *)c, (const float *const *)h_out, NULL, 1));
   const size_t w16_bytes = a->Hp * ((a->H + 1) / 2) * 2 * 4 * sizeof(uint16_t), block_bytes = (a->H + 1) / 2 * 256;
   if (w16_bytes <= ARNN_RNN_L2_RESIDENT_BYTES)
-    arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 4, one_4, one_2, one_1, batch_tiles, a->w16, block_bytes, 128, 2);
+    arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 4, one_4, one_2, one_1, batch_tiles, 4, a->w16, block_bytes, 128, 2);
   else
-    arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 2, one_2, one_2, one_1, batch_tiles, a->w16, block_bytes, 128, 2);
+    arnn_lstm_avx512_step(a, nb, xp, h, c, h_out, 2, one_2, one_2, one_1, batch_tiles, 4, a->w16, block_bytes, 128, 2);
   if (nb == 1) arnn_avx512_side_finish(a->side);
 }

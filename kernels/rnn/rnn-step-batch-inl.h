@@ -1,10 +1,12 @@
 /* The batched (several sequences) driver of the AVX-512 LSTM and GRU step
  * kernels: blocks of 16 units outside, the block's k range in chunks inside
- * that, groups of up to maxs sequences innermost.
+ * that, groups of up to maxs sequences innermost, as even as possible
+ * (arnn_rnn_seq_groups: 32 sequences in tiles of at most 6 go as 6, 6, 5,
+ * 5, 5, 5, not five 6s and a 2 whose tile loads a weight vector per 2 FMAs).
  *
  * Why chunks of k: each weight vector a tile loads serves the tile's
  * sequences only, so a block's weights are read once per group of sequences
- * (8 times per step at batch 32). Where a block's weights (H x G x 64 bytes in
+ * (6 or 8 times per step at batch 32). Where a block's weights (H x G x 64 bytes in
  * float32) outgrow L1, every group re-reads them from L2, and where W_hh
  * outgrows L2, the first group of each block waits on L3 at the FMA rate.
  * A chunk of kc k's is small enough to stay in L1 while every group uses it;
@@ -44,6 +46,9 @@
 /* The kernels' tile(..., batched, ...) parameter: 0 for a tile of one
  * sequence, ARNN_RNN_BATCHED | flags for a tile of several. */
 #define ARNN_RNN_BATCHED 8
+/* The most sequences a kernel's batched tile takes (the width of the tile
+ * tables, tiles[flags][n] for n = 1 .. maxs <= ARNN_RNN_BATCH_MAXS). */
+#define ARNN_RNN_BATCH_MAXS 6
 
 typedef struct {
   arnn_rnn_step_args step; /* first: what the tiles receive */
@@ -83,7 +88,7 @@ static inline size_t arnn_rnn_batch_chunk(size_t H, size_t k_bytes) {
  * requested one tile ahead (rnn-step-prefetch-inl.h). */
 static inline __attribute__((always_inline)) void
 arnn_rnn_batched_blocks(const arnn_rnn_step_args *a, size_t nb, const float *const *xp, const float *const *h,
-                        float *const *out0, float *const *out1, const arnn_rnn_tile_fn (*tiles)[5], size_t maxs,
+                        float *const *out0, float *const *out1, const arnn_rnn_tile_fn (*tiles)[ARNN_RNN_BATCH_MAXS + 1], size_t maxs,
                         size_t G, const void *w, size_t block_bytes, size_t k_bytes, size_t k_per_line,
                         size_t xp_stride, size_t xp_first, size_t xp_lines) {
   arnn_rnn_batch_tile t;
@@ -101,17 +106,19 @@ arnn_rnn_batched_blocks(const arnn_rnn_step_args *a, size_t nb, const float *con
     t.prefetch_lines = 0;
     t.prefetch = wb;
     const arnn_rnn_tile_fn *whole = tiles[ARNN_RNN_BATCH_FIRST | ARNN_RNN_BATCH_LAST];
+    const arnn_rnn_seq_groups gr = arnn_rnn_seq_groups_of(nb, maxs);
     for (size_t j = 0; j < blocks; j++)
-      for (size_t s = 0; s < nb; s += maxs) {
-        const size_t ns = nb - s >= maxs ? maxs : nb - s;
-        arnn_rnn_prefetch_next_tile(xp, nb, blocks, j, s, maxs, xp_stride, xp_first, xp_lines);
-        whole[ns](&t.step, j, xp + s, h + s, out0 + s, out1 ? out1 + s : NULL);
+      for (size_t g = 0; g < gr.groups; g++) {
+        const size_t s = arnn_rnn_group_start(&gr, g);
+        arnn_rnn_prefetch_next_tile(xp, &gr, blocks, j, g, xp_stride, xp_first, xp_lines);
+        whole[arnn_rnn_group_size(&gr, g)](&t.step, j, xp + s, h + s, out0 + s, out1 ? out1 + s : NULL);
       }
     return;
   }
   float partial[ARNN_RNN_BATCH_SEQS * 4 * 16] __attribute__((aligned(64)));
   for (size_t s0 = 0; s0 < nb; s0 += ARNN_RNN_BATCH_SEQS) {
     const size_t n = nb - s0 < ARNN_RNN_BATCH_SEQS ? nb - s0 : ARNN_RNN_BATCH_SEQS;
+    const arnn_rnn_seq_groups gr = arnn_rnn_seq_groups_of(n, maxs);
     for (size_t j = 0; j < blocks; j++)
       for (size_t k0 = 0; k0 < H; k0 += kc) {
         t.k0 = k0;
@@ -120,15 +127,16 @@ arnn_rnn_batched_blocks(const arnn_rnn_step_args *a, size_t nb, const float *con
          * chunk or the next block's first), kc k's of them; group g of the
          * tiles requests its share from line next + g * (k's of its tile) */
         const size_t next = (j * block_bytes + t.k1 * k_bytes) / 64, next_lines = kc * k_bytes / 64;
-        for (size_t s = 0; s < n; s += maxs) {
-          const size_t ns = n - s >= maxs ? maxs : n - s, first = s / maxs * ((t.k1 - t.k0) / k_per_line);
+        for (size_t g = 0; g < gr.groups; g++) {
+          const size_t s = arnn_rnn_group_start(&gr, g), ns = arnn_rnn_group_size(&gr, g);
+          const size_t first = g * ((t.k1 - t.k0) / k_per_line);
           const size_t from = next + first, until = next + next_lines < w_lines ? next + next_lines : w_lines;
           t.prefetch_lines = stream && from < until ? until - from : 0;
           t.prefetch = t.prefetch_lines ? wb + from * 64 : wb;
           /* xp is read by the first chunk of a block: one tile ahead there,
            * and the next block's first tile from the last tile of a block */
-          if ((k0 == 0 && s + maxs < n) || (t.k1 == H && s + maxs >= n))
-            arnn_rnn_prefetch_next_tile(xp + s0, n, blocks, j, s, maxs, xp_stride, xp_first, xp_lines);
+          if ((k0 == 0 && g + 1 < gr.groups) || (t.k1 == H && g + 1 == gr.groups))
+            arnn_rnn_prefetch_next_tile(xp + s0, &gr, blocks, j, g, xp_stride, xp_first, xp_lines);
           t.partial = partial + s * G * 16;
           const int where = (k0 == 0 ? ARNN_RNN_BATCH_FIRST : 0) | (t.k1 == H ? ARNN_RNN_BATCH_LAST : 0) |
                             (stream ? ARNN_RNN_BATCH_STREAM : 0);

@@ -19,19 +19,35 @@
 
 #include "../common/prefetch-inl.h"
 
-/* The tile after (block j, sequences from s): the lines of its sequences'
- * xp that the tile reads, [xp + j*stride + first, + lines*16 floats).
- * stride = floats per block in xp (G*16). */
-static inline void arnn_rnn_prefetch_next_tile(const float *const *xp, size_t nb, size_t blocks, size_t j, size_t s,
-                                               size_t maxs, size_t stride, size_t first, size_t lines) {
-  s += maxs;
-  if (s >= nb) {
-    s = 0;
+/* nb sequences in groups of at most maxs, as even as possible: group g
+ * starts at sequence g*small + min(g, big) and has small + (g < big). */
+typedef struct {
+  size_t groups, small, big;
+} arnn_rnn_seq_groups;
+
+static inline arnn_rnn_seq_groups arnn_rnn_seq_groups_of(size_t nb, size_t maxs) {
+  const size_t groups = (nb + maxs - 1) / maxs;
+  return (arnn_rnn_seq_groups){groups, nb / groups, nb % groups};
+}
+static inline size_t arnn_rnn_group_start(const arnn_rnn_seq_groups *gr, size_t g) {
+  return g * gr->small + (g < gr->big ? g : gr->big);
+}
+static inline size_t arnn_rnn_group_size(const arnn_rnn_seq_groups *gr, size_t g) {
+  return gr->small + (g < gr->big);
+}
+
+/* The tile after (block j, group g): the lines of its sequences' xp that
+ * the tile reads, [xp + j*stride + first, + lines*16 floats). stride =
+ * floats per block in xp (G*16). */
+static inline void arnn_rnn_prefetch_next_tile(const float *const *xp, const arnn_rnn_seq_groups *gr, size_t blocks,
+                                               size_t j, size_t g, size_t stride, size_t first, size_t lines) {
+  if (++g == gr->groups) {
+    g = 0;
     j++;
   }
   if (j >= blocks) return;
-  const size_t end = nb - s >= maxs ? s + maxs : nb;
-  for (; s < end; s++)
+  const size_t s0 = arnn_rnn_group_start(gr, g), end = s0 + arnn_rnn_group_size(gr, g);
+  for (size_t s = s0; s < end; s++)
     for (size_t l = 0; l < lines; l++) arnn_prefetch_l1(xp[s] + j * stride + first + 16 * l);
 }
 
