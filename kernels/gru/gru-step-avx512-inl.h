@@ -12,15 +12,18 @@
 #include "gru-step-inl.h"
 
 /* Bounds of a tile: blocks for one sequence, sequences (of one block) in a
- * batched step (6: 18 accumulators, 6 broadcasts and a weight vector; each
- * chunk of weights is then read from L1 by 6 groups of sequences at batch
- * 32 instead of 8, with fewer tile calls and parked sums per FMA).
- * Measured against 4 (BM_rnn_step nb = 32, p25 of four alternated runs):
- * H = 512 float32 297-314 us against 313-357, bf16 293-306 against
- * 303-340; H = 128 bf16 19.8-21.0 against 21.4-22.6, float32 19.0-20.2
- * against 18.1-19.5 (about even). */
+ * batched step. The float32 kernel's batched tiles take up to 7 sequences
+ * (21 accumulators, 7 broadcasts and a weight vector), the bf16 kernel's up
+ * to 6 (it also holds widened pairs): each chunk of weights is then read
+ * from L1 by 5 or 6 groups of sequences at batch 32 instead of 8, with fewer
+ * tile calls and parked sums per FMA. Measured (BM_rnn_step nb = 32, p25,
+ * four alternated runs each): 6 against 4, H = 512 float32 297-314 us
+ * against 313-357, bf16 293-306 against 303-340; H = 128 bf16 19.8-21.0
+ * against 21.4-22.6, float32 19.0-20.2 against 18.1-19.5; 7 against 6, H =
+ * 128 float32 18.7-19.3 against 19.6-20.8, H = 512 276-305 against
+ * 298-318, but bf16 H = 512 313-335 against 287-305. */
 #define ARNN_GRU_AVX512_MAXB 4
-#define ARNN_GRU_AVX512_MAXS 6
+#define ARNN_GRU_AVX512_MAXS 7
 
 static inline __attribute__((always_inline)) void
 arnn_gru_avx512_acc_init(const int mode, const size_t nblk, const size_t nseq, const arnn_rnn_step_args *a,
@@ -118,13 +121,13 @@ arnn_gru_avx512_batch_park(const int mode, const size_t nseq, const arnn_rnn_ste
  * packed weights (float32, or bf16 in pairs of k); the xp lines each tile
  * reads (z, r and h in one pass, z and r in pass 1, h in pass 2) are
  * requested one tile ahead. */
-static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode, int bf16, const arnn_rnn_step_args *a,
+static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode, int bf16, size_t maxs,
+                                                                       const arnn_rnn_step_args *a,
                                                                        size_t nb, const float *const *xp,
                                                                        const float *const *h, float *const *h_out,
                                                                        float *const *scratch,
                                                                        const arnn_rnn_tile_fn *tiles,
                                                                        const arnn_rnn_tile_fn (*batch)[ARNN_RNN_BATCH_MAXS + 1]) {
-  const size_t maxs = ARNN_GRU_AVX512_MAXS;
   if (nb == 1) {
     arnn_rnn_one_sequence_tiles(a, xp, h, h_out, scratch, 4, tiles[2], tiles[1], tiles[0]);
     return;
@@ -149,38 +152,46 @@ static inline __attribute__((always_inline)) void arnn_gru_avx512_pass(int mode,
                             const float *const *h, float *const *h_out, float *const *scratch) {         \
     tile(mode, nblk, nseq, batched, a, u0, xp, h, h_out, scratch);                                       \
   }
-#define ARNN_GRU_AVX512_BATCH_TILES(mode, where)                                                         \
+#define ARNN_GRU_AVX512_BATCH_TILES_6(mode, where)                                                       \
   ARNN_GRU_AVX512_TILE_FN(mode, b##where##_1, 1, 1, ARNN_RNN_BATCHED | where)                            \
   ARNN_GRU_AVX512_TILE_FN(mode, b##where##_2, 1, 2, ARNN_RNN_BATCHED | where)                            \
   ARNN_GRU_AVX512_TILE_FN(mode, b##where##_3, 1, 3, ARNN_RNN_BATCHED | where)                            \
   ARNN_GRU_AVX512_TILE_FN(mode, b##where##_4, 1, 4, ARNN_RNN_BATCHED | where)                            \
   ARNN_GRU_AVX512_TILE_FN(mode, b##where##_5, 1, 5, ARNN_RNN_BATCHED | where)                            \
   ARNN_GRU_AVX512_TILE_FN(mode, b##where##_6, 1, 6, ARNN_RNN_BATCHED | where)
-#define ARNN_GRU_AVX512_TILES_OF(mode)                                                                   \
+#define ARNN_GRU_AVX512_BATCH_TILES_7(mode, where)                                                       \
+  ARNN_GRU_AVX512_BATCH_TILES_6(mode, where)                                                             \
+  ARNN_GRU_AVX512_TILE_FN(mode, b##where##_7, 1, 7, ARNN_RNN_BATCHED | where)
+#define ARNN_GRU_AVX512_TILES_OF(mode, maxs)                                                             \
   ARNN_GRU_AVX512_TILE_FN(mode, one_4, 4, 1, 0) ARNN_GRU_AVX512_TILE_FN(mode, one_2, 2, 1, 0)            \
-  ARNN_GRU_AVX512_TILE_FN(mode, one_1, 1, 1, 0) ARNN_GRU_AVX512_BATCH_TILES(mode, 0)                     \
-  ARNN_GRU_AVX512_BATCH_TILES(mode, 1) ARNN_GRU_AVX512_BATCH_TILES(mode, 2)                              \
-  ARNN_GRU_AVX512_BATCH_TILES(mode, 3) ARNN_GRU_AVX512_BATCH_TILES(mode, 4)                              \
-  ARNN_GRU_AVX512_BATCH_TILES(mode, 5) ARNN_GRU_AVX512_BATCH_TILES(mode, 6)                              \
-  ARNN_GRU_AVX512_BATCH_TILES(mode, 7)
+  ARNN_GRU_AVX512_TILE_FN(mode, one_1, 1, 1, 0) ARNN_GRU_AVX512_BATCH_TILES_##maxs(mode, 0)              \
+  ARNN_GRU_AVX512_BATCH_TILES_##maxs(mode, 1) ARNN_GRU_AVX512_BATCH_TILES_##maxs(mode, 2)                \
+  ARNN_GRU_AVX512_BATCH_TILES_##maxs(mode, 3) ARNN_GRU_AVX512_BATCH_TILES_##maxs(mode, 4)                \
+  ARNN_GRU_AVX512_BATCH_TILES_##maxs(mode, 5) ARNN_GRU_AVX512_BATCH_TILES_##maxs(mode, 6)                \
+  ARNN_GRU_AVX512_BATCH_TILES_##maxs(mode, 7)
 #define ARNN_GRU_AVX512_TILE_ROW(mode) { one_1_##mode, one_2_##mode, one_4_##mode }
-#define ARNN_GRU_AVX512_BATCH_ROW(mode, where)                                                           \
-  { 0, b##where##_1_##mode, b##where##_2_##mode, b##where##_3_##mode, b##where##_4_##mode, b##where##_5_##mode, b##where##_6_##mode }
-#define ARNN_GRU_AVX512_BATCH_TABLE(mode)                                                                \
-  {ARNN_GRU_AVX512_BATCH_ROW(mode, 0), ARNN_GRU_AVX512_BATCH_ROW(mode, 1),                               \
-   ARNN_GRU_AVX512_BATCH_ROW(mode, 2), ARNN_GRU_AVX512_BATCH_ROW(mode, 3),                               \
-   ARNN_GRU_AVX512_BATCH_ROW(mode, 4), ARNN_GRU_AVX512_BATCH_ROW(mode, 5),                               \
-   ARNN_GRU_AVX512_BATCH_ROW(mode, 6), ARNN_GRU_AVX512_BATCH_ROW(mode, 7)}
-#define ARNN_GRU_AVX512_PASS(bf16)                                                                       \
-  ARNN_GRU_AVX512_TILES_OF(FULL) ARNN_GRU_AVX512_TILES_OF(PASS1) ARNN_GRU_AVX512_TILES_OF(PASS2)         \
+#define ARNN_GRU_AVX512_BATCH_ROW_6(mode, where)                                                         \
+  { 0, b##where##_1_##mode, b##where##_2_##mode, b##where##_3_##mode, b##where##_4_##mode,               \
+    b##where##_5_##mode, b##where##_6_##mode }
+#define ARNN_GRU_AVX512_BATCH_ROW_7(mode, where)                                                         \
+  { 0, b##where##_1_##mode, b##where##_2_##mode, b##where##_3_##mode, b##where##_4_##mode,               \
+    b##where##_5_##mode, b##where##_6_##mode, b##where##_7_##mode }
+#define ARNN_GRU_AVX512_BATCH_TABLE(mode, maxs)                                                          \
+  {ARNN_GRU_AVX512_BATCH_ROW_##maxs(mode, 0), ARNN_GRU_AVX512_BATCH_ROW_##maxs(mode, 1),                 \
+   ARNN_GRU_AVX512_BATCH_ROW_##maxs(mode, 2), ARNN_GRU_AVX512_BATCH_ROW_##maxs(mode, 3),                 \
+   ARNN_GRU_AVX512_BATCH_ROW_##maxs(mode, 4), ARNN_GRU_AVX512_BATCH_ROW_##maxs(mode, 5),                 \
+   ARNN_GRU_AVX512_BATCH_ROW_##maxs(mode, 6), ARNN_GRU_AVX512_BATCH_ROW_##maxs(mode, 7)}
+#define ARNN_GRU_AVX512_PASS(bf16, maxs)                                                                 \
+  ARNN_GRU_AVX512_TILES_OF(FULL, maxs) ARNN_GRU_AVX512_TILES_OF(PASS1, maxs)                             \
+  ARNN_GRU_AVX512_TILES_OF(PASS2, maxs)                                                                  \
   static const arnn_rnn_tile_fn tiles[3][3] = {                                                         \
       ARNN_GRU_AVX512_TILE_ROW(FULL), ARNN_GRU_AVX512_TILE_ROW(PASS1), ARNN_GRU_AVX512_TILE_ROW(PASS2)}; \
-  static const arnn_rnn_tile_fn batch[3][8][ARNN_RNN_BATCH_MAXS + 1] = {                             \
-      ARNN_GRU_AVX512_BATCH_TABLE(FULL), ARNN_GRU_AVX512_BATCH_TABLE(PASS1),                             \
-      ARNN_GRU_AVX512_BATCH_TABLE(PASS2)};                                                               \
+  static const arnn_rnn_tile_fn batch[3][8][ARNN_RNN_BATCH_MAXS + 1] = {                               \
+      ARNN_GRU_AVX512_BATCH_TABLE(FULL, maxs), ARNN_GRU_AVX512_BATCH_TABLE(PASS1, maxs),                 \
+      ARNN_GRU_AVX512_BATCH_TABLE(PASS2, maxs)};                                                         \
   static void pass(int mode, const arnn_rnn_step_args *a, size_t nb, const float *const *xp,            \
                    const float *const *h, float *const *h_out, float *const *scratch) {                 \
-    arnn_gru_avx512_pass(mode, bf16, a, nb, xp, h, h_out, scratch, tiles[mode], batch[mode]);            \
+    arnn_gru_avx512_pass(mode, bf16, maxs, a, nb, xp, h, h_out, scratch, tiles[mode], batch[mode]);      \
   }
 
 #endif

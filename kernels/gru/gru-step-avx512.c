@@ -1,7 +1,7 @@
 /* Fused GRU step, AVX-512; scalar twin gru-step-scalar.c (same equations and
  * per-output order, bit-identical). Tiles as in lstm-step-avx512.c: four
  * 16-unit blocks x G gates for one sequence (then two, then one for the
- * rest), one block x G gates x up to 6 sequences otherwise (weights loaded
+ * rest), one block x G gates x up to 7 sequences otherwise (weights loaded
  * once per k for the whole tile, the k range in chunks:
  * ../rnn/rnn-step-batch-inl.h). Four blocks at batch 1: H = 128, 400 steps
  * of each of two directions (one after the other), 1.19 ms against 1.61 ms
@@ -59,7 +59,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
   arnn_gru_avx512_epilogue(mode, nblk, nseq, a, acc, j0, xp, h, h_out, scratch);
 }
 
-ARNN_GRU_AVX512_PASS(0)
+ARNN_GRU_AVX512_PASS(0, 7)
 
 void arnn_f32_gru_step__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                const float *const *h, float *const *h_out, float *const *scratch) {

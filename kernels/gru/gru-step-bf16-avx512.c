@@ -71,7 +71,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
   arnn_gru_avx512_epilogue(mode, nblk, nseq, a, acc, j0, xp, h, h_out, scratch);
 }
 
-ARNN_GRU_AVX512_PASS(1)
+ARNN_GRU_AVX512_PASS(1, 6)
 
 void arnn_f32_gru_step_bf16__avx512(const arnn_rnn_step_args *a, size_t nb, const float *const *xp,
                                     const float *const *h, float *const *h_out, float *const *scratch) {

@@ -6,8 +6,9 @@
  *
  * Why chunks of k: each weight vector a tile loads serves the tile's
  * sequences only, so a block's weights are read once per group of sequences
- * (6 or 8 times per step at batch 32). Where a block's weights (H x G x 64 bytes in
- * float32) outgrow L1, every group re-reads them from L2, and where W_hh
+ * (5 to 8 times per step at batch 32, by the kernel). Where a block's
+ * weights (H x G x 64 bytes in float32) outgrow L1, every group re-reads
+ * them from L2, and where W_hh
  * outgrows L2, the first group of each block waits on L3 at the FMA rate.
  * A chunk of kc k's is small enough to stay in L1 while every group uses it;
  * a tile that does not end the k range parks its accumulators in `partial`
@@ -48,7 +49,7 @@
 #define ARNN_RNN_BATCHED 8
 /* The most sequences a kernel's batched tile takes (the width of the tile
  * tables, tiles[flags][n] for n = 1 .. maxs <= ARNN_RNN_BATCH_MAXS). */
-#define ARNN_RNN_BATCH_MAXS 6
+#define ARNN_RNN_BATCH_MAXS 7
 
 typedef struct {
   arnn_rnn_step_args step; /* first: what the tiles receive */
