@@ -8,8 +8,8 @@
  * sequences only, so a block's weights are read once per group of sequences
  * (5 to 8 times per step at batch 32, by the kernel). Where a block's
  * weights (H x G x 64 bytes in float32) outgrow L1, every group re-reads
- * them from L2, and where W_hh
- * outgrows L2, the first group of each block waits on L3 at the FMA rate.
+ * them from L2, and where W_hh outgrows L2, the first group of each block
+ * waits on L3 at the FMA rate.
  * A chunk of kc k's is small enough to stay in L1 while every group uses it;
  * a tile that does not end the k range parks its accumulators in `partial`
  * (storing and reloading a float is exact, and every output still sums its k
