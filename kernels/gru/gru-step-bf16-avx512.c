@@ -27,22 +27,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
   const size_t G = arnn_gru_gates(mode);
   const uint16_t *w = (mode == PASS2 ? a->w_h16 : a->w16) + j0 * Kp * G * 32;
   __m512 acc[MAXS][MAXB][3];
-#define PAIR_BODY                                                                                \
-  do {                                                                                           \
-    __m512 h0[MAXS], h1[MAXS];                                                                   \
-    for (size_t s = 0; s < nseq; s++) {                                                          \
-      const float *hs = mode == PASS2 ? scratch[s] : h[s];                                       \
-      h0[s] = _mm512_set1_ps(hs[2 * p]);                                                         \
-      h1[s] = _mm512_set1_ps(hs[2 * p + 1]);                                                     \
-    }                                                                                            \
-    for (size_t b = 0; b < nblk; b++)                                                            \
-      for (size_t g = 0; g < G; g++) {                                                           \
-        __m512 w0, w1;                                                                           \
-        arnn_avx512_widen_bf16_pairs(w + ((b * Kp + p) * G + g) * 32, &w0, &w1);                 \
-        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h0[s], w0, acc[s][b][g]); \
-        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h1[s], w1, acc[s][b][g]); \
-      }                                                                                          \
-  } while (0)
+#define PAIR_BODY ARNN_AVX512_BF16_PAIR(nblk, nseq, G, w, Kp, p, s, mode == PASS2 ? scratch[s] : h[s], acc, MAXS)
   size_t k1 = H;
   if (!batched) {
     arnn_gru_avx512_acc_init(mode, nblk, 1, a, acc, j0, xp);
@@ -55,15 +40,7 @@ static inline __attribute__((always_inline)) void tile(const int mode, const siz
     ARNN_RNN_BATCH_LOOP(bt, batched & ARNN_RNN_BATCH_STREAM, p, bt->k0 / 2, k1 / 2, PAIR_BODY);
   }
 #undef PAIR_BODY
-  if (k1 % 2) { /* the last k alone: its pair partner is zero padding, never used */
-    const size_t p = H / 2;
-    for (size_t b = 0; b < nblk; b++)
-      for (size_t g = 0; g < G; g++) {
-        const __m512 w0 = arnn_avx512_widen_bf16_first(w + ((b * Kp + p) * G + g) * 32);
-        for (size_t s = 0; s < nseq; s++)
-          acc[s][b][g] = _mm512_fmadd_ps(_mm512_set1_ps((mode == PASS2 ? scratch[s] : h[s])[2 * p]), w0, acc[s][b][g]);
-      }
-  }
+  if (k1 % 2) ARNN_AVX512_BF16_LAST_K(nblk, nseq, G, w, Kp, H / 2, s, mode == PASS2 ? scratch[s] : h[s], acc);
   if (batched && !(batched & ARNN_RNN_BATCH_LAST)) {
     arnn_gru_avx512_batch_park(mode, nseq, a, acc);
     return;

@@ -38,21 +38,7 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
   const size_t H = a->H, Kp = (H + 1) / 2;
   const uint16_t *w = a->w16 + j0 * Kp * 128;
   __m512 acc[MAXS][MAXB][4];
-#define PAIR_BODY                                                                                \
-  do {                                                                                           \
-    __m512 h0[MAXS], h1[MAXS];                                                                   \
-    for (size_t s = 0; s < nseq; s++) {                                                          \
-      h0[s] = _mm512_set1_ps(h[s][2 * p]);                                                       \
-      h1[s] = _mm512_set1_ps(h[s][2 * p + 1]);                                                   \
-    }                                                                                            \
-    for (size_t b = 0; b < nblk; b++)                                                            \
-      for (size_t g = 0; g < 4; g++) {                                                           \
-        __m512 w0, w1;                                                                           \
-        arnn_avx512_widen_bf16_pairs(w + ((b * Kp + p) * 4 + g) * 32, &w0, &w1);                 \
-        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h0[s], w0, acc[s][b][g]); \
-        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h1[s], w1, acc[s][b][g]); \
-      }                                                                                          \
-  } while (0)
+#define PAIR_BODY ARNN_AVX512_BF16_PAIR(nblk, nseq, 4, w, Kp, p, s, h[s], acc, MAXS)
   size_t k1 = H;
   if (!batched) {
     arnn_lstm_avx512_acc_init(nblk, 1, acc, j0, xp);
@@ -65,16 +51,7 @@ static inline __attribute__((always_inline)) void tile(const size_t nblk, const 
     ARNN_RNN_BATCH_LOOP(bt, batched & ARNN_RNN_BATCH_STREAM, p, bt->k0 / 2, k1 / 2, PAIR_BODY);
   }
 #undef PAIR_BODY
-  if (k1 % 2) { /* the last k alone: its pair partner is zero padding, never used */
-    const size_t p = H / 2;
-    __m512 h0[MAXS];
-    for (size_t s = 0; s < nseq; s++) h0[s] = _mm512_set1_ps(h[s][2 * p]);
-    for (size_t b = 0; b < nblk; b++)
-      for (size_t g = 0; g < 4; g++) {
-        const __m512 w0 = arnn_avx512_widen_bf16_first(w + ((b * Kp + p) * 4 + g) * 32);
-        for (size_t s = 0; s < nseq; s++) acc[s][b][g] = _mm512_fmadd_ps(h0[s], w0, acc[s][b][g]);
-      }
-  }
+  if (k1 % 2) ARNN_AVX512_BF16_LAST_K(nblk, nseq, 4, w, Kp, H / 2, s, h[s], acc);
   if (batched && !(batched & ARNN_RNN_BATCH_LAST)) {
     arnn_lstm_avx512_batch_park(nseq, a, acc);
     return;

@@ -33,4 +33,38 @@ static inline __attribute__((always_inline)) __m512 arnn_avx512_widen_bf16_first
   return _mm512_castsi512_ps(_mm512_slli_epi32(arnn_avx512_load_bf16_pairs(p), 16));
 }
 
+/* The bf16 step tiles' k loop body (LSTM and GRU): the pair p = (k 2p,
+ * 2p + 1) for nblk blocks x G gates x nseq sequences. w: the tile's packed
+ * W_hh (per block Kp pairs x G gates x 32 bf16); hrow: sequence s's h row,
+ * an expression of s; acc[s][b][g]: the accumulators (maxs sequences at
+ * most). Each accumulator takes k = 2p, then 2p + 1: the float32 kernels'
+ * order, so their bits. */
+#define ARNN_AVX512_BF16_PAIR(nblk, nseq, G, w, Kp, p, s, hrow, acc, maxs)                              \
+  do {                                                                                                 \
+    __m512 h0_[maxs], h1_[maxs];                                                                       \
+    for (size_t s = 0; s < (nseq); s++) {                                                              \
+      h0_[s] = _mm512_set1_ps((hrow)[2 * (p)]);                                                        \
+      h1_[s] = _mm512_set1_ps((hrow)[2 * (p) + 1]);                                                    \
+    }                                                                                                  \
+    for (size_t b_ = 0; b_ < (nblk); b_++)                                                             \
+      for (size_t g_ = 0; g_ < (G); g_++) {                                                            \
+        __m512 w0_, w1_;                                                                               \
+        arnn_avx512_widen_bf16_pairs((w) + ((b_ * (Kp) + (p)) * (G) + g_) * 32, &w0_, &w1_);           \
+        for (size_t s = 0; s < (nseq); s++) acc[s][b_][g_] = _mm512_fmadd_ps(h0_[s], w0_, acc[s][b_][g_]); \
+        for (size_t s = 0; s < (nseq); s++) acc[s][b_][g_] = _mm512_fmadd_ps(h1_[s], w1_, acc[s][b_][g_]); \
+      }                                                                                                \
+  } while (0)
+
+/* After a k range that ends at an odd H: its last k alone (pair p = H / 2,
+ * whose partner is zero padding and is never added). Arguments as above. */
+#define ARNN_AVX512_BF16_LAST_K(nblk, nseq, G, w, Kp, p, s, hrow, acc)                                  \
+  do {                                                                                                 \
+    for (size_t b_ = 0; b_ < (nblk); b_++)                                                             \
+      for (size_t g_ = 0; g_ < (G); g_++) {                                                            \
+        const __m512 w0_ = arnn_avx512_widen_bf16_first((w) + ((b_ * (Kp) + (p)) * (G) + g_) * 32);   \
+        for (size_t s = 0; s < (nseq); s++)                                                            \
+          acc[s][b_][g_] = _mm512_fmadd_ps(_mm512_set1_ps((hrow)[2 * (p)]), w0_, acc[s][b_][g_]);      \
+      }                                                                                                \
+  } while (0)
+
 #endif
